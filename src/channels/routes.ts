@@ -1,0 +1,204 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { config } from "../env";
+import { database } from "../db/client";
+import { ApiError } from "../errors";
+import { admin, errorResponses, IdParam, json, jsonBody, Ok, Pagination, router } from "../openapi";
+import { secretBox } from "../security/secret-box";
+import { targetUrlProblem } from "../security/target-url";
+import { testConnection } from "./test-connection";
+import {
+  Channel,
+  ChannelCreate,
+  ChannelPatch,
+  ConnectionTest,
+  Header,
+  HeaderInput,
+  HeaderPatch,
+  MAX_HEADERS,
+  Secret,
+} from "./schemas";
+import {
+  addHeader,
+  channelView,
+  createChannel,
+  deleteChannel,
+  deleteHeader,
+  getChannel,
+  headerView,
+  listChannels,
+  newSigningSecret,
+  rotateSecret,
+  updateChannel,
+  updateHeader,
+} from "./store";
+import { iso } from "../db/client";
+
+const tags = ["Webhooks"];
+const HeaderParams = IdParam.extend({ header_id: z.string().openapi({ param: { in: "path" } }) });
+
+function checkUrl(url: string | undefined, allowPrivate: boolean) {
+  if (url === undefined) return;
+  const problem = targetUrlProblem(url, allowPrivate);
+  if (problem) throw ApiError.invalid("URL", problem);
+}
+
+const list = createRoute({
+  method: "get", path: "/", tags, security: admin, summary: "List webhooks",
+  request: { query: Pagination },
+  responses: { 200: json(z.array(Channel), "Webhooks, oldest first"), ...errorResponses },
+});
+const create = createRoute({
+  method: "post", path: "/", tags, security: admin, summary: "Create a webhook",
+  request: { body: jsonBody(ChannelCreate) },
+  responses: { 201: json(Channel, "The new webhook"), ...errorResponses },
+});
+const read = createRoute({
+  method: "get", path: "/{id}", tags, security: admin, summary: "Read a webhook",
+  request: { params: IdParam },
+  responses: { 200: json(Channel, "The webhook"), ...errorResponses },
+});
+const update = (method: "put" | "patch") =>
+  createRoute({
+    method, path: "/{id}", tags, security: admin, summary: "Change the fields given; others keep their value",
+    request: { params: IdParam, body: jsonBody(ChannelPatch) },
+    responses: { 200: json(Channel, "The changed webhook"), ...errorResponses },
+  });
+const remove = createRoute({
+  method: "delete", path: "/{id}", tags, security: admin, summary: "Delete a webhook; its waiting deliveries are cancelled",
+  request: { params: IdParam },
+  responses: { 200: json(Ok, "Deleted"), ...errorResponses },
+});
+const listHeaders = createRoute({
+  method: "get", path: "/{id}/headers", tags, security: admin, summary: "List a webhook's custom headers",
+  request: { params: IdParam },
+  responses: { 200: json(z.array(Header), "Headers"), ...errorResponses },
+});
+const createHeader = createRoute({
+  method: "post", path: "/{id}/headers", tags, security: admin, summary: "Add a custom header",
+  request: { params: IdParam, body: jsonBody(HeaderInput) },
+  responses: { 201: json(Header, "The new header"), ...errorResponses },
+});
+const readHeader = createRoute({
+  method: "get", path: "/{id}/headers/{header_id}", tags, security: admin, summary: "Read a custom header",
+  request: { params: HeaderParams },
+  responses: { 200: json(Header, "The header"), ...errorResponses },
+});
+const putHeader = createRoute({
+  method: "put", path: "/{id}/headers/{header_id}", tags, security: admin, summary: "Change a custom header",
+  request: { params: HeaderParams, body: jsonBody(HeaderPatch) },
+  responses: { 200: json(Header, "The changed header"), ...errorResponses },
+});
+const removeHeader = createRoute({
+  method: "delete", path: "/{id}/headers/{header_id}", tags, security: admin, summary: "Delete a custom header",
+  request: { params: HeaderParams },
+  responses: { 200: json(Ok, "Deleted"), ...errorResponses },
+});
+const test = createRoute({
+  method: "post", path: "/{id}/test", tags, security: admin,
+  summary: "Test Connection: a HEAD to the URL, without the custom headers, within the Timeout",
+  request: { params: IdParam },
+  responses: { 200: json(ConnectionTest, "What the target answered"), ...errorResponses },
+});
+const readSecret = createRoute({
+  method: "get", path: "/{id}/secret", tags, security: admin, summary: "The signing secret",
+  request: { params: IdParam },
+  responses: { 200: json(Secret, "The secret, and the previous one while it still signs"), ...errorResponses },
+});
+const rotate = createRoute({
+  method: "post", path: "/{id}/secret/rotate", tags, security: admin,
+  summary: "New signing secret; the old one keeps signing beside it for 24 hours",
+  request: { params: IdParam },
+  responses: { 200: json(Secret, "The new secret"), ...errorResponses },
+});
+
+export const channelRoutes = router()
+  .openapi(list, async (c) => {
+    const { page, per_page } = c.req.valid("query");
+    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const records = await listChannels(database(c.env.DB), page, per_page);
+    return c.json(await Promise.all(records.map((r) => channelView(r, box))), 200);
+  })
+  .openapi(create, async (c) => {
+    const input = c.req.valid("json");
+    checkUrl(input.URL, config(c.env).allowPrivateTargets);
+    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const record = await createChannel(database(c.env.DB), box, input, newSigningSecret());
+    return c.json(await channelView(record, box), 201);
+  })
+  .openapi(read, async (c) => {
+    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const record = await getChannel(database(c.env.DB), c.req.valid("param").id);
+    return c.json(await channelView(record, box), 200);
+  })
+  .openapi(update("put"), async (c) => {
+    const patch = c.req.valid("json");
+    checkUrl(patch.URL, config(c.env).allowPrivateTargets);
+    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const record = await updateChannel(database(c.env.DB), box, c.req.valid("param").id, patch);
+    return c.json(await channelView(record, box), 200);
+  })
+  .openapi(update("patch"), async (c) => {
+    const patch = c.req.valid("json");
+    checkUrl(patch.URL, config(c.env).allowPrivateTargets);
+    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const record = await updateChannel(database(c.env.DB), box, c.req.valid("param").id, patch);
+    return c.json(await channelView(record, box), 200);
+  })
+  .openapi(remove, async (c) => {
+    await deleteChannel(database(c.env.DB), c.req.valid("param").id);
+    return c.json({ status: "ok" as const }, 200);
+  })
+  .openapi(listHeaders, async (c) => {
+    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const record = await getChannel(database(c.env.DB), c.req.valid("param").id);
+    return c.json(await Promise.all(record.headers.map((h) => headerView(h, box))), 200);
+  })
+  .openapi(createHeader, async (c) => {
+    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const db = database(c.env.DB);
+    const record = await getChannel(db, c.req.valid("param").id);
+    const row = await addHeader(db, box, record, c.req.valid("json"), MAX_HEADERS);
+    return c.json(await headerView(row, box), 201);
+  })
+  .openapi(readHeader, async (c) => {
+    const { id, header_id } = c.req.valid("param");
+    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const header = (await getChannel(database(c.env.DB), id)).headers.find((h) => h.id === header_id);
+    if (!header) throw ApiError.notFound("Header");
+    return c.json(await headerView(header, box), 200);
+  })
+  .openapi(putHeader, async (c) => {
+    const { id, header_id } = c.req.valid("param");
+    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const db = database(c.env.DB);
+    const row = await updateHeader(db, box, await getChannel(db, id), header_id, c.req.valid("json"));
+    return c.json(await headerView(row, box), 200);
+  })
+  .openapi(removeHeader, async (c) => {
+    const { id, header_id } = c.req.valid("param");
+    await deleteHeader(database(c.env.DB), id, header_id);
+    return c.json({ status: "ok" as const }, 200);
+  })
+  .openapi(test, async (c) => {
+    const { row } = await getChannel(database(c.env.DB), c.req.valid("param").id);
+    return c.json(await testConnection(row.url, row.timeoutSeconds, config(c.env).allowPrivateTargets), 200);
+  })
+  .openapi(readSecret, async (c) => {
+    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const { row } = await getChannel(database(c.env.DB), c.req.valid("param").id);
+    const previousLive = row.previousSecret && (row.previousSecretExpiresAt ?? 0) > Date.now();
+    return c.json(
+      {
+        Secret: await box.decrypt(row.secret),
+        PreviousSecret: previousLive ? await box.decrypt(row.previousSecret!) : null,
+        PreviousSecretExpiresAt: previousLive ? iso(row.previousSecretExpiresAt) : null,
+      },
+      200,
+    );
+  })
+  .openapi(rotate, async (c) => {
+    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const db = database(c.env.DB);
+    const secret = await rotateSecret(db, box, await getChannel(db, c.req.valid("param").id));
+    return c.json({ Secret: secret }, 200);
+  });

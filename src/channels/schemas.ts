@@ -1,0 +1,102 @@
+import { z } from "@hono/zod-openapi";
+import { eventType } from "../events/catalog";
+
+// RFC 9110 token characters.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const RESERVED = new Set(["host", "content-length", "content-type", "transfer-encoding", "connection"]);
+
+export const isReservedHeader = (name: string) => {
+  const lower = name.toLowerCase();
+  return RESERVED.has(lower) || lower.startsWith("webhook-");
+};
+
+export const HeaderName = z
+  .string()
+  .min(1, "is required")
+  .max(256)
+  .regex(HEADER_NAME, "must be a valid HTTP header name (a token)")
+  .refine((name) => !isReservedHeader(name), "is reserved (Host, Content-Length, Content-Type, Transfer-Encoding, Connection, webhook-*)");
+
+export const HeaderValue = z
+  .string()
+  .max(8192)
+  .refine((value) => !/[\r\n\0]/.test(value), "must not contain CR, LF or NUL");
+
+export const HeaderInput = z.object({ Name: HeaderName, Value: HeaderValue }).openapi("HeaderInput");
+export const HeaderPatch = HeaderInput.partial().openapi("HeaderPatch");
+
+export const Header = z
+  .object({ ID: z.string(), Name: z.string(), Value: z.string(), WebhookID: z.string() })
+  .openapi("Header");
+
+export const methods = ["POST", "PUT", "PATCH"] as const;
+export const MAX_HEADERS = 20;
+
+const headerList = z
+  .array(HeaderInput)
+  .max(MAX_HEADERS, `must hold at most ${MAX_HEADERS} headers`)
+  .refine((list) => new Set(list.map((h) => h.Name.toLowerCase())).size === list.length, "must not name a header twice");
+
+// Without defaults: a PATCH must leave absent fields absent.
+const channelFields = {
+  Name: z.string().trim().min(1, "must not be empty").max(200),
+  URL: z.string().trim().min(1, "is required").max(2048),
+  Method: z.enum(methods, { error: "must be one of POST, PUT, PATCH" }),
+  Timeout: z.int("must be a whole number of seconds").min(1, "must be at least 1").max(60, "must be at most 60"),
+  Events: z
+    .array(eventType)
+    .min(1, "must name at least one event type")
+    .transform((list) => [...new Set(list)]),
+  Headers: headerList,
+  Enabled: z.boolean(),
+};
+
+export const ChannelCreate = z
+  .object({
+    ...channelFields,
+    Method: channelFields.Method.default("POST"),
+    Timeout: channelFields.Timeout.default(10),
+    Headers: channelFields.Headers.default([]),
+    Enabled: channelFields.Enabled.default(true),
+  })
+  .openapi("ChannelCreate");
+
+export const ChannelPatch = z.object(channelFields).partial().openapi("ChannelPatch");
+
+export type ChannelCreateInput = z.infer<typeof ChannelCreate>;
+export type ChannelPatchInput = z.infer<typeof ChannelPatch>;
+
+export const Channel = z
+  .object({
+    ID: z.string(),
+    Name: z.string(),
+    URL: z.string(),
+    Method: z.enum(methods),
+    Timeout: z.int(),
+    Events: z.array(eventType),
+    Headers: z.array(z.object({ ID: z.string(), Name: z.string(), Value: z.string() })),
+    Enabled: z.boolean(),
+    DisabledReason: z.string().nullable(),
+    CreatedAt: z.string(),
+    UpdatedAt: z.string(),
+  })
+  .openapi("Channel");
+
+export type ChannelView = z.infer<typeof Channel>;
+
+export const Secret = z
+  .object({
+    Secret: z.string().openapi({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+    PreviousSecret: z.string().nullable().optional(),
+    PreviousSecretExpiresAt: z.string().nullable().optional(),
+  })
+  .openapi("Secret");
+
+export const ConnectionTest = z
+  .object({
+    Success: z.boolean(),
+    StatusCode: z.int().nullable(),
+    DurationMs: z.int(),
+    Error: z.string().nullable(),
+  })
+  .openapi("ConnectionTest");

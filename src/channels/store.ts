@@ -1,0 +1,238 @@
+import { and, asc, eq, inArray } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { iso } from "../db/client";
+import { channelEvents, channelHeaders, channels, deliveries } from "../db/schema";
+import { ApiError } from "../errors";
+import { eventTypes, type EventType } from "../events/catalog";
+import { bytesToBase64 } from "../security/encoding";
+import type { SecretBox } from "../security/secret-box";
+import type { ChannelCreateInput, ChannelPatchInput, ChannelView } from "./schemas";
+
+type ChannelRow = typeof channels.$inferSelect;
+type HeaderRow = typeof channelHeaders.$inferSelect;
+
+/** A channel row with its subscriptions and (still encrypted) headers. */
+export interface ChannelRecord {
+  row: ChannelRow;
+  events: EventType[];
+  headers: HeaderRow[];
+}
+
+const catalogOrder = (a: string, b: string) => eventTypes.indexOf(a as EventType) - eventTypes.indexOf(b as EventType);
+
+function assemble(rows: ChannelRow[], events: { channelId: string; eventType: string }[], headers: HeaderRow[]): ChannelRecord[] {
+  return rows.map((row) => ({
+    row,
+    events: events
+      .filter((e) => e.channelId === row.id)
+      .map((e) => e.eventType as EventType)
+      .sort(catalogOrder),
+    headers: headers.filter((h) => h.channelId === row.id),
+  }));
+}
+
+export async function listChannels(db: Db, page: number, perPage: number): Promise<ChannelRecord[]> {
+  const pageIds = db
+    .select({ id: channels.id })
+    .from(channels)
+    .orderBy(asc(channels.createdAt), asc(channels.id))
+    .limit(perPage)
+    .offset((page - 1) * perPage);
+  const [rows, events, headers] = await db.batch([
+    db.select().from(channels).where(inArray(channels.id, pageIds)).orderBy(asc(channels.createdAt), asc(channels.id)),
+    db.select().from(channelEvents).where(inArray(channelEvents.channelId, pageIds)),
+    db.select().from(channelHeaders).where(inArray(channelHeaders.channelId, pageIds)).orderBy(asc(channelHeaders.createdAt)),
+  ]);
+  return assemble(rows, events, headers);
+}
+
+export async function findChannel(db: Db, id: string): Promise<ChannelRecord | undefined> {
+  const [rows, events, headers] = await db.batch([
+    db.select().from(channels).where(eq(channels.id, id)),
+    db.select().from(channelEvents).where(eq(channelEvents.channelId, id)),
+    db.select().from(channelHeaders).where(eq(channelHeaders.channelId, id)).orderBy(asc(channelHeaders.createdAt)),
+  ]);
+  return assemble(rows, events, headers)[0];
+}
+
+export async function getChannel(db: Db, id: string): Promise<ChannelRecord> {
+  const record = await findChannel(db, id);
+  if (!record) throw ApiError.notFound("Webhook");
+  return record;
+}
+
+export async function channelView(record: ChannelRecord, box: SecretBox): Promise<ChannelView> {
+  const { row } = record;
+  return {
+    ID: row.id,
+    Name: row.name,
+    URL: row.url,
+    Method: row.method,
+    Timeout: row.timeoutSeconds,
+    Events: record.events,
+    Headers: await Promise.all(record.headers.map(async (h) => ({ ID: h.id, Name: h.name, Value: await box.decrypt(h.value) }))),
+    Enabled: row.enabled,
+    DisabledReason: row.disabledReason,
+    CreatedAt: iso(row.createdAt)!,
+    UpdatedAt: iso(row.updatedAt)!,
+  };
+}
+
+async function headerRows(box: SecretBox, channelId: string, headers: { Name: string; Value: string }[], now: number) {
+  // Distinct creation times keep the admin's order without a position column.
+  return Promise.all(
+    headers.map(async (h, i) => ({
+      id: crypto.randomUUID(),
+      channelId,
+      name: h.Name,
+      value: await box.encrypt(h.Value),
+      createdAt: now + i,
+    })),
+  );
+}
+
+export async function createChannel(db: Db, box: SecretBox, input: ChannelCreateInput, secret: string): Promise<ChannelRecord> {
+  const now = Date.now();
+  const row: ChannelRow = {
+    id: crypto.randomUUID(),
+    name: input.Name,
+    url: input.URL,
+    method: input.Method,
+    timeoutSeconds: input.Timeout,
+    enabled: input.Enabled,
+    disabledReason: null,
+    secret: await box.encrypt(secret),
+    previousSecret: null,
+    previousSecretExpiresAt: null,
+    failingSince: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const events = input.Events.map((eventType) => ({ channelId: row.id, eventType }));
+  const headers = await headerRows(box, row.id, input.Headers, now);
+  await db.batch([
+    db.insert(channels).values(row),
+    db.insert(channelEvents).values(events),
+    ...(headers.length ? [db.insert(channelHeaders).values(headers)] : []),
+  ]);
+  return { row, events: [...input.Events].sort(catalogOrder), headers };
+}
+
+export async function updateChannel(db: Db, box: SecretBox, id: string, patch: ChannelPatchInput): Promise<ChannelRecord> {
+  const current = await getChannel(db, id);
+  const now = Date.now();
+  const enabled = patch.Enabled ?? current.row.enabled;
+  const row: ChannelRow = {
+    ...current.row,
+    name: patch.Name ?? current.row.name,
+    url: patch.URL ?? current.row.url,
+    method: patch.Method ?? current.row.method,
+    timeoutSeconds: patch.Timeout ?? current.row.timeoutSeconds,
+    enabled,
+    // Re-enabling starts afresh: no reason, no failure streak.
+    disabledReason: enabled ? null : current.row.disabledReason,
+    failingSince: enabled && !current.row.enabled ? null : current.row.failingSince,
+    updatedAt: now,
+  };
+  const events = patch.Events?.map((eventType) => ({ channelId: id, eventType }));
+  const headers = patch.Headers && (await headerRows(box, id, patch.Headers, now));
+  await db.batch([
+    db
+      .update(channels)
+      .set({
+        name: row.name,
+        url: row.url,
+        method: row.method,
+        timeoutSeconds: row.timeoutSeconds,
+        enabled: row.enabled,
+        disabledReason: row.disabledReason,
+        failingSince: row.failingSince,
+        updatedAt: now,
+      })
+      .where(eq(channels.id, id)),
+    ...(events ? [db.delete(channelEvents).where(eq(channelEvents.channelId, id)), db.insert(channelEvents).values(events)] : []),
+    ...(headers ? [db.delete(channelHeaders).where(eq(channelHeaders.channelId, id))] : []),
+    ...(headers?.length ? [db.insert(channelHeaders).values(headers)] : []),
+  ]);
+  return {
+    row,
+    events: patch.Events ? [...patch.Events].sort(catalogOrder) : current.events,
+    headers: headers ?? current.headers,
+  };
+}
+
+/** Deletes the channel and cancels its deliveries still waiting to be sent, atomically. */
+export async function deleteChannel(db: Db, id: string): Promise<void> {
+  const now = Date.now();
+  const [, deleted] = await db.batch([
+    db
+      .update(deliveries)
+      .set({ status: "cancelled", lastError: "webhook deleted", nextAttemptAt: null, updatedAt: now })
+      .where(and(eq(deliveries.channelId, id), inArray(deliveries.status, ["pending", "retrying"]))),
+    db.delete(channels).where(eq(channels.id, id)).returning({ id: channels.id }),
+  ]);
+  if (deleted.length === 0) throw ApiError.notFound("Webhook");
+}
+
+// --- headers sub-resource -------------------------------------------------------------
+
+export async function addHeader(db: Db, box: SecretBox, channel: ChannelRecord, header: { Name: string; Value: string }, max: number) {
+  if (channel.headers.length >= max) throw ApiError.invalid("Headers", `a webhook has at most ${max} headers`);
+  if (channel.headers.some((h) => h.name.toLowerCase() === header.Name.toLowerCase())) {
+    throw ApiError.invalid("Name", `the webhook already has a header named ${header.Name}`);
+  }
+  const [row] = await headerRows(box, channel.row.id, [header], Date.now());
+  await db.insert(channelHeaders).values(row!);
+  return row!;
+}
+
+export async function updateHeader(db: Db, box: SecretBox, channel: ChannelRecord, headerId: string, patch: { Name?: string; Value?: string }) {
+  const current = channel.headers.find((h) => h.id === headerId);
+  if (!current) throw ApiError.notFound("Header");
+  if (patch.Name && channel.headers.some((h) => h.id !== headerId && h.name.toLowerCase() === patch.Name!.toLowerCase())) {
+    throw ApiError.invalid("Name", `the webhook already has a header named ${patch.Name}`);
+  }
+  const row: HeaderRow = {
+    ...current,
+    name: patch.Name ?? current.name,
+    value: patch.Value === undefined ? current.value : await box.encrypt(patch.Value),
+  };
+  await db.update(channelHeaders).set({ name: row.name, value: row.value }).where(eq(channelHeaders.id, headerId));
+  return row;
+}
+
+export async function deleteHeader(db: Db, channelId: string, headerId: string) {
+  const deleted = await db
+    .delete(channelHeaders)
+    .where(and(eq(channelHeaders.id, headerId), eq(channelHeaders.channelId, channelId)))
+    .returning({ id: channelHeaders.id });
+  if (deleted.length === 0) throw ApiError.notFound("Header");
+}
+
+export async function headerView(row: HeaderRow, box: SecretBox) {
+  return { ID: row.id, Name: row.name, Value: await box.decrypt(row.value), WebhookID: row.channelId };
+}
+
+// --- signing secret -------------------------------------------------------------------
+
+export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+export function newSigningSecret(): string {
+  return `whsec_${bytesToBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
+}
+
+export async function rotateSecret(db: Db, box: SecretBox, channel: ChannelRecord): Promise<string> {
+  const secret = newSigningSecret();
+  const now = Date.now();
+  await db
+    .update(channels)
+    .set({
+      secret: await box.encrypt(secret),
+      previousSecret: channel.row.secret,
+      previousSecretExpiresAt: now + SECRET_OVERLAP_MS,
+      updatedAt: now,
+    })
+    .where(eq(channels.id, channel.row.id));
+  return secret;
+}
+

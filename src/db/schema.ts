@@ -1,0 +1,120 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+// Times are unix milliseconds: cheap to compare in SQL, turned into ISO strings at the edge.
+const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+
+export const channels = sqliteTable("channels", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  url: text("url").notNull(),
+  method: text("method", { enum: ["POST", "PUT", "PATCH"] }).notNull().default("POST"),
+  timeoutSeconds: integer("timeout_seconds").notNull().default(10),
+  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+  disabledReason: text("disabled_reason"),
+  /** Encrypted `whsec_…` signing secret. */
+  secret: text("secret").notNull(),
+  /** The secret before the last rotation, still signing until `previousSecretExpiresAt`. */
+  previousSecret: text("previous_secret"),
+  previousSecretExpiresAt: integer("previous_secret_expires_at"),
+  /** Start of the current run of failed attempts; null after any success. */
+  failingSince: integer("failing_since"),
+  createdAt: integer("created_at").notNull().default(now),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
+
+/** Which event types a channel receives; the primary key is the intake's lookup index. */
+export const channelEvents = sqliteTable(
+  "channel_events",
+  {
+    eventType: text("event_type").notNull(),
+    channelId: text("channel_id")
+      .notNull()
+      .references(() => channels.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.eventType, t.channelId] }), index("channel_events_channel").on(t.channelId)],
+);
+
+export const channelHeaders = sqliteTable(
+  "channel_headers",
+  {
+    id: text("id").primaryKey(),
+    channelId: text("channel_id")
+      .notNull()
+      .references(() => channels.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** Encrypted. */
+    value: text("value").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [index("channel_headers_channel").on(t.channelId, t.createdAt)],
+);
+
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    /** The request body exactly as the portal sent it. */
+    body: text("body").notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [index("events_received").on(t.receivedAt), index("events_type_received").on(t.type, t.receivedAt)],
+);
+
+/** Dedupe keys (`body:<sha256>`, `idem:<Idempotency-Key>`), each valid until `expiresAt`. */
+export const eventKeys = sqliteTable(
+  "event_keys",
+  {
+    key: text("key").primaryKey(),
+    eventId: text("event_id").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("event_keys_expires").on(t.expiresAt)],
+);
+
+export const deliveryStatuses = ["pending", "retrying", "succeeded", "failed", "cancelled"] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+// No foreign key to channels: a deleted channel's delivery history stays readable.
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id").notNull(),
+    channelId: text("channel_id").notNull(),
+    eventType: text("event_type").notNull(),
+    status: text("status", { enum: deliveryStatuses }).notNull().default("pending"),
+    attemptCount: integer("attempt_count").notNull().default(0),
+    /** `attemptCount` when the current run began (admin redeliver/recover start a new run). */
+    retryBase: integer("retry_base").notNull().default(0),
+    /** When the queue should next hand this delivery to the consumer. */
+    nextAttemptAt: integer("next_attempt_at"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("deliveries_channel_created").on(t.channelId, t.createdAt),
+    index("deliveries_event").on(t.eventId),
+    index("deliveries_due").on(t.status, t.nextAttemptAt),
+    index("deliveries_created").on(t.createdAt),
+  ],
+);
+
+// A surrogate key: two copies of one queue message may both really send, and both are logged.
+export const attempts = sqliteTable(
+  "attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: text("delivery_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    startedAt: integer("started_at").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    responseBody: text("response_body"),
+  },
+  (t) => [index("attempts_delivery").on(t.deliveryId, t.attempt), index("attempts_started").on(t.startedAt)],
+);

@@ -1,0 +1,237 @@
+import pkg from "../../package.json";
+import { database } from "../db/client";
+import { config, type Env } from "../env";
+import { call } from "../http/outbound";
+import { log } from "../log";
+import { secretBox, type SecretBox } from "../security/secret-box";
+import { targetUrlProblem } from "../security/target-url";
+import type { DeliveryMessage } from "./message";
+import { judge, next, type AttemptOutcome } from "./outcome";
+import { signatureHeader } from "./sign";
+import { failDeliveries, loadBatch, recordBatch, type BatchData, type BatchWrites, type DeliveryChange } from "./store";
+
+export const USER_AGENT = `${pkg.name}/${pkg.version}`;
+
+/** Queue delays are capped; a longer wait is served in several hops (see "not due yet"). */
+export const MAX_QUEUE_DELAY_SECONDS = 12 * 60 * 60;
+/** Retry delay when the consumer itself could not do its work (D1 unavailable, a bug). */
+const CRASH_RETRY_SECONDS = 30;
+/** Workers allow 6 simultaneous outbound connections per invocation; more would wait in
+ * line while their timeouts already run. */
+const MAX_CONCURRENT_CALLS = 6;
+
+/** What the consumer decided for one message. */
+type Plan = { ack: true } | { ack: false; delaySeconds: number };
+
+interface Handled {
+  plan: Plan;
+  change?: DeliveryChange;
+  attempt?: BatchWrites["attempts"][number];
+  channel?: { id: string; ok: boolean; gone?: string };
+}
+
+/**
+ * The delivery pipeline for one batch: load everything (one D1 read), send every due
+ * delivery concurrently, record every attempt and change (one D1 write), then ack or retry
+ * each message. No message's failure makes the batch throw, since Queues would then
+ * redeliver the whole batch.
+ */
+export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
+  const db = database(env.DB);
+  const cfg = config(env);
+  let data: BatchData;
+  let box: SecretBox;
+  try {
+    box = await secretBox(env.ENCRYPTION_KEY);
+    data = await loadBatch(db, [...new Set(batch.messages.map((m) => m.body?.deliveryId).filter(Boolean))]);
+  } catch (err) {
+    log.error("consumer could not load its batch", { messages: batch.messages.length, error: errorText(err) });
+    batch.retryAll({ delaySeconds: CRASH_RETRY_SECONDS });
+    return;
+  }
+
+  const prepared = new Map<string, Promise<PreparedChannel>>();
+  const handled = await mapConcurrently(batch.messages, MAX_CONCURRENT_CALLS, async (message): Promise<Handled> => {
+    try {
+      return await handleMessage(message.body?.deliveryId, data, prepared, box, cfg);
+    } catch (err) {
+      log.error("delivery crashed", { deliveryId: message.body?.deliveryId, error: errorText(err) });
+      return { plan: { ack: false, delaySeconds: CRASH_RETRY_SECONDS } };
+    }
+  });
+
+  const now = Date.now();
+  const writes = collectWrites(handled);
+  try {
+    await recordBatch(db, writes, now);
+  } catch (err) {
+    // Nothing of this batch is recorded: let every message come back (at least once).
+    log.error("consumer could not record its batch", { messages: batch.messages.length, error: errorText(err) });
+    batch.retryAll({ delaySeconds: CRASH_RETRY_SECONDS });
+    return;
+  }
+  batch.messages.forEach((message, i) => {
+    const plan = handled[i]!.plan;
+    if (plan.ack) message.ack();
+    else message.retry({ delaySeconds: plan.delaySeconds });
+  });
+}
+
+interface PreparedChannel {
+  headers: [string, string][];
+  secrets: string[];
+}
+
+async function handleMessage(
+  deliveryId: string | undefined,
+  data: BatchData,
+  prepared: Map<string, Promise<PreparedChannel>>,
+  box: SecretBox,
+  cfg: ReturnType<typeof config>,
+): Promise<Handled> {
+  const delivery = deliveryId ? data.deliveries.get(deliveryId) : undefined;
+  // Purged, or never ours: nothing to do.
+  if (!delivery || delivery.body === null) return { plan: { ack: true } };
+  // Already at an end: a duplicate or late message. An admin's redeliver resets the status.
+  if (delivery.status !== "pending" && delivery.status !== "retrying") return { plan: { ack: true } };
+
+  const now = Date.now();
+  const waitMs = (delivery.nextAttemptAt ?? 0) - now;
+  if (waitMs > 1000) return { plan: { ack: false, delaySeconds: Math.min(Math.ceil(waitMs / 1000), MAX_QUEUE_DELAY_SECONDS) } };
+
+  const end = (status: "cancelled" | "failed", lastError: string): Handled => ({
+    plan: { ack: true },
+    change: { id: delivery.id, status, attempted: 0, nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError },
+  });
+  const channel = data.channels.get(delivery.channelId);
+  if (!channel) return end("cancelled", "webhook deleted");
+  if (!channel.enabled) return end("cancelled", `webhook disabled${channel.disabledReason ? `: ${channel.disabledReason}` : ""}`);
+  const urlProblem = targetUrlProblem(channel.url, cfg.allowPrivateTargets);
+  if (urlProblem) return end("failed", `URL ${urlProblem}`);
+
+  let setup = prepared.get(channel.id);
+  if (!setup) {
+    setup = prepareChannel(channel, data.headers.get(channel.id) ?? [], box, now);
+    prepared.set(channel.id, setup);
+  }
+  const { headers, secrets } = await setup;
+
+  // webhook-id is the event's id: the same on every retry, so receivers can dedupe.
+  const timestamp = Math.floor(Date.now() / 1000);
+  const request: RequestInit = {
+    method: channel.method,
+    body: delivery.body,
+    headers: [
+      ...headers,
+      ["Content-Type", "application/json"],
+      ["User-Agent", USER_AGENT],
+      ["webhook-id", delivery.eventId],
+      ["webhook-timestamp", String(timestamp)],
+      ["webhook-signature", await signatureHeader(secrets, delivery.eventId, timestamp, delivery.body)],
+    ],
+  };
+  const startedAt = Date.now();
+  const result = await call(channel.url, request, channel.timeoutSeconds * 1000);
+  const outcome: AttemptOutcome = judge(result, Date.now());
+  const attemptNumber = delivery.attemptCount + 1;
+  const then = next(outcome, attemptNumber - delivery.retryBase, cfg.retrySchedule);
+
+  const statusCode = result.ok ? result.status : null;
+  const error = result.ok ? (outcome.kind === "delivered" ? null : `target answered ${result.status}`) : `${result.error}: ${result.message}`;
+  log.info("attempt", {
+    deliveryId: delivery.id,
+    channelId: channel.id,
+    attempt: attemptNumber,
+    statusCode,
+    error: result.ok ? null : result.error,
+    durationMs: result.durationMs,
+    next: then.status,
+  });
+
+  const retrying = then.status === "retrying";
+  return {
+    plan: retrying ? { ack: false, delaySeconds: Math.min(then.delaySeconds, MAX_QUEUE_DELAY_SECONDS) } : { ack: true },
+    attempt: {
+      deliveryId: delivery.id,
+      attempt: attemptNumber,
+      startedAt,
+      durationMs: result.durationMs,
+      statusCode,
+      error,
+      responseBody: result.ok ? result.body : null,
+    },
+    change: {
+      id: delivery.id,
+      status: then.status,
+      attempted: 1,
+      nextAttemptAt: retrying ? Date.now() + then.delaySeconds * 1000 : null,
+      lastStatusCode: statusCode,
+      lastError: then.status === "failed" && then.reason ? then.reason : error,
+    },
+    channel: {
+      id: channel.id,
+      ok: outcome.kind === "delivered",
+      gone: outcome.kind === "gone" ? "the target answered 410 Gone" : undefined,
+    },
+  };
+}
+
+async function prepareChannel(
+  channel: { secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null },
+  headers: { name: string; value: string }[],
+  box: SecretBox,
+  now: number,
+): Promise<PreparedChannel> {
+  const rotating = channel.previousSecret && (channel.previousSecretExpiresAt ?? 0) > now;
+  const [secrets, values] = await Promise.all([
+    Promise.all([box.decrypt(channel.secret), ...(rotating ? [box.decrypt(channel.previousSecret!)] : [])]),
+    Promise.all(headers.map((h) => box.decrypt(h.value))),
+  ]);
+  return { secrets, headers: headers.map((h, i) => [h.name, values[i]!]) };
+}
+
+function collectWrites(handled: Handled[]): BatchWrites {
+  const writes: BatchWrites = { attempts: [], changes: [], channelHealth: [], disable: [] };
+  const health = new Map<string, boolean>();
+  for (const h of handled) {
+    if (h.attempt) writes.attempts.push(h.attempt);
+    if (h.change) writes.changes.push(h.change);
+    if (h.channel) {
+      // One success in the batch is enough to say the channel works.
+      health.set(h.channel.id, (health.get(h.channel.id) ?? false) || h.channel.ok);
+      if (h.channel.gone && !writes.disable.some((d) => d.id === h.channel!.id)) {
+        writes.disable.push({ id: h.channel.id, reason: h.channel.gone });
+      }
+    }
+  }
+  writes.channelHealth = [...health].map(([id, ok]) => ({ id, ok }));
+  return writes;
+}
+
+/** The dead-letter queue: messages that crashed the consumer too often end as `failed`. */
+export async function consumeDeadLetters(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
+  const ids = batch.messages.map((m) => m.body?.deliveryId).filter((id): id is string => Boolean(id));
+  try {
+    await failDeliveries(database(env.DB), ids, "dead-lettered: the consumer failed on it too many times", Date.now());
+    log.warn("dead-lettered", { deliveries: ids.length });
+    batch.ackAll();
+  } catch (err) {
+    log.error("dead-letter consumer could not record", { error: errorText(err) });
+    batch.retryAll({ delaySeconds: CRASH_RETRY_SECONDS });
+  }
+}
+
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let nextIndex = 0;
+  const worker = async () => {
+    while (nextIndex < items.length) {
+      const i = nextIndex++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -1,0 +1,43 @@
+import type { CallResult } from "../http/outbound";
+import { retryAfterSeconds, scheduledDelay } from "./backoff";
+
+/** What one attempt came to, judged only by what the target did. */
+export type AttemptOutcome =
+  | { kind: "delivered" }
+  | { kind: "gone" }
+  | { kind: "failed"; retryAfter?: number };
+
+export function judge(result: CallResult, now: number): AttemptOutcome {
+  if (!result.ok) return { kind: "failed" };
+  if (result.status >= 200 && result.status < 300) return { kind: "delivered" };
+  if (result.status === 410) return { kind: "gone" };
+  if (result.status === 429 || result.status === 503) {
+    return { kind: "failed", retryAfter: retryAfterSeconds(result.headers.get("Retry-After"), now) };
+  }
+  return { kind: "failed" };
+}
+
+/** What happens next to the delivery, and so to its queue message. */
+export type Next =
+  | { status: "succeeded" }
+  | { status: "failed"; reason?: string }
+  | { status: "retrying"; delaySeconds: number };
+
+/**
+ * The one place that turns an attempt's outcome into the delivery's next state.
+ * `attemptInRun` counts this attempt within the current run (1 for the first).
+ */
+export function next(outcome: AttemptOutcome, attemptInRun: number, schedule: number[], random = Math.random): Next {
+  switch (outcome.kind) {
+    case "delivered":
+      return { status: "succeeded" };
+    case "gone":
+      return { status: "failed", reason: "target answered 410 Gone" };
+    case "failed": {
+      // Attempt n is followed by retry n; the schedule has one delay per retry.
+      const delay = scheduledDelay(schedule, attemptInRun, random);
+      if (delay === undefined) return { status: "failed" };
+      return { status: "retrying", delaySeconds: Math.max(delay, outcome.retryAfter ?? 0) };
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { getChannel } from "../channels/store";
+import { database } from "../db/client";
+import { deliveryStatuses } from "../db/schema";
+import { ApiError } from "../errors";
+import { timestamp } from "../events/catalog";
+import { admin, errorResponses, IdParam, json, jsonBody, Pagination, router } from "../openapi";
+import { enqueueDeliveries } from "./message";
+import {
+  attemptView,
+  deliveryById,
+  deliveryView,
+  failedSince,
+  findDelivery,
+  listChannelDeliveries,
+  restartDeliveries,
+} from "./store";
+
+export const Delivery = z
+  .object({
+    ID: z.string(),
+    EventID: z.string(),
+    WebhookID: z.string(),
+    EventType: z.string(),
+    Status: z.enum(deliveryStatuses),
+    AttemptCount: z.int(),
+    NextAttemptAt: z.string().nullable(),
+    LastStatusCode: z.int().nullable(),
+    LastError: z.string().nullable(),
+    CreatedAt: z.string(),
+    UpdatedAt: z.string(),
+  })
+  .openapi("Delivery");
+
+const Attempt = z
+  .object({
+    Attempt: z.int(),
+    StartedAt: z.string(),
+    DurationMs: z.int(),
+    StatusCode: z.int().nullable(),
+    Error: z.string().nullable(),
+    ResponseBody: z.string().nullable().openapi({ description: "The first KiB of the response" }),
+  })
+  .openapi("Attempt");
+
+const DeliveryWithAttempts = Delivery.extend({ Attempts: z.array(Attempt) }).openapi("DeliveryWithAttempts");
+
+const channelDeliveries = createRoute({
+  method: "get", path: "/webhooks/{id}/deliveries", tags: ["Deliveries"], security: admin,
+  summary: "A webhook's deliveries, newest first",
+  request: {
+    params: IdParam,
+    query: Pagination.extend({
+      status: z.enum(deliveryStatuses, { error: `must be one of ${deliveryStatuses.join(", ")}` }).optional()
+        .openapi({ param: { in: "query" } }),
+    }),
+  },
+  responses: { 200: json(z.array(Delivery), "Deliveries"), ...errorResponses },
+});
+
+const recover = createRoute({
+  method: "post", path: "/webhooks/{id}/recover", tags: ["Deliveries"], security: admin,
+  summary: "Send again the webhook's failed deliveries created since a time",
+  request: { params: IdParam, body: jsonBody(z.object({ Since: timestamp }).openapi("Recover")) },
+  responses: { 202: json(z.object({ Requeued: z.int() }), "Deliveries queued again"), ...errorResponses },
+});
+
+const readDelivery = createRoute({
+  method: "get", path: "/deliveries/{id}", tags: ["Deliveries"], security: admin,
+  summary: "One delivery with its attempts",
+  request: { params: IdParam },
+  responses: { 200: json(DeliveryWithAttempts, "The delivery"), ...errorResponses },
+});
+
+const redeliver = createRoute({
+  method: "post", path: "/deliveries/{id}/redeliver", tags: ["Deliveries"], security: admin,
+  summary: "Send a delivery again now, with a fresh retry schedule",
+  request: { params: IdParam },
+  responses: { 202: json(Delivery, "The delivery, queued again"), 409: json(z.object({ errors: z.array(z.string()) }), "The webhook is disabled"), ...errorResponses },
+});
+
+function requireEnabled(channel: { row: { enabled: boolean } }) {
+  if (!channel.row.enabled) throw new ApiError(409, ["Enabled: the webhook is disabled; enable it first"]);
+}
+
+export const deliveryRoutes = router()
+  .openapi(channelDeliveries, async (c) => {
+    const { id } = c.req.valid("param");
+    const { status, page, per_page } = c.req.valid("query");
+    const db = database(c.env.DB);
+    await getChannel(db, id);
+    const rows = await listChannelDeliveries(db, id, status, page, per_page);
+    return c.json(rows.map(deliveryView), 200);
+  })
+  .openapi(recover, async (c) => {
+    const { id } = c.req.valid("param");
+    const db = database(c.env.DB);
+    requireEnabled(await getChannel(db, id));
+    const since = Date.parse(c.req.valid("json").Since);
+    const ids = await restartDeliveries(db, failedSince(id, since), Date.now());
+    await enqueueDeliveries(c.env.DELIVERIES, ids);
+    return c.json({ Requeued: ids.length }, 202);
+  })
+  .openapi(readDelivery, async (c) => {
+    const found = await findDelivery(database(c.env.DB), c.req.valid("param").id);
+    if (!found) throw ApiError.notFound("Delivery");
+    return c.json({ ...deliveryView(found.row), Attempts: found.attempts.map(attemptView) }, 200);
+  })
+  .openapi(redeliver, async (c) => {
+    const db = database(c.env.DB);
+    const found = await findDelivery(db, c.req.valid("param").id);
+    if (!found) throw ApiError.notFound("Delivery");
+    requireEnabled(await getChannel(db, found.row.channelId).catch(() => {
+      throw new ApiError(409, ["WebhookID: the webhook was deleted"]);
+    }));
+    await restartDeliveries(db, deliveryById(found.row.id), Date.now());
+    await enqueueDeliveries(c.env.DELIVERIES, [found.row.id]);
+    const again = await findDelivery(db, found.row.id);
+    return c.json(deliveryView(again!.row), 202);
+  });

@@ -1,0 +1,255 @@
+import { and, desc, eq, gte, inArray, lt, or, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { iso } from "../db/client";
+import { attempts, channelHeaders, channels, deliveries, eventKeys, events, type DeliveryStatus } from "../db/schema";
+
+/*
+ * Bulk reads and writes pass their rows as one JSON parameter and unpack it with
+ * json_each: one statement for any number of rows, clear of D1's 100-parameter limit.
+ */
+const jsonRows = (rows: unknown[]) => sql`(select value from json_each(${JSON.stringify(rows)}))`;
+
+export type DeliveryRow = typeof deliveries.$inferSelect;
+export type ChannelRow = typeof channels.$inferSelect;
+export type HeaderRow = typeof channelHeaders.$inferSelect;
+
+export interface BatchData {
+  deliveries: Map<string, DeliveryRow & { body: string | null }>;
+  channels: Map<string, ChannelRow>;
+  headers: Map<string, HeaderRow[]>;
+}
+
+/** Everything a consumer batch needs, in one D1 round trip. */
+export async function loadBatch(db: Db, deliveryIds: string[]): Promise<BatchData> {
+  const ids = jsonRows(deliveryIds);
+  const channelIds = sql`(select ${deliveries.channelId} from ${deliveries} where ${deliveries.id} in ${ids})`;
+  const [deliveryRows, channelRows, headerRows] = await db.batch([
+    db
+      .select({ delivery: deliveries, body: events.body })
+      .from(deliveries)
+      .leftJoin(events, eq(events.id, deliveries.eventId))
+      .where(inArray(deliveries.id, ids)),
+    db.select().from(channels).where(inArray(channels.id, channelIds)),
+    db.select().from(channelHeaders).where(inArray(channelHeaders.channelId, channelIds)).orderBy(channelHeaders.createdAt),
+  ]);
+  const headers = new Map<string, HeaderRow[]>();
+  for (const h of headerRows) headers.set(h.channelId, [...(headers.get(h.channelId) ?? []), h]);
+  return {
+    deliveries: new Map(deliveryRows.map((r) => [r.delivery.id, { ...r.delivery, body: r.body }])),
+    channels: new Map(channelRows.map((c) => [c.id, c])),
+    headers,
+  };
+}
+
+export interface AttemptRecord {
+  deliveryId: string;
+  attempt: number;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+  responseBody: string | null;
+}
+
+export interface DeliveryChange {
+  id: string;
+  status: DeliveryStatus;
+  /** 1 when this change records an attempt. */
+  attempted: 0 | 1;
+  nextAttemptAt: number | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+}
+
+export interface BatchWrites {
+  attempts: AttemptRecord[];
+  changes: DeliveryChange[];
+  /** Channels that answered with a success (ends a failure streak) or only with failures. */
+  channelHealth: { id: string; ok: boolean }[];
+  /** Channels to disable (410 Gone), with the reason. */
+  disable: { id: string; reason: string }[];
+}
+
+/**
+ * Every attempt and status change of a consumer batch, in one D1 round trip.
+ * Plain D1 statements: drizzle's D1 batch cannot bind parameters of raw SQL.
+ */
+export async function recordBatch(db: Db, writes: BatchWrites, now: number): Promise<void> {
+  const d1 = db.$client;
+  const statements: D1PreparedStatement[] = [];
+  if (writes.attempts.length) {
+    statements.push(
+      d1
+        .prepare(
+          `insert into attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_body)
+           select value->>'deliveryId', value->>'attempt', value->>'startedAt', value->>'durationMs',
+                  value->>'statusCode', value->>'error', value->>'responseBody'
+           from json_each(?1)`,
+        )
+        .bind(JSON.stringify(writes.attempts)),
+    );
+  }
+  if (writes.changes.length) {
+    // attempt_count grows relative to the row, so two copies of one message both count.
+    statements.push(
+      d1
+        .prepare(
+          `update deliveries set
+             status = u.value->>'status',
+             attempt_count = attempt_count + (u.value->>'attempted'),
+             next_attempt_at = u.value->>'nextAttemptAt',
+             last_status_code = u.value->>'lastStatusCode',
+             last_error = u.value->>'lastError',
+             updated_at = ?2
+           from json_each(?1) as u
+           where deliveries.id = u.value->>'id'`,
+        )
+        .bind(JSON.stringify(writes.changes), now),
+    );
+  }
+  if (writes.channelHealth.length) {
+    statements.push(
+      d1
+        .prepare(
+          `update channels set
+             failing_since = case when h.value->>'ok' then null else coalesce(failing_since, ?2) end
+           from json_each(?1) as h
+           where channels.id = h.value->>'id'`,
+        )
+        .bind(JSON.stringify(writes.channelHealth), now),
+    );
+  }
+  for (const { id, reason } of writes.disable) {
+    statements.push(
+      d1.prepare("update channels set enabled = 0, disabled_reason = ?2, updated_at = ?3 where id = ?1").bind(id, reason, now),
+    );
+  }
+  if (statements.length) await d1.batch(statements);
+}
+
+// --- admin views ----------------------------------------------------------------------
+
+export function deliveryView(row: DeliveryRow) {
+  return {
+    ID: row.id,
+    EventID: row.eventId,
+    WebhookID: row.channelId,
+    EventType: row.eventType,
+    Status: row.status,
+    AttemptCount: row.attemptCount,
+    NextAttemptAt: iso(row.nextAttemptAt),
+    LastStatusCode: row.lastStatusCode,
+    LastError: row.lastError,
+    CreatedAt: iso(row.createdAt)!,
+    UpdatedAt: iso(row.updatedAt)!,
+  };
+}
+
+export function attemptView(row: typeof attempts.$inferSelect) {
+  return {
+    Attempt: row.attempt,
+    StartedAt: iso(row.startedAt)!,
+    DurationMs: row.durationMs,
+    StatusCode: row.statusCode,
+    Error: row.error,
+    ResponseBody: row.responseBody,
+  };
+}
+
+export async function listChannelDeliveries(db: Db, channelId: string, status: DeliveryStatus | undefined, page: number, perPage: number) {
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.channelId, channelId), status ? eq(deliveries.status, status) : undefined))
+    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .limit(perPage)
+    .offset((page - 1) * perPage);
+}
+
+export async function findDelivery(db: Db, id: string) {
+  const [rows, attemptRows] = await db.batch([
+    db.select().from(deliveries).where(eq(deliveries.id, id)),
+    db.select().from(attempts).where(eq(attempts.deliveryId, id)).orderBy(attempts.attempt, attempts.id),
+  ]);
+  const row = rows[0];
+  return row && { row, attempts: attemptRows };
+}
+
+/**
+ * Starts a new run for deliveries an admin asked to send again: back to `pending`, a fresh
+ * retry schedule, due now. Returns the ids it changed.
+ */
+export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, now: number): Promise<string[]> {
+  const rows = await db
+    .update(deliveries)
+    .set({ status: "pending", retryBase: sql`${deliveries.attemptCount}`, nextAttemptAt: now, updatedAt: now })
+    .where(where)
+    .returning({ id: deliveries.id });
+  return rows.map((r) => r.id);
+}
+
+export const failedSince = (channelId: string, since: number) =>
+  and(eq(deliveries.channelId, channelId), eq(deliveries.status, "failed"), gte(deliveries.createdAt, since));
+
+export const deliveryById = (id: string) => eq(deliveries.id, id);
+
+// --- sweeper --------------------------------------------------------------------------
+
+/**
+ * Deliveries whose queue message must have been lost: `pending` and long due, or
+ * `retrying` and long past their next attempt. Marks them due now, so each is re-sent
+ * once per grace period at most, and returns their ids.
+ */
+export async function reclaimLostDeliveries(db: Db, now: number, grace: { pendingMs: number; retryingMs: number }, limit: number) {
+  const lost = db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(
+      or(
+        and(eq(deliveries.status, "pending"), lt(deliveries.nextAttemptAt, now - grace.pendingMs)),
+        and(eq(deliveries.status, "retrying"), lt(deliveries.nextAttemptAt, now - grace.retryingMs)),
+      ),
+    )
+    .orderBy(deliveries.nextAttemptAt)
+    .limit(limit);
+  const rows = await db
+    .update(deliveries)
+    .set({ nextAttemptAt: now, updatedAt: now })
+    .where(inArray(deliveries.id, lost))
+    .returning({ id: deliveries.id });
+  return rows.map((r) => r.id);
+}
+
+/** Marks dead-lettered deliveries failed, unless they already reached an end. */
+export async function failDeliveries(db: Db, ids: string[], reason: string, now: number) {
+  await db
+    .update(deliveries)
+    .set({ status: "failed", lastError: reason, nextAttemptAt: null, updatedAt: now })
+    .where(and(inArray(deliveries.id, jsonRows(ids)), inArray(deliveries.status, ["pending", "retrying"])));
+}
+
+export async function housekeeping(db: Db, now: number, retentionMs: number, failingMs: number) {
+  const cutoff = now - retentionMs;
+  // Bounded deletes keep each run short; a backlog is worked off over a few minutes.
+  const chunk = 5000;
+  const oldEvents = db.select({ id: events.id }).from(events).where(lt(events.receivedAt, cutoff)).limit(chunk);
+  const oldDeliveries = db.select({ id: deliveries.id }).from(deliveries).where(lt(deliveries.createdAt, cutoff)).limit(chunk);
+  const oldAttempts = db.select({ id: attempts.id }).from(attempts).where(lt(attempts.startedAt, cutoff)).limit(chunk);
+  const [disabled] = await db.batch([
+    db
+      .update(channels)
+      .set({
+        enabled: false,
+        disabledReason: sql`'every delivery failed for 5 days (since ' || strftime('%Y-%m-%dT%H:%M:%SZ', ${channels.failingSince} / 1000, 'unixepoch') || ')'`,
+        updatedAt: now,
+      })
+      .where(and(eq(channels.enabled, true), lt(channels.failingSince, now - failingMs)))
+      .returning({ id: channels.id }),
+    db.delete(attempts).where(inArray(attempts.id, oldAttempts)),
+    db.delete(deliveries).where(inArray(deliveries.id, oldDeliveries)),
+    db.delete(events).where(inArray(events.id, oldEvents)),
+    db.delete(eventKeys).where(lt(eventKeys.expiresAt, now)),
+  ]);
+  return { disabledChannels: disabled.map((c) => c.id) };
+}
+

@@ -1,0 +1,42 @@
+import type { DeliveryMessage } from "./delivery/message";
+
+/** The worker's bindings, as wrangler.toml and the secrets declare them. */
+export interface Env {
+  DB: D1Database;
+  DELIVERIES: Queue<DeliveryMessage>;
+  ASSETS: Fetcher;
+  ADMIN_TOKEN?: string;
+  INTAKE_TOKEN?: string;
+  ENCRYPTION_KEY?: string;
+  ALLOW_PRIVATE_TARGETS?: string;
+  RETRY_SCHEDULE?: string;
+  RETENTION_DAYS?: string;
+}
+
+export interface Config {
+  allowPrivateTargets: boolean;
+  /** Seconds to wait before each retry; its length is the number of retries. */
+  retrySchedule: number[];
+  retentionDays: number;
+}
+
+const DEFAULT_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
+
+// Vars are parsed once per isolate: they cannot change while it lives.
+let cached: { env: Env; config: Config } | undefined;
+
+export function config(env: Env): Config {
+  if (cached?.env === env) return cached.config;
+  const schedule = (env.RETRY_SCHEDULE ?? "")
+    .split(",")
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isFinite(n) && n >= 0);
+  const retention = Number(env.RETENTION_DAYS);
+  const parsed: Config = {
+    allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS === "true",
+    retrySchedule: env.RETRY_SCHEDULE === undefined ? DEFAULT_SCHEDULE : schedule,
+    retentionDays: Number.isFinite(retention) && retention > 0 ? retention : 30,
+  };
+  cached = { env, config: parsed };
+  return parsed;
+}

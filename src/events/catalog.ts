@@ -1,0 +1,96 @@
+import { z } from "zod";
+
+/**
+ * The portal's events and the shape of each one's `Message`, taken from the sample
+ * payloads of the portal's webhook documentation. Shapes are loose: fields the portal adds
+ * later are kept. Adding an event type is one entry in `catalog`.
+ */
+
+// RFC 3339 date-time, any offset, up to 9 fractional digits (Go's time.RFC3339Nano).
+const RFC3339 =
+  /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
+export const timestamp = z.string().regex(RFC3339, "must be an RFC 3339 date-time");
+
+const id = z.int();
+const ids = z.array(z.int());
+
+const customAttributes = z.array(z.looseObject({ Identifier: z.string(), Value: z.string() }));
+
+const user = z.looseObject({
+  ID: id,
+  Email: z.string(),
+  First: z.string(),
+  Last: z.string(),
+  OrgID: id,
+  Provider: z.string(),
+  Status: z.string(),
+  CreatedAt: timestamp,
+  ByUser: id.optional(),
+  CustomAttributes: customAttributes,
+});
+
+const application = z.looseObject({ ID: id, Name: z.string(), UserID: id, CreatedAt: timestamp });
+
+const credential = z.looseObject({ ID: id, ByUser: id, AccessRequestID: id, AppID: id, CreatedAt: timestamp });
+
+// `ID: 0` and `CreatedAt: "0001-01-01T00:00:00Z"` are what the portal really sends for
+// AccessRequestCreated (Go zero values): valid, not missing.
+const accessRequest = z.looseObject({
+  ID: id,
+  AppID: id,
+  ByUser: id,
+  Status: z.string(),
+  ProductIDs: ids,
+  PlanID: id,
+  CreatedAt: timestamp,
+});
+
+const organisation = z.looseObject({ ID: id, Name: z.string(), CreatedAt: timestamp });
+
+const organisationRequest = z.looseObject({
+  Name: z.string(),
+  AdminEmail: z.string(),
+  AdminID: id,
+  ByUser: id,
+  TeamIDs: ids,
+  Status: z.string(),
+  CreatedAt: timestamp,
+});
+
+export const catalog = {
+  UserRegistered: user,
+  UserAccountActivated: user,
+  UserAccountDeactivated: user,
+  PasswordReset: user,
+  ApplicationRegistered: application,
+  CredentialRegistered: credential,
+  AccessRequestCreated: accessRequest,
+  AccessRequestApproved: accessRequest,
+  AccessRequestRejected: accessRequest,
+  OrganisationRegistered: organisation,
+  OrganisationRequestCreated: organisationRequest,
+  OrganisationRequestApproved: user,
+  OrganisationRequestRejected: organisationRequest,
+  // In the portal's API enum; its Message is not documented.
+  RegisterInvite: z.looseObject({}),
+} satisfies Record<string, z.ZodType>;
+
+export type EventType = keyof typeof catalog;
+export const eventTypes = Object.keys(catalog) as [EventType, ...EventType[]];
+export const eventType = z.enum(eventTypes, { error: `must be one of ${eventTypes.join(", ")}` });
+
+/** The envelope the portal posts: `{"Event", "Message", "Timestamp"}`, checked against the catalog. */
+export const portalEvent = z
+  .looseObject({
+    Event: z.string({ error: "is required" }).pipe(eventType),
+    Message: z.looseObject({}, { error: "must be an object" }),
+    Timestamp: timestamp,
+  })
+  .superRefine((event, ctx) => {
+    const shape = catalog[event.Event];
+    const result = shape.safeParse(event.Message);
+    if (!result.success) {
+      for (const issue of result.error.issues) ctx.addIssue({ ...issue, path: ["Message", ...issue.path] } as never);
+    }
+  });

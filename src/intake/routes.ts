@@ -1,0 +1,87 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requireToken } from "../auth";
+import { database } from "../db/client";
+import { enqueueDeliveries } from "../delivery/message";
+import { ApiError } from "../errors";
+import { portalEvent } from "../events/catalog";
+import { log } from "../log";
+import type { AppEnv } from "../openapi";
+import { bytesToHex } from "../security/encoding";
+import { recordEvent } from "./store";
+
+export const MAX_EVENT_BYTES = 256 * 1024;
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+export const intakeRoutes = new Hono<AppEnv>()
+  // The portal's Test Connection sends a bare HEAD; GET answers HEAD too.
+  .get("/", (c) => c.json({ status: "ok" }))
+  .post(
+    "/",
+    requireToken("INTAKE_TOKEN"),
+    async (c, next) => {
+      if (!JSON_MEDIA_TYPE.test(c.req.header("Content-Type") ?? "")) {
+        throw new ApiError(415, ["Content-Type: must be application/json"]);
+      }
+      await next();
+    },
+    bodyLimit({
+      maxSize: MAX_EVENT_BYTES,
+      onError: () => {
+        throw new ApiError(413, [`body: larger than ${MAX_EVENT_BYTES / 1024} KiB`]);
+      },
+    }),
+    async (c) => {
+      // The bytes are kept exactly as they came, so they must be valid UTF-8 to be stored as text.
+      const bytes = await c.req.arrayBuffer();
+      let body: string;
+      let json: unknown;
+      try {
+        body = utf8.decode(bytes);
+      } catch {
+        throw new ApiError(400, ["body: not valid UTF-8"]);
+      }
+      try {
+        json = JSON.parse(body);
+      } catch {
+        throw new ApiError(400, ["body: malformed JSON"]);
+      }
+      const parsed = portalEvent.safeParse(json);
+      if (!parsed.success) throw ApiError.fromZod(parsed.error);
+
+      const keys = [`body:${await sha256Hex(bytes)}`];
+      const idempotencyKey = c.req.header("Idempotency-Key");
+      if (idempotencyKey !== undefined) {
+        if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+          throw ApiError.invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters");
+        }
+        keys.push(`idem:${idempotencyKey}`);
+      }
+
+      const id = crypto.randomUUID();
+      const type = parsed.data.Event;
+      const recorded = await recordEvent(database(c.env.DB), { id, type, body, keys, receivedAt: Date.now() });
+      if (recorded.duplicate) {
+        return c.json({ ID: recorded.eventId, Deliveries: recorded.deliveries, Duplicate: true }, 200);
+      }
+
+      // The deliveries are committed as `pending`: if the queue refuses them now, the
+      // sweeper sends them later, so the portal still gets its 202.
+      try {
+        await enqueueDeliveries(c.env.DELIVERIES, recorded.deliveryIds);
+      } catch (err) {
+        log.error("enqueue failed; the sweeper will resend", {
+          eventId: id,
+          deliveries: recorded.deliveryIds.length,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+      log.info("event accepted", { eventId: id, type, deliveries: recorded.deliveryIds.length });
+      return c.json({ ID: id, Deliveries: recorded.deliveryIds.length }, 202);
+    },
+  );
+
+async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+}
