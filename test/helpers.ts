@@ -87,3 +87,67 @@ export function uniqueUserRegistered(extra: Record<string, unknown> = {}): strin
     Timestamp: new Date().toISOString(),
   });
 }
+
+/** A queue that records what was sent instead of delivering it. */
+export function recordingQueue(fail = false) {
+  const sent: { body: { deliveryId: string }; delaySeconds?: number }[][] = [];
+  const queue = {
+    async send() {
+      throw new Error("use sendBatch");
+    },
+    async sendBatch(messages: Iterable<{ body: { deliveryId: string }; delaySeconds?: number }>) {
+      if (fail) throw new Error("queue unavailable");
+      sent.push([...messages]);
+    },
+    get ids() {
+      return sent.flat().map((m) => m.body.deliveryId);
+    },
+    sent,
+  };
+  return queue;
+}
+
+/**
+ * Wraps a D1 database and counts round trips: each batch, exec, and each statement run
+ * on its own (run, all, first, raw).
+ */
+export function countingD1(db: D1Database) {
+  const counter = { roundTrips: 0 };
+  const wrapStatement = (stmt: D1PreparedStatement): D1PreparedStatement =>
+    new Proxy(stmt, {
+      get(target, prop, receiver) {
+        if (prop === UNWRAP) return target;
+        if (prop === "bind") return (...args: unknown[]) => wrapStatement(target.bind(...args));
+        if (prop === "run" || prop === "all" || prop === "first" || prop === "raw") {
+          return (...args: unknown[]) => {
+            counter.roundTrips++;
+            return (target as any)[prop](...args);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  const wrapped = new Proxy(db, {
+    get(target, prop) {
+      if (prop === "prepare") return (query: string) => wrapStatement(target.prepare(query));
+      if (prop === "batch") {
+        return (statements: D1PreparedStatement[]) => {
+          counter.roundTrips++;
+          // Hand D1 its own statements back.
+          return target.batch(statements.map((s) => (s as any)[UNWRAP] ?? s));
+        };
+      }
+      if (prop === "exec") {
+        return (query: string) => {
+          counter.roundTrips++;
+          return target.exec(query);
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db: wrapped, counter };
+}
+const UNWRAP = Symbol("unwrap");

@@ -67,7 +67,8 @@ async function findByKeys(db: Db, keys: string[], now: number) {
   const [row] = await db
     .select({
       eventId: eventKeys.eventId,
-      deliveries: sql<number>`(select count(*) from ${deliveries} where ${deliveries.eventId} = ${eventKeys.eventId})`,
+      // Spelled out: drizzle leaves columns in sql`` unqualified, and both tables have event_id.
+      deliveries: sql<number>`(select count(*) from deliveries where deliveries.event_id = event_keys.event_id)`,
     })
     .from(eventKeys)
     .where(and(inArray(eventKeys.key, keys), sql`${eventKeys.expiresAt} > ${now}`))

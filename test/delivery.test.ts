@@ -1,0 +1,524 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
+import { describe, expect, inject, it, vi } from "vitest";
+import { app } from "../src/app";
+import { consumeDeadLetters } from "../src/delivery/consumer";
+import type { DeliveryMessage } from "../src/delivery/message";
+import { sweep } from "../src/delivery/sweeper";
+import worker from "../src/index";
+import { ADMIN, api, count, countingD1, createChannel, postEvent, receivedAt, recordingQueue, seed, target, uniqueUserRegistered } from "./helpers";
+
+/** An event and its delivery to `channelId`, written straight to D1 (no queue message). */
+async function makeDelivery(channelId: string, body = uniqueUserRegistered()) {
+  const eventId = crypto.randomUUID();
+  const deliveryId = crypto.randomUUID();
+  const now = Date.now();
+  await env.DB.batch([
+    env.DB.prepare("insert into events (id, type, body, received_at) values (?, 'UserRegistered', ?, ?)").bind(eventId, body, now),
+    env.DB.prepare(
+      "insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at) values (?, ?, ?, 'UserRegistered', 'pending', ?, ?, ?)",
+    ).bind(deliveryId, eventId, channelId, now, now, now),
+  ]);
+  return { eventId, deliveryId, body };
+}
+
+/** Runs the queue consumer on one message per id, as Queues would, and reports what it decided. */
+async function consume(ids: string[], bindings: Record<string, unknown> = {}) {
+  const batch = createMessageBatch<DeliveryMessage>(
+    "tyk-webhook-deliveries",
+    ids.map((deliveryId, i) => ({ id: `msg-${i}`, timestamp: new Date(), attempts: 1, body: { deliveryId } })),
+  );
+  const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
+  const ctx = createExecutionContext();
+  await worker.queue(batch, { ...env, ...bindings } as typeof env, ctx);
+  const result = await getQueueResult(batch, ctx);
+  return {
+    acked: result.explicitAcks,
+    retried: result.retryMessages.map((m) => m.msgId),
+    delays: retries.map((spy) => spy.mock.calls[0]?.[0]?.delaySeconds),
+  };
+}
+
+async function delivery(id: string) {
+  return env.DB.prepare("select * from deliveries where id = ?").bind(id).first<any>();
+}
+
+async function attemptsOf(id: string) {
+  const { results } = await env.DB.prepare("select * from attempts where delivery_id = ? order by attempt").bind(id).all<any>();
+  return results;
+}
+
+/** Time passes: the delivery's next attempt is due now. */
+async function makeDue(id: string) {
+  await env.DB.prepare("update deliveries set next_attempt_at = ? where id = ?").bind(Date.now(), id).run();
+}
+
+async function secretOf(channelId: string): Promise<{ Secret: string; PreviousSecret: string | null }> {
+  return (await api("GET", `/portal-api/webhooks/${channelId}/secret`)).json();
+}
+
+describe("the request", () => {
+  it("sends the stored body byte for byte, with custom headers, and a signature the standardwebhooks package verifies", async () => {
+    const url = target("ok");
+    const channel = await createChannel({ URL: url, Method: "PUT", Headers: [{ Name: "X-Api-Key", Value: "k-1" }] });
+    const body = seed[6]!.body; // AccessRequestCreated, with its zero values
+    const { deliveryId, eventId } = await makeDelivery(channel.ID, body);
+
+    const result = await consume([deliveryId]);
+    expect(result.acked).toEqual(["msg-0"]);
+
+    const [req, ...more] = await receivedAt(url);
+    expect(more).toHaveLength(0);
+    expect(req!.method).toBe("PUT");
+    expect(req!.body).toBe(body);
+    expect(req!.headers["content-type"]).toBe("application/json");
+    expect(req!.headers["user-agent"]).toMatch(/^tyk-webhook-dispatcher\/\d+\.\d+\.\d+$/);
+    expect(req!.headers["x-api-key"]).toBe("k-1");
+    expect(req!.headers["webhook-id"]).toBe(eventId);
+    expect(Math.abs(Number(req!.headers["webhook-timestamp"]) - Date.now() / 1000)).toBeLessThan(60);
+
+    const { Secret } = await secretOf(channel.ID);
+    expect(new Webhook(Secret).verify(req!.body, req!.headers)).toEqual(JSON.parse(body));
+    expect(() => new Webhook(`whsec_${btoa("x".repeat(32))}`).verify(req!.body, req!.headers)).toThrow();
+
+    const row = await delivery(deliveryId);
+    expect(row).toMatchObject({ status: "succeeded", attempt_count: 1, last_status_code: 200, last_error: null, next_attempt_at: null });
+    const [attempt] = await attemptsOf(deliveryId);
+    expect(attempt).toMatchObject({ attempt: 1, status_code: 200, error: null, response_body: "ok" });
+  });
+
+  it("signs with both secrets during a rotation, each verifying on its own", async () => {
+    const url = target("ok");
+    const channel = await createChannel({ URL: url });
+    const old = (await secretOf(channel.ID)).Secret;
+    await api("POST", `/portal-api/webhooks/${channel.ID}/secret/rotate`);
+    const fresh = (await secretOf(channel.ID)).Secret;
+    const { deliveryId } = await makeDelivery(channel.ID);
+
+    await consume([deliveryId]);
+    const [req] = await receivedAt(url);
+    expect(req!.headers["webhook-signature"]!.split(" ")).toHaveLength(2);
+    expect(() => new Webhook(old).verify(req!.body, req!.headers)).not.toThrow();
+    expect(() => new Webhook(fresh).verify(req!.body, req!.headers)).not.toThrow();
+  });
+
+  it("stops signing with the old secret once its 24 hours are over", async () => {
+    const url = target("ok");
+    const channel = await createChannel({ URL: url });
+    await api("POST", `/portal-api/webhooks/${channel.ID}/secret/rotate`);
+    await env.DB.prepare("update channels set previous_secret_expires_at = ? where id = ?").bind(Date.now() - 1, channel.ID).run();
+    const { deliveryId } = await makeDelivery(channel.ID);
+    await consume([deliveryId]);
+    const [req] = await receivedAt(url);
+    expect(req!.headers["webhook-signature"]!.split(" ")).toHaveLength(1);
+  });
+
+  it("keeps the same webhook-id on every retry", async () => {
+    const url = target("flaky/1");
+    const channel = await createChannel({ URL: url });
+    const { deliveryId, eventId } = await makeDelivery(channel.ID);
+    await consume([deliveryId]);
+    await makeDue(deliveryId);
+    await consume([deliveryId]);
+    const reqs = await receivedAt(url);
+    expect(reqs.map((r) => r.headers["webhook-id"])).toEqual([eventId, eventId]);
+  });
+});
+
+describe("retries and outcomes", () => {
+  it("fails twice then succeeds: 3 attempts logged, retried with the schedule's delays", async () => {
+    const url = target("flaky/2");
+    const channel = await createChannel({ URL: url });
+    const { deliveryId } = await makeDelivery(channel.ID);
+
+    const first = await consume([deliveryId]);
+    expect(first.retried).toEqual(["msg-0"]);
+    expect(first.delays[0]).toBeGreaterThanOrEqual(4); // 5 s ± 20%
+    expect(first.delays[0]).toBeLessThanOrEqual(6);
+    const afterFirst = await delivery(deliveryId);
+    expect(afterFirst).toMatchObject({ status: "retrying", attempt_count: 1, last_status_code: 500, last_error: "target answered 500" });
+    expect(afterFirst.next_attempt_at).toBeGreaterThan(Date.now() + 3000);
+
+    // Not due yet: a message arriving early goes back for the rest of the wait, unsent.
+    const early = await consume([deliveryId]);
+    expect(early.retried).toEqual(["msg-0"]);
+    expect(await receivedAt(url)).toHaveLength(1);
+
+    await makeDue(deliveryId);
+    const second = await consume([deliveryId]);
+    expect(second.delays[0]).toBeGreaterThanOrEqual(240); // 300 s ± 20%
+    expect(second.delays[0]).toBeLessThanOrEqual(360);
+
+    await makeDue(deliveryId);
+    const third = await consume([deliveryId]);
+    expect(third.acked).toEqual(["msg-0"]);
+
+    expect(await delivery(deliveryId)).toMatchObject({ status: "succeeded", attempt_count: 3, last_status_code: 200, last_error: null });
+    const attempts = await attemptsOf(deliveryId);
+    expect(attempts.map((a) => [a.attempt, a.status_code, a.response_body])).toEqual([
+      [1, 500, "failure 1"],
+      [2, 500, "failure 2"],
+      [3, 200, "ok"],
+    ]);
+    expect(attempts.every((a) => a.duration_ms >= 0 && a.started_at > 0)).toBe(true);
+  });
+
+  it("gives up after the channel's Timeout and retries", async () => {
+    const channel = await createChannel({ URL: target("sleep/3000"), Timeout: 1 });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const result = await consume([deliveryId]);
+    expect(result.retried).toEqual(["msg-0"]);
+    const [attempt] = await attemptsOf(deliveryId);
+    expect(attempt.status_code).toBeNull();
+    expect(attempt.error).toBe("timeout: timed out after 1s");
+    expect(attempt.duration_ms).toBeGreaterThanOrEqual(900);
+    expect(attempt.duration_ms).toBeLessThan(2900);
+    expect((await delivery(deliveryId)).status).toBe("retrying");
+  });
+
+  it("retries when the connection is refused", async () => {
+    const channel = await createChannel({ URL: `http://127.0.0.1:${inject("closedPort")}/hook` });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const result = await consume([deliveryId]);
+    expect(result.retried).toEqual(["msg-0"]);
+    const [attempt] = await attemptsOf(deliveryId);
+    expect(attempt.status_code).toBeNull();
+    expect(attempt.error).toMatch(/^connection: /);
+  });
+
+  it("does not follow a redirect: a 3xx is a failure", async () => {
+    const url = target("redirect");
+    const channel = await createChannel({ URL: url });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const result = await consume([deliveryId]);
+    expect(result.retried).toEqual(["msg-0"]);
+    expect((await attemptsOf(deliveryId))[0].status_code).toBe(302);
+    expect(await receivedAt(url.replace("/redirect/", "/ok/"))).toHaveLength(0);
+  });
+
+  it("disables the channel on 410 Gone and stops", async () => {
+    const channel = await createChannel({ URL: target("status/410") });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const result = await consume([deliveryId]);
+    expect(result.acked).toEqual(["msg-0"]);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "failed", last_status_code: 410 });
+    const after = await (await api("GET", `/portal-api/webhooks/${channel.ID}`)).json<any>();
+    expect(after.Enabled).toBe(false);
+    expect(after.DisabledReason).toMatch(/410/);
+  });
+
+  it("waits at least Retry-After on a 429 (seconds)", async () => {
+    const channel = await createChannel({ URL: `${target("status/429")}?retry_after=120` });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const result = await consume([deliveryId]);
+    expect(result.delays[0]).toBe(120);
+    const row = await delivery(deliveryId);
+    expect(row.next_attempt_at - Date.now()).toBeGreaterThan(110_000);
+  });
+
+  it("waits at least Retry-After on a 503 (HTTP date), capped at 24 hours", async () => {
+    const inTwoDays = new Date(Date.now() + 2 * 86400_000).toUTCString();
+    const channel = await createChannel({ URL: `${target("status/503")}?retry_after=${encodeURIComponent(inTwoDays)}` });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const result = await consume([deliveryId]);
+    // The queue waits at most 12 hours at a time; D1 holds the full 24.
+    expect(result.delays[0]).toBe(12 * 3600);
+    const row = await delivery(deliveryId);
+    expect(Math.round((row.next_attempt_at - Date.now()) / 3600_000)).toBe(24);
+  });
+
+  it("marks the delivery failed when the schedule runs out", async () => {
+    const channel = await createChannel({ URL: target("status/500") });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const short = { RETRY_SCHEDULE: "1,1" };
+    expect((await consume([deliveryId], short)).retried).toEqual(["msg-0"]);
+    await makeDue(deliveryId);
+    expect((await consume([deliveryId], short)).retried).toEqual(["msg-0"]);
+    await makeDue(deliveryId);
+    expect((await consume([deliveryId], short)).acked).toEqual(["msg-0"]);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "failed", attempt_count: 3, last_status_code: 500 });
+    expect(await attemptsOf(deliveryId)).toHaveLength(3);
+  });
+
+  it("cancels, without sending, when the channel was deleted or disabled meanwhile", async () => {
+    const url = target("ok");
+    const deleted = await createChannel({ URL: url });
+    const disabled = await createChannel({ URL: url });
+    const a = await makeDelivery(deleted.ID);
+    const b = await makeDelivery(disabled.ID);
+    await api("DELETE", `/portal-api/webhooks/${deleted.ID}`);
+    // DELETE already cancelled a's delivery; put it back to see the consumer's own check.
+    await env.DB.prepare("update deliveries set status = 'pending' where id = ?").bind(a.deliveryId).run();
+    await api("PATCH", `/portal-api/webhooks/${disabled.ID}`, { Enabled: false });
+
+    const result = await consume([a.deliveryId, b.deliveryId]);
+    expect(result.acked.sort()).toEqual(["msg-0", "msg-1"]);
+    expect(await delivery(a.deliveryId)).toMatchObject({ status: "cancelled", last_error: "webhook deleted" });
+    expect(await delivery(b.deliveryId)).toMatchObject({ status: "cancelled", last_error: "webhook disabled" });
+    expect(await receivedAt(url)).toHaveLength(0);
+  });
+
+  it("acks a duplicate message of a succeeded delivery without sending again", async () => {
+    const url = target("ok");
+    const channel = await createChannel({ URL: url });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    await consume([deliveryId]);
+    const again = await consume([deliveryId, deliveryId]);
+    expect(again.acked.sort()).toEqual(["msg-0", "msg-1"]);
+    expect(await receivedAt(url)).toHaveLength(1);
+    expect(await attemptsOf(deliveryId)).toHaveLength(1);
+  });
+
+  it("checks the target URL again before sending", async () => {
+    const url = target("ok");
+    const channel = await createChannel({ URL: url });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const result = await consume([deliveryId], { ALLOW_PRIVATE_TARGETS: "false" });
+    expect(result.acked).toEqual(["msg-0"]);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "failed" });
+    expect((await delivery(deliveryId)).last_error).toMatch(/^URL must not target a loopback address/);
+    expect(await receivedAt(url)).toHaveLength(0);
+  });
+
+  it("keeps only the first KiB of a response", async () => {
+    const channel = await createChannel({ URL: target("big") });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    await consume([deliveryId]);
+    expect((await attemptsOf(deliveryId))[0].response_body).toBe("x".repeat(1024));
+  });
+});
+
+describe("a batch", () => {
+  it("one message that throws is retried alone; the rest of its batch is delivered and acked", async () => {
+    const url = target("ok");
+    const good = await createChannel({ URL: url });
+    const broken = await createChannel({ URL: url });
+    // A secret this deployment cannot decrypt makes that delivery throw.
+    await env.DB.prepare("update channels set secret = 'enc1:deadbeef:AAAA' where id = ?").bind(broken.ID).run();
+    const ok1 = await makeDelivery(good.ID);
+    const bad = await makeDelivery(broken.ID);
+    const ok2 = await makeDelivery(good.ID);
+
+    const result = await consume([ok1.deliveryId, bad.deliveryId, ok2.deliveryId]);
+    expect(result.acked.sort()).toEqual(["msg-0", "msg-2"]);
+    expect(result.retried).toEqual(["msg-1"]);
+    expect((await delivery(ok1.deliveryId)).status).toBe("succeeded");
+    expect((await delivery(ok2.deliveryId)).status).toBe("succeeded");
+    expect((await delivery(bad.deliveryId)).status).toBe("pending");
+    expect(await receivedAt(url)).toHaveLength(2);
+  });
+
+  it("makes 2 D1 round trips for a batch of 10, one read and one write", async () => {
+    const channels = await Promise.all([createChannel({ URL: target("ok") }), createChannel({ URL: target("status/500") })]);
+    const ids = [];
+    for (let i = 0; i < 10; i++) ids.push((await makeDelivery(channels[i % 2]!.ID)).deliveryId);
+    const { db, counter } = countingD1(env.DB);
+    const result = await consume(ids, { DB: db });
+    expect(result.acked).toHaveLength(5);
+    expect(result.retried).toHaveLength(5);
+    expect(counter.roundTrips).toBe(2);
+  });
+});
+
+describe("the dead-letter queue", () => {
+  it("marks its deliveries failed with the reason", async () => {
+    const channel = await createChannel();
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const batch = createMessageBatch<DeliveryMessage>("tyk-webhook-deliveries-dlq", [
+      { id: "dlq-0", timestamp: new Date(), attempts: 1, body: { deliveryId } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.ackAll).toBe(true);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "failed", last_error: expect.stringMatching(/^dead-lettered/) });
+    expect(consumeDeadLetters).toBeTypeOf("function");
+  });
+});
+
+describe("the sweeper", () => {
+  it("re-enqueues deliveries whose queue message was lost, once per grace period", async () => {
+    const channel = await createChannel();
+    const lostPending = await makeDelivery(channel.ID);
+    const lostRetrying = await makeDelivery(channel.ID);
+    const fresh = await makeDelivery(channel.ID);
+    const now = Date.now();
+    await env.DB.prepare("update deliveries set next_attempt_at = ? where id = ?").bind(now - 3 * 60_000, lostPending.deliveryId).run();
+    await env.DB.prepare("update deliveries set status = 'retrying', next_attempt_at = ? where id = ?").bind(now - 6 * 60_000, lostRetrying.deliveryId).run();
+
+    const queue = recordingQueue();
+    const { reclaimed } = await sweep({ ...env, DELIVERIES: queue as never }, now);
+    expect(reclaimed).toEqual(expect.arrayContaining([lostPending.deliveryId, lostRetrying.deliveryId]));
+    expect(reclaimed).not.toContain(fresh.deliveryId);
+    expect(queue.ids).toEqual(reclaimed);
+    expect((await delivery(lostPending.deliveryId)).next_attempt_at).toBe(now);
+
+    const again = await sweep({ ...env, DELIVERIES: recordingQueue() as never }, now + 60_000);
+    expect(again.reclaimed).not.toContain(lostPending.deliveryId);
+  });
+
+  it("purges events, deliveries and attempts older than RETENTION_DAYS", async () => {
+    const channel = await createChannel({ URL: target("ok") });
+    const old = await makeDelivery(channel.ID);
+    const recent = await makeDelivery(channel.ID);
+    await consume([old.deliveryId, recent.deliveryId]);
+    const longAgo = Date.now() - 31 * 86400_000;
+    await env.DB.batch([
+      env.DB.prepare("update events set received_at = ? where id = ?").bind(longAgo, old.eventId),
+      env.DB.prepare("update deliveries set created_at = ? where id = ?").bind(longAgo, old.deliveryId),
+      env.DB.prepare("update attempts set started_at = ? where delivery_id = ?").bind(longAgo, old.deliveryId),
+    ]);
+    await sweep({ ...env, DELIVERIES: recordingQueue() as never });
+    expect(await count("events", "id = ?", old.eventId)).toBe(0);
+    expect(await count("deliveries", "id = ?", old.deliveryId)).toBe(0);
+    expect(await count("attempts", "delivery_id = ?", old.deliveryId)).toBe(0);
+    expect(await count("events", "id = ?", recent.eventId)).toBe(1);
+    expect(await count("attempts", "delivery_id = ?", recent.deliveryId)).toBe(1);
+  });
+
+  it("disables a channel whose deliveries have all failed for 5 days", async () => {
+    const failing = await createChannel({ URL: target("status/500") });
+    const { deliveryId } = await makeDelivery(failing.ID);
+    await consume([deliveryId]);
+    expect((await env.DB.prepare("select failing_since from channels where id = ?").bind(failing.ID).first<any>()).failing_since).toBeGreaterThan(0);
+    const healthy = await createChannel();
+
+    await env.DB.prepare("update channels set failing_since = ? where id = ?").bind(Date.now() - 5 * 86400_000 - 1000, failing.ID).run();
+    const { disabledChannels } = await sweep({ ...env, DELIVERIES: recordingQueue() as never });
+    expect(disabledChannels).toContain(failing.ID);
+    expect(disabledChannels).not.toContain(healthy.ID);
+    const after = await (await api("GET", `/portal-api/webhooks/${failing.ID}`)).json<any>();
+    expect(after.Enabled).toBe(false);
+    expect(after.DisabledReason).toMatch(/^every delivery failed for 5 days/);
+  });
+
+  it("a success ends a failure streak", async () => {
+    const channel = await createChannel({ URL: target("flaky/1") });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    await consume([deliveryId]);
+    await makeDue(deliveryId);
+    await consume([deliveryId]);
+    expect((await env.DB.prepare("select failing_since from channels where id = ?").bind(channel.ID).first<any>()).failing_since).toBeNull();
+  });
+});
+
+describe("admin routes for deliveries", () => {
+  const withQueue = (queue: ReturnType<typeof recordingQueue>) => ({ ...env, DELIVERIES: queue });
+
+  it("lists a channel's deliveries newest first, filtered by status, and shows one with its attempts", async () => {
+    const channel = await createChannel({ URL: target("flaky/1") });
+    const first = await makeDelivery(channel.ID);
+    await new Promise((r) => setTimeout(r, 5));
+    const second = await makeDelivery(channel.ID);
+    await consume([first.deliveryId, second.deliveryId]);
+    await makeDue(second.deliveryId);
+    await consume([second.deliveryId]);
+
+    const all = await (await api("GET", `/portal-api/webhooks/${channel.ID}/deliveries`)).json<any[]>();
+    expect(all.map((d) => d.ID)).toEqual([second.deliveryId, first.deliveryId]);
+    expect(all[0]).toMatchObject({ EventID: second.eventId, WebhookID: channel.ID, EventType: "UserRegistered", Status: "succeeded", AttemptCount: 1, LastStatusCode: 200 });
+
+    const retrying = await (await api("GET", `/portal-api/webhooks/${channel.ID}/deliveries?status=retrying`)).json<any[]>();
+    expect(retrying.map((d) => d.ID)).toEqual([first.deliveryId]);
+    expect(retrying[0].NextAttemptAt).toMatch(/Z$/);
+
+    const bad = await api("GET", `/portal-api/webhooks/${channel.ID}/deliveries?status=lost`);
+    expect(bad.status).toBe(422);
+    expect((await bad.json<any>()).errors[0]).toMatch(/^status: /);
+
+    const one = await (await api("GET", `/portal-api/deliveries/${first.deliveryId}`)).json<any>();
+    expect(one.Attempts).toEqual([
+      { Attempt: 1, StartedAt: expect.stringMatching(/Z$/), DurationMs: expect.any(Number), StatusCode: 500, Error: "target answered 500", ResponseBody: "failure 1" },
+    ]);
+    expect((await api("GET", "/portal-api/deliveries/nope")).status).toBe(404);
+  });
+
+  it("redeliver sends a delivery again now, even one that succeeded", async () => {
+    const url = target("ok");
+    const channel = await createChannel({ URL: url });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    await consume([deliveryId]);
+
+    const queue = recordingQueue();
+    const res = await app.request(`/portal-api/deliveries/${deliveryId}/redeliver`, { method: "POST", headers: ADMIN }, withQueue(queue));
+    expect(res.status).toBe(202);
+    expect((await res.json<any>()).Status).toBe("pending");
+    expect(queue.ids).toEqual([deliveryId]);
+
+    await consume([deliveryId]);
+    expect(await receivedAt(url)).toHaveLength(2);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "succeeded", attempt_count: 2 });
+  });
+
+  it("redeliver refuses a delivery of a disabled channel with 409", async () => {
+    const channel = await createChannel({ Enabled: false });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const res = await app.request(`/portal-api/deliveries/${deliveryId}/redeliver`, { method: "POST", headers: ADMIN }, withQueue(recordingQueue()));
+    expect(res.status).toBe(409);
+    expect((await res.json<any>()).errors[0]).toMatch(/^Enabled: /);
+  });
+
+  it("recover re-queues the channel's failed deliveries since a time, with a fresh schedule", async () => {
+    const channel = await createChannel({ URL: target("status/500") });
+    const old = await makeDelivery(channel.ID);
+    const a = await makeDelivery(channel.ID);
+    const b = await makeDelivery(channel.ID);
+    const ok = await makeDelivery(channel.ID);
+    const since = Date.now() - 60_000;
+    await env.DB.batch([
+      env.DB.prepare("update deliveries set status = 'failed', attempt_count = 8, created_at = ? where id = ?").bind(since - 3600_000, old.deliveryId),
+      env.DB.prepare("update deliveries set status = 'failed', attempt_count = 8 where id in (?, ?)").bind(a.deliveryId, b.deliveryId),
+      env.DB.prepare("update deliveries set status = 'succeeded' where id = ?").bind(ok.deliveryId),
+    ]);
+
+    const queue = recordingQueue();
+    const res = await app.request(
+      `/portal-api/webhooks/${channel.ID}/recover`,
+      { method: "POST", headers: { ...ADMIN, "Content-Type": "application/json" }, body: JSON.stringify({ Since: new Date(since).toISOString() }) },
+      withQueue(queue),
+    );
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ Requeued: 2 });
+    expect(queue.ids.sort()).toEqual([a.deliveryId, b.deliveryId].sort());
+    expect(await delivery(a.deliveryId)).toMatchObject({ status: "pending", retry_base: 8 });
+    expect((await delivery(old.deliveryId)).status).toBe("failed");
+
+    // The fresh run retries by the schedule again rather than failing at once.
+    const result = await consume([a.deliveryId]);
+    expect(result.retried).toEqual(["msg-0"]);
+    expect(await delivery(a.deliveryId)).toMatchObject({ status: "retrying", attempt_count: 9 });
+
+    const bad = await api("POST", `/portal-api/webhooks/${channel.ID}/recover`, { Since: "yesterday" });
+    expect(bad.status).toBe(422);
+    expect((await bad.json<any>()).errors[0]).toMatch(/^Since: /);
+  });
+});
+
+describe("end to end", () => {
+  it("intake → queue → consumer → a real local receiver gets the exact bytes, signed", async () => {
+    const url = target("ok");
+    const channel = await createChannel({ URL: url, Events: ["OrganisationRequestCreated"] });
+    const body = seed.find((s) => s.type === "OrganisationRequestCreated")!.body;
+    const posted = await postEvent(body, { "Idempotency-Key": crypto.randomUUID() });
+    expect(posted.status).toBe(202);
+    const { ID } = await posted.json<any>();
+
+    await vi.waitFor(
+      async () => {
+        const [row] = (await env.DB.prepare("select status from deliveries where event_id = ?").bind(ID).all<any>()).results;
+        expect(row.status).toBe("succeeded");
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    const [req] = await receivedAt(url);
+    expect(req!.body).toBe(body);
+    const { Secret } = await secretOf(channel.ID);
+    expect(() => new Webhook(Secret).verify(req!.body, req!.headers)).not.toThrow();
+
+    const event = await (await api("GET", `/portal-api/events/${ID}`)).json<any>();
+    expect(event).toMatchObject({ ID, Type: "OrganisationRequestCreated", Payload: JSON.parse(body) });
+    expect(event.Deliveries).toHaveLength(1);
+    expect(event.Deliveries[0]).toMatchObject({ WebhookID: channel.ID, Status: "succeeded" });
+  });
+});

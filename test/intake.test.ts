@@ -1,0 +1,202 @@
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { app } from "../src/app";
+import { count, countingD1, INTAKE, recordingQueue, seed, uniqueUserRegistered } from "./helpers";
+
+/** Calls the worker's app with a recording queue (and optionally another D1). */
+async function post(body: string | Uint8Array, headers: Record<string, string> = {}, bindings: Record<string, unknown> = {}) {
+  const queue = (bindings.DELIVERIES as ReturnType<typeof recordingQueue>) ?? recordingQueue();
+  const res = await app.request(
+    "/events",
+    { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json", ...headers }, body },
+    { ...env, DELIVERIES: queue, ...bindings },
+  );
+  return { res, queue };
+}
+
+async function insertChannel(events: string[], enabled = true): Promise<string> {
+  const id = crypto.randomUUID();
+  const now = Date.now();
+  await env.DB.batch([
+    env.DB.prepare("insert into channels (id, name, url, secret, enabled, created_at, updated_at) values (?, 'c', 'https://example.com/h', 'x', ?, ?, ?)").bind(id, enabled ? 1 : 0, now, now),
+    ...events.map((e) => env.DB.prepare("insert into channel_events (event_type, channel_id) values (?, ?)").bind(e, id)),
+  ]);
+  return id;
+}
+
+async function deliveriesOf(eventId: string) {
+  const { results } = await env.DB.prepare("select id, channel_id, status, event_type from deliveries where event_id = ?").bind(eventId).all<any>();
+  return results;
+}
+
+async function storedRows() {
+  return { events: await count("events"), deliveries: await count("deliveries"), keys: await count("event_keys") };
+}
+
+beforeEach(async () => {
+  // Each test decides which channels exist.
+  await env.DB.prepare("delete from channels").run();
+});
+
+describe("POST /events", () => {
+  it.each(seed.map((s) => [s.type, s.body]))("accepts the seed's %s sample as printed and stores it byte for byte", async (type, body) => {
+    const subscribed = [await insertChannel([type]), await insertChannel([type, "RegisterInvite"])];
+    await insertChannel([type], false);
+    await insertChannel([type === "UserRegistered" ? "PasswordReset" : "UserRegistered"]);
+
+    const { res, queue } = await post(body);
+    expect(res.status).toBe(202);
+    const answer = await res.json<any>();
+    expect(answer).toEqual({ ID: expect.any(String), Deliveries: 2 });
+
+    const stored = await env.DB.prepare("select type, body from events where id = ?").bind(answer.ID).first<any>();
+    expect(stored.type).toBe(type);
+    expect(stored.body).toBe(body);
+
+    const rows = await deliveriesOf(answer.ID);
+    expect(rows.map((r) => r.channel_id).sort()).toEqual(subscribed.sort());
+    expect(rows.every((r) => r.status === "pending" && r.event_type === type)).toBe(true);
+    expect(queue.ids.sort()).toEqual(rows.map((r) => r.id).sort());
+  });
+
+  it("accepts RegisterInvite with any object as Message", async () => {
+    const { res } = await post(JSON.stringify({ Event: "RegisterInvite", Message: { Anything: [1, { x: null }] }, Timestamp: "2024-04-18T13:29:23Z" }));
+    expect(res.status).toBe(202);
+  });
+
+  it("keeps unknown extra fields, and accepts any offset and up to 9 fractional digits", async () => {
+    const body = uniqueUserRegistered({ NewField: { nested: true }, CreatedAt: "2024-04-24T15:26:04.312618088-07:30" });
+    const { res } = await post(body);
+    expect(res.status).toBe(202);
+    const { ID } = await res.json<any>();
+    const stored = await env.DB.prepare("select body from events where id = ?").bind(ID).first<any>();
+    expect(stored.body).toBe(body);
+  });
+
+  it("queues 250 subscribed channels as 250 deliveries in 3 sendBatch calls of at most 100", async () => {
+    for (let i = 0; i < 250; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, () => insertChannel(["ApplicationRegistered"])));
+    }
+    const body = JSON.stringify({ Event: "ApplicationRegistered", Message: { ID: 1, Name: "New App", UserID: 1, CreatedAt: "2024-04-18T13:29:23.738726+02:00" }, Timestamp: new Date().toISOString() });
+    const { res, queue } = await post(body);
+    expect(res.status).toBe(202);
+    const { ID, Deliveries } = await res.json<any>();
+    expect(Deliveries).toBe(250);
+    expect((await deliveriesOf(ID)).length).toBe(250);
+    expect(queue.sent.map((batch) => batch.length)).toEqual([100, 100, 50]);
+    expect(new Set(queue.ids).size).toBe(250);
+  });
+
+  it("makes the same number of D1 round trips (one) whatever the number of channels", async () => {
+    const trips = [];
+    for (const channels of [1, 40]) {
+      await env.DB.prepare("delete from channels").run();
+      await Promise.all(Array.from({ length: channels }, () => insertChannel(["UserRegistered"])));
+      const { db, counter } = countingD1(env.DB);
+      const { res } = await post(uniqueUserRegistered(), {}, { DB: db });
+      expect(res.status).toBe(202);
+      expect((await res.json<any>()).Deliveries).toBe(channels);
+      trips.push(counter.roundTrips);
+    }
+    expect(trips).toEqual([1, 1]);
+  });
+
+  it("answers a byte-identical body within 24 hours as a duplicate, with no new deliveries", async () => {
+    await insertChannel(["UserRegistered"]);
+    const body = uniqueUserRegistered();
+    const first = await post(body);
+    const { ID } = await first.res.json<any>();
+    const before = await storedRows();
+
+    const again = await post(body);
+    expect(again.res.status).toBe(200);
+    expect(await again.res.json()).toEqual({ ID, Deliveries: 1, Duplicate: true });
+    expect(again.queue.ids).toEqual([]);
+    expect(await storedRows()).toEqual(before);
+  });
+
+  it("answers a repeated Idempotency-Key as a duplicate even with another body", async () => {
+    await insertChannel(["UserRegistered"]);
+    const key = crypto.randomUUID();
+    const first = await post(uniqueUserRegistered(), { "Idempotency-Key": key });
+    const { ID } = await first.res.json<any>();
+    const before = await storedRows();
+    const again = await post(uniqueUserRegistered(), { "Idempotency-Key": key });
+    expect(again.res.status).toBe(200);
+    expect(await again.res.json()).toEqual({ ID, Deliveries: 1, Duplicate: true });
+    expect(await storedRows()).toEqual(before);
+  });
+
+  it("accepts the same body again once the 24-hour window has passed", async () => {
+    const body = uniqueUserRegistered();
+    const first = await post(body);
+    const { ID } = await first.res.json<any>();
+    await env.DB.prepare("update event_keys set expires_at = ? where event_id = ?").bind(Date.now() - 1, ID).run();
+    const again = await post(body);
+    expect(again.res.status).toBe(202);
+    expect((await again.res.json<any>()).ID).not.toBe(ID);
+  });
+
+  it("still answers 202 when the queue refuses, leaving the deliveries pending for the sweeper", async () => {
+    await insertChannel(["UserRegistered"]);
+    const { res } = await post(uniqueUserRegistered(), {}, { DELIVERIES: recordingQueue(true) });
+    expect(res.status).toBe(202);
+    const { ID } = await res.json<any>();
+    const rows = await deliveriesOf(ID);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].status).toBe("pending");
+  });
+
+  describe("refuses what is not a portal event, storing nothing", () => {
+    const valid = uniqueUserRegistered();
+    const message = JSON.parse(valid).Message;
+    const event = (overrides: Record<string, unknown>, msg: Record<string, unknown> = {}) =>
+      JSON.stringify({ Event: "UserRegistered", Timestamp: "2024-04-22T16:38:54.082037+02:00", ...overrides, Message: { ...message, ...msg } });
+
+    const cases: [string, () => Promise<Response>, number, RegExp][] = [
+      ["no token", async () => (await post(valid, { Authorization: "" })).res, 401, /^Authorization: /],
+      ["a wrong token", async () => (await post(valid, { Authorization: "Bearer nope" })).res, 401, /^Authorization: /],
+      ["the admin token", async () => (await post(valid, { Authorization: `Bearer ${env.ADMIN_TOKEN}` })).res, 401, /^Authorization: /],
+      ["text/plain", async () => (await post(valid, { "Content-Type": "text/plain" })).res, 415, /^Content-Type: /],
+      ["a form", async () => (await post("a=b", { "Content-Type": "application/x-www-form-urlencoded" })).res, 415, /^Content-Type: /],
+      ["more than 256 KiB", async () => (await post(event({}, { Pad: "x".repeat(256 * 1024) }))).res, 413, /^body: /],
+      ["malformed JSON", async () => (await post('{"Event": "UserRegistered",')).res, 400, /^body: /],
+      ["invalid UTF-8", async () => (await post(new Uint8Array([0x7b, 0xff, 0x7d]))).res, 400, /^body: /],
+      ["a JSON array", async () => (await post("[]")).res, 422, /^body: /],
+      ["an unknown Event", async () => (await post(event({ Event: "UserExploded" }))).res, 422, /^Event: /],
+      ["a missing Event", async () => (await post(event({ Event: undefined }))).res, 422, /^Event: /],
+      ["a Timestamp that is not RFC 3339", async () => (await post(event({ Timestamp: "22/04/2024" }))).res, 422, /^Timestamp: /],
+      ["a Timestamp with 10 fractional digits", async () => (await post(event({ Timestamp: "2024-04-22T16:38:54.0820370000Z" }))).res, 422, /^Timestamp: /],
+      ["a Message that is not an object", async () => (await post(JSON.stringify({ Event: "UserRegistered", Message: "hi", Timestamp: "2024-04-22T16:38:54Z" }))).res, 422, /^Message: /],
+      ["an ID that is a string", async () => (await post(event({}, { ID: "29" }))).res, 422, /^Message\.ID: /],
+      ["a missing Email", async () => (await post(event({}, { Email: undefined }))).res, 422, /^Message\.Email: /],
+      ["a bad CreatedAt", async () => (await post(event({}, { CreatedAt: "yesterday" }))).res, 422, /^Message\.CreatedAt: /],
+      ["a CustomAttributes entry of the wrong type", async () => (await post(event({}, { CustomAttributes: [{ Identifier: 1, Value: "x" }] }))).res, 422, /^Message\.CustomAttributes\.0\.Identifier: /],
+      [
+        "ProductIDs holding a string",
+        async () =>
+          (await post(JSON.stringify({ Event: "AccessRequestApproved", Timestamp: "2024-04-18T13:48:08Z", Message: { ID: 1, AppID: 3, ByUser: 3, Status: "approved", ProductIDs: ["1"], PlanID: 2, CreatedAt: "2024-04-18T13:36:02Z" } }))).res,
+        422,
+        /^Message\.ProductIDs\.0: /,
+      ],
+      ["a bad Idempotency-Key", async () => (await post(valid, { "Idempotency-Key": "a b" })).res, 422, /^Idempotency-Key: /],
+    ];
+
+    it.each(cases)("%s", async (_name, send, status, field) => {
+      const before = await storedRows();
+      const res = await send();
+      expect(res.status).toBe(status);
+      const body = await res.json<any>();
+      expect(body.errors.length).toBeGreaterThan(0);
+      expect(body.errors[0]).toMatch(field);
+      expect(await storedRows()).toEqual(before);
+    });
+  });
+});
+
+describe("HEAD and GET /events", () => {
+  it("answer 200 without auth, for the portal's Test Connection", async () => {
+    expect((await app.request("/events", { method: "HEAD" }, env)).status).toBe(200);
+    expect((await app.request("/events", { method: "GET" }, env)).status).toBe(200);
+  });
+});
