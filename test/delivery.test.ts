@@ -6,8 +6,11 @@ import { app } from "../src/app";
 import { consumeDeadLetters } from "../src/delivery/consumer";
 import type { DeliveryMessage } from "../src/delivery/message";
 import { sweep } from "../src/delivery/sweeper";
-import worker from "../src/index";
+import entry from "../src/index";
 import { ADMIN, api, count, countingD1, createChannel, postEvent, receivedAt, recordingQueue, seed, target, uniqueUserRegistered } from "./helpers";
+
+// The worker as Queues calls it, with an execution context.
+const worker = entry as { queue: ExportedHandlerQueueHandler<typeof env, DeliveryMessage> };
 
 /** An event and its delivery to `channelId`, written straight to D1 (no queue message). */
 async function makeDelivery(channelId: string, body = uniqueUserRegistered()) {
@@ -35,7 +38,7 @@ async function consume(ids: string[], bindings: Record<string, unknown> = {}) {
   const result = await getQueueResult(batch, ctx);
   return {
     acked: result.explicitAcks,
-    retried: result.retryMessages.map((m) => m.msgId),
+    retried: result.retryMessages.map((m: { msgId: string }) => m.msgId),
     delays: retries.map((spy) => spy.mock.calls[0]?.[0]?.delaySeconds),
   };
 }

@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// `npm run demo`, with `npm start` running: a local receiver that verifies every signature
+// with the standardwebhooks package, a channel for all events pointing at it (created once,
+// then reused), the portal's 13 sample payloads posted, and each arrival printed.
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { Webhook } from "standardwebhooks";
+
+const root = path.resolve(import.meta.dirname, "..");
+const vars = readDevVars();
+const base = process.env.DISPATCHER_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
+const receiverPort = Number(process.env.DEMO_RECEIVER_PORT ?? 8789);
+const adminToken = process.env.ADMIN_TOKEN ?? vars.ADMIN_TOKEN;
+const intakeToken = process.env.INTAKE_TOKEN ?? vars.INTAKE_TOKEN;
+const seed = JSON.parse(readFileSync(path.join(root, "test/fixtures/seed-payloads.json"), "utf8"));
+const CHANNEL_NAME = "npm run demo receiver";
+
+function readDevVars() {
+  try {
+    return Object.fromEntries(
+      readFileSync(path.join(root, ".dev.vars"), "utf8")
+        .split("\n")
+        .filter((l) => /^\w+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
+  } catch {
+    return {};
+  }
+}
+
+async function admin(method, route, body) {
+  const res = await fetch(`${base}/portal-api${route}`, {
+    method,
+    headers: { Authorization: `Bearer ${adminToken}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+if (!adminToken || !intakeToken) {
+  console.error("No tokens: run `npm start` first (it writes .dev.vars), or set ADMIN_TOKEN and INTAKE_TOKEN.");
+  process.exit(1);
+}
+try {
+  await fetch(`${base}/healthz`);
+} catch {
+  console.error(`The dispatcher is not answering at ${base}: start it with \`npm start\` in another terminal.`);
+  process.exit(1);
+}
+
+// The channel: reuse the demo's own, or create it.
+const receiverUrl = `http://127.0.0.1:${receiverPort}/webhooks`;
+const eventTypes = await admin("GET", "/event-types");
+const existing = [];
+for (let page = 1; ; page++) {
+  const batch = await admin("GET", `/webhooks?page=${page}&per_page=100`);
+  existing.push(...batch);
+  if (batch.length < 100) break;
+}
+let channel = existing.find((c) => c.Name === CHANNEL_NAME);
+if (channel) {
+  channel = await admin("PATCH", `/webhooks/${channel.ID}`, { URL: receiverUrl, Events: eventTypes, Enabled: true });
+  console.log(`Reusing channel ${channel.ID}`);
+} else {
+  channel = await admin("POST", "/webhooks", { Name: CHANNEL_NAME, URL: receiverUrl, Events: eventTypes, Headers: [{ Name: "X-Demo", Value: "yes" }] });
+  console.log(`Created channel ${channel.ID}`);
+}
+const { Secret } = await admin("GET", `/webhooks/${channel.ID}/secret`);
+const verifier = new Webhook(Secret);
+
+// The receiver.
+const postedAt = new Map();
+const arrived = new Set();
+let postingDone = false;
+let allArrived;
+const done = new Promise((resolve) => (allArrived = resolve));
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const body = Buffer.concat(chunks).toString("utf8");
+    let verified = false;
+    let type = "?";
+    try {
+      type = verifier.verify(body, req.headers).Event;
+      verified = true;
+    } catch {
+      try {
+        type = JSON.parse(body).Event;
+      } catch {}
+    }
+    // A delivery can land before the POST's answer does: match arrivals by their bytes.
+    const sent = postedAt.get(body);
+    const latency = sent ? `${Date.now() - sent} ms` : "-";
+    console.log(`  arrived  ${type.padEnd(28)} verified: ${verified ? "yes" : "NO "}  bytes as sent: ${sent ? "yes" : "NO "}  latency: ${latency}`);
+    res.writeHead(verified ? 200 : 401).end();
+    if (verified && sent) arrived.add(body);
+    if (postingDone && arrived.size === postedAt.size) allArrived();
+  });
+});
+await new Promise((resolve) => server.listen(receiverPort, "127.0.0.1", resolve));
+console.log(`Receiver listening on ${receiverUrl}\nPosting the portal's ${seed.length} sample events:`);
+
+for (const { type, body } of seed) {
+  postedAt.set(body, Date.now());
+  const res = await fetch(`${base}/events`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${intakeToken}`, "Content-Type": "application/json" },
+    body,
+  });
+  const answer = await res.json();
+  if (res.status === 202) continue;
+  if (answer.Duplicate) {
+    // Sent before within 24 hours: the dispatcher dedupes it. Ask for it again instead.
+    const event = await admin("GET", `/events/${answer.ID}`);
+    const mine = event.Deliveries.find((d) => d.WebhookID === channel.ID);
+    if (mine) {
+      postedAt.set(body, Date.now());
+      await admin("POST", `/deliveries/${mine.ID}/redeliver`);
+      console.log(`  duplicate ${type}: accepted before; redelivering it`);
+      continue;
+    }
+  }
+  console.log(`  ${type}: ${res.status} ${JSON.stringify(answer)}`);
+  postedAt.delete(body);
+}
+
+postingDone = true;
+if (arrived.size === postedAt.size) allArrived();
+const timeout = setTimeout(() => allArrived(), 30_000);
+await done;
+clearTimeout(timeout);
+server.close();
+const verified = arrived.size;
+console.log(`\n${verified} of ${seed.length} events arrived and verified.`);
+console.log(`Deliveries: ${base}/portal-api/webhooks/${channel.ID}/deliveries (or the admin UI at ${base}/)`);
+process.exit(verified === seed.length ? 0 : 1);
