@@ -28,9 +28,13 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
+      // The browser tests run in Node (vitest.browser.config.ts).
+      exclude: ["test/browser/**"],
       setupFiles: ["./test/setup.ts"],
       globalSetup: ["./test/receiver.ts"],
       testTimeout: 30_000,
+      // The worker logs every attempt; show the lines only where a test failed.
+      silent: "passed-only",
     },
   };
 });

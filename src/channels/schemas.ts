@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { eventType } from "../events/catalog";
+import { targetUrlProblem } from "../security/target-url";
 
 // RFC 9110 token characters.
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -40,7 +41,17 @@ const headerList = z
 // Without defaults: a PATCH must leave absent fields absent.
 const channelFields = {
   Name: z.string().trim().min(1, "must not be empty").max(200),
-  URL: z.string().trim().min(1, "is required").max(2048),
+  // The form of the URL here, with the other fields; whether its address may be used
+  // depends on the deployment (ALLOW_PRIVATE_TARGETS), so the routes check that.
+  URL: z
+    .string()
+    .trim()
+    .min(1, "is required")
+    .max(2048)
+    .superRefine((url, ctx) => {
+      const problem = targetUrlProblem(url, true);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
   Method: z.enum(methods, { error: "must be one of POST, PUT, PATCH" }),
   Timeout: z.int("must be a whole number of seconds").min(1, "must be at least 1").max(60, "must be at most 60"),
   Events: z

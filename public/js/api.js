@@ -1,0 +1,48 @@
+// The admin API, with the token from this browser tab's session (never in a URL).
+
+const KEY = "adminToken";
+
+export class ApiError extends Error {
+  constructor(status, errors) {
+    super(errors.join("; "));
+    this.status = status;
+    this.errors = errors;
+  }
+}
+
+export const session = {
+  get token() {
+    return sessionStorage.getItem(KEY);
+  },
+  signIn(token) {
+    sessionStorage.setItem(KEY, token);
+  },
+  signOut() {
+    sessionStorage.removeItem(KEY);
+  },
+};
+
+export async function api(method, path, body, token = session.token) {
+  const res = await fetch(`/portal-api${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${token ?? ""}`,
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const errors = Array.isArray(data.errors) && data.errors.length ? data.errors : [`request: ${res.status} ${res.statusText}`];
+    // A session whose token stopped working (rotated, or the tab outlived it) signs out.
+    if (res.status === 401 && token === session.token) window.dispatchEvent(new CustomEvent("unauthorized"));
+    throw new ApiError(res.status, errors);
+  }
+  return data;
+}
+
+/** Splits "Headers.0.Name: is reserved" into its field and message. */
+export function splitError(error) {
+  const at = error.indexOf(": ");
+  return at < 0 ? { field: "", message: error } : { field: error.slice(0, at), message: error.slice(at + 2) };
+}

@@ -1,0 +1,76 @@
+// A tiny element builder: every string becomes a text node, so nothing from the API is
+// ever parsed as HTML.
+
+/**
+ * h("a", { href: "#/", class: "x", onclick: fn }, "text", child, [more])
+ * Attributes starting with "on" become listeners; false/null/undefined ones are left out.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs ?? {})) {
+    if (value === false || value == null) continue;
+    if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
+    else if (name === "dataset") Object.assign(el.dataset, value);
+    else if (value === true) el.setAttribute(name, "");
+    else el.setAttribute(name, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child == null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces an element's content. */
+export function mount(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+export function time(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return h("time", { datetime: iso, title: date.toISOString() }, date.toLocaleString());
+}
+
+export function badge(status) {
+  return h("span", { class: `badge badge-${status}` }, status);
+}
+
+let toastTimer;
+/** A short message in the live region, read out by screen readers. */
+export function toast(message, kind = "info") {
+  const el = document.getElementById("toast");
+  el.className = `show ${kind}`;
+  el.textContent = message;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (el.className = ""), 4000);
+}
+
+/** A modal confirmation on a native <dialog>: focus-trapped and closable with Escape. */
+export function confirmDialog(message, action = "Confirm") {
+  return new Promise((resolve) => {
+    const dialog = h(
+      "dialog",
+      { class: "confirm", "aria-label": "Confirm" },
+      h("form", { method: "dialog" },
+        h("p", {}, message),
+        h("div", { class: "actions" },
+          h("button", { value: "cancel", class: "secondary" }, "Cancel"),
+          h("button", { value: "confirm", class: "danger" }, action),
+        ),
+      ),
+    );
+    dialog.addEventListener("close", () => {
+      resolve(dialog.returnValue === "confirm");
+      dialog.remove();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}

@@ -1,0 +1,182 @@
+import { api, splitError } from "../api.js";
+import { confirmDialog, h, toast } from "../dom.js";
+import { connectionTest } from "./connection-test.js";
+
+/** Create (no id) or edit a channel: the portal's Target URL, method, timeout, headers, events. */
+export async function channelForm(id) {
+  const [eventTypes, channel] = await Promise.all([
+    api("GET", "/event-types"),
+    id ? api("GET", `/webhooks/${id}`) : Promise.resolve(null),
+  ]);
+  const value = channel ?? { Name: "", URL: "", Method: "POST", Timeout: 10, Events: [], Headers: [], Enabled: true };
+
+  const errorFor = (field) => h("p", { class: "field-error", id: `error-${field}`, dataset: { errorFor: field } });
+  const field = (name, label, input, hint) => {
+    input.id = `field-${name}`;
+    input.name = name;
+    input.setAttribute("aria-describedby", `error-${name}`);
+    return h("div", { class: "field" }, h("label", { for: input.id }, label), input, hint ? h("p", { class: "hint" }, hint) : null, errorFor(name));
+  };
+
+  const name = h("input", { type: "text", required: true, maxlength: 200, value: value.Name });
+  const url = h("input", { type: "url", required: true, placeholder: "https://crm.example.com/hooks/tyk", value: value.URL });
+  const method = h("select", {}, ["POST", "PUT", "PATCH"].map((m) => h("option", { value: m, selected: m === value.Method }, m)));
+  const timeout = h("input", { type: "number", min: 1, max: 60, step: 1, required: true, value: value.Timeout });
+  const enabled = h("input", { type: "checkbox", id: "field-Enabled", checked: value.Enabled });
+
+  // Events, with "select all".
+  const boxes = eventTypes.map((type) =>
+    h("label", { class: "check" }, h("input", { type: "checkbox", name: "Events", value: type, checked: value.Events.includes(type) }), type),
+  );
+  const all = h("input", { type: "checkbox", id: "events-all" });
+  const syncAll = () => {
+    const checked = boxes.filter((b) => b.firstChild.checked).length;
+    all.checked = checked === boxes.length;
+    all.indeterminate = checked > 0 && checked < boxes.length;
+  };
+  all.addEventListener("change", () => {
+    for (const b of boxes) b.firstChild.checked = all.checked;
+  });
+  for (const b of boxes) b.firstChild.addEventListener("change", syncAll);
+  syncAll();
+
+  // Headers: rows of name and value.
+  const rows = h("div", { class: "header-rows" });
+  const addRow = (header = { Name: "", Value: "" }) => {
+    const i = rows.children.length;
+    const row = h(
+      "div",
+      { class: "header-row" },
+      h("div", {},
+        h("label", { class: "sr-only", for: `header-name-${i}` }, `Header ${i + 1} name`),
+        h("input", { id: `header-name-${i}`, class: "header-name", placeholder: "Name", value: header.Name }),
+      ),
+      h("div", {},
+        h("label", { class: "sr-only", for: `header-value-${i}` }, `Header ${i + 1} value`),
+        h("input", { id: `header-value-${i}`, class: "header-value", placeholder: "Value", value: header.Value }),
+      ),
+      h("button", { type: "button", class: "secondary", "aria-label": `Remove header ${i + 1}`, onclick: () => row.remove() }, "Remove"),
+      h("p", { class: "field-error", dataset: { errorFor: `Headers.${i}` } }),
+    );
+    rows.append(row);
+    return row;
+  };
+  value.Headers.forEach(addRow);
+
+  const formError = h("div", { class: "alert", role: "alert", hidden: true });
+  const save = h("button", { type: "submit" }, channel ? "Save changes" : "Create channel");
+
+  const form = h(
+    "form",
+    { class: "card", novalidate: true, onsubmit: (e) => submit(e) },
+    formError,
+    field("Name", "Name", name),
+    field("URL", "Target URL", url, "Where each event is sent: an http or https URL."),
+    h("div", { class: "row" },
+      field("Method", "HTTP method", method),
+      field("Timeout", "Timeout (seconds)", timeout, "1 to 60."),
+    ),
+    h("fieldset", {},
+      h("legend", {}, "Headers"),
+      h("p", { class: "hint" }, "Sent with every delivery (not with Test Connection). Values are stored encrypted."),
+      rows,
+      h("button", { type: "button", class: "secondary", onclick: () => addRow().querySelector("input").focus() }, "Add header"),
+      errorFor("Headers"),
+    ),
+    h("fieldset", {},
+      h("legend", {}, "Events"),
+      h("label", { class: "check all" }, all, "Select all"),
+      h("div", { class: "checks" }, boxes),
+      errorFor("Events"),
+    ),
+    h("div", { class: "field" }, h("label", { class: "check" }, enabled, "Enabled"), errorFor("Enabled")),
+    h("div", { class: "actions" },
+      save,
+      h("a", { class: "button secondary", href: channel ? `#/channels/${channel.ID}` : "#/" }, "Cancel"),
+    ),
+  );
+
+  async function submit(event) {
+    event.preventDefault();
+    for (const el of form.querySelectorAll(".field-error")) el.textContent = "";
+    for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    formError.hidden = true;
+    const body = {
+      Name: name.value,
+      URL: url.value,
+      Method: method.value,
+      Timeout: Number(timeout.value),
+      Events: boxes.filter((b) => b.firstChild.checked).map((b) => b.firstChild.value),
+      Headers: [...rows.children].map((row) => ({ Name: row.querySelector(".header-name").value, Value: row.querySelector(".header-value").value })),
+      Enabled: enabled.checked,
+    };
+    save.disabled = true;
+    try {
+      const saved = await api(channel ? "PUT" : "POST", channel ? `/webhooks/${channel.ID}` : "/webhooks", body);
+      toast(channel ? "Channel saved." : "Channel created.", "success");
+      location.hash = `#/channels/${saved.ID}`;
+    } catch (err) {
+      showErrors(err.errors ?? [err.message]);
+    } finally {
+      save.disabled = false;
+    }
+  }
+
+  function showErrors(errors) {
+    const unplaced = [];
+    let first;
+    for (const error of errors) {
+      const { field, message } = splitError(error);
+      // "Headers.2.Name" belongs to header row 2; "Events.0" to the events list.
+      const [root, index] = field.split(".");
+      const slot =
+        form.querySelector(`[data-error-for="${CSS.escape(field)}"]`) ??
+        (root === "Headers" && index !== undefined ? form.querySelector(`[data-error-for="Headers.${CSS.escape(index)}"]`) : null) ??
+        form.querySelector(`[data-error-for="${CSS.escape(root)}"]`);
+      if (!slot) {
+        unplaced.push(error);
+        continue;
+      }
+      slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : field.includes(".") && root === "Headers" ? `${field.split(".").pop()} ${message}` : message;
+      const input = slot.closest(".field, .header-row, fieldset")?.querySelector("input, select");
+      input?.setAttribute("aria-invalid", "true");
+      first ??= input;
+    }
+    if (unplaced.length) {
+      formError.replaceChildren(...unplaced.map((e) => h("p", {}, e)));
+      formError.hidden = false;
+    }
+    (first ?? formError).focus?.();
+  }
+
+  const page = h(
+    "section",
+    {},
+    h("div", { class: "page-head" }, h("h1", {}, channel ? `Edit ${channel.Name}` : "New channel")),
+    form,
+  );
+  if (channel) {
+    page.append(
+      h("div", { class: "card" },
+        h("h2", {}, "Test Connection"),
+        h("p", { class: "hint" }, "A HEAD request to the saved Target URL, without the custom headers, within the saved timeout."),
+        connectionTest(channel.ID),
+      ),
+      h("div", { class: "card danger-zone" },
+        h("h2", {}, "Delete channel"),
+        h("p", { class: "hint" }, "Its waiting deliveries are cancelled; its delivery history stays with its events."),
+        h("button", {
+          type: "button",
+          class: "danger",
+          onclick: async () => {
+            if (!(await confirmDialog(`Delete the channel “${channel.Name}”?`, "Delete"))) return;
+            await api("DELETE", `/webhooks/${channel.ID}`);
+            toast("Channel deleted.", "success");
+            location.hash = "#/";
+          },
+        }, "Delete channel"),
+      ),
+    );
+  }
+  return page;
+}

@@ -1,0 +1,47 @@
+import { api } from "../api.js";
+import { badge, h, time } from "../dom.js";
+
+export async function channelList() {
+  const channels = await api("GET", "/webhooks?per_page=100");
+  // The newest delivery of each channel, fetched side by side.
+  const latest = await Promise.all(
+    channels.map((c) => api("GET", `/webhooks/${c.ID}/deliveries?per_page=1`).then((d) => d[0]).catch(() => undefined)),
+  );
+
+  const header = h("div", { class: "page-head" }, h("h1", {}, "Channels"), h("a", { class: "button", href: "#/channels/new" }, "New channel"));
+  if (channels.length === 0) {
+    return h(
+      "section",
+      {},
+      header,
+      h("div", { class: "card empty" },
+        h("h2", {}, "No channels yet"),
+        h("p", {}, "A channel sends the portal's events to one system: a target URL, a method, a timeout, headers and the event types it wants."),
+        h("a", { class: "button", href: "#/channels/new" }, "Create the first channel"),
+      ),
+    );
+  }
+  return h(
+    "section",
+    {},
+    header,
+    h("div", { class: "table-wrap" },
+      h("table", {},
+        h("caption", { class: "sr-only" }, "Channels"),
+        h("thead", {}, h("tr", {}, ["Name", "Target URL", "Method", "Events", "State", "Last delivery"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {},
+          channels.map((c, i) =>
+            h("tr", { dataset: { channel: c.ID } },
+              h("td", {}, h("a", { href: `#/channels/${c.ID}` }, c.Name)),
+              h("td", { class: "url" }, c.URL),
+              h("td", {}, c.Method),
+              h("td", {}, String(c.Events.length)),
+              h("td", {}, c.Enabled ? badge("enabled") : h("span", {}, badge("disabled"), c.DisabledReason ? h("span", { class: "muted small" }, ` ${c.DisabledReason}`) : null)),
+              h("td", {}, latest[i] ? h("span", {}, badge(latest[i].Status), " ", time(latest[i].UpdatedAt)) : h("span", { class: "muted" }, "none yet")),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}

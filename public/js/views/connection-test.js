@@ -1,0 +1,29 @@
+import { api } from "../api.js";
+import { h } from "../dom.js";
+
+/** The Test Connection button and its result. */
+export function connectionTest(channelId) {
+  const result = h("output", { class: "test-result", "aria-live": "polite" });
+  const button = h("button", {
+    type: "button",
+    class: "secondary",
+    onclick: async () => {
+      button.disabled = true;
+      result.className = "test-result";
+      result.textContent = "Testing…";
+      try {
+        const r = await api("POST", `/webhooks/${channelId}/test`);
+        result.className = `test-result ${r.Success ? "ok" : "fail"}`;
+        result.textContent = r.Success
+          ? `Success: ${r.StatusCode} in ${r.DurationMs} ms`
+          : `Failed${r.StatusCode ? `: ${r.StatusCode}` : ""} after ${r.DurationMs} ms. ${r.Error ?? ""}`;
+      } catch (err) {
+        result.className = "test-result fail";
+        result.textContent = err.message;
+      } finally {
+        button.disabled = false;
+      }
+    },
+  }, "Test Connection");
+  return h("div", { class: "inline" }, button, result);
+}

@@ -1,0 +1,44 @@
+import { api } from "../api.js";
+import { h, time } from "../dom.js";
+import { deliveryTable } from "./deliveries.js";
+
+/** Recent events, filtered by type; each opens to its payload and deliveries. */
+export async function eventsPage(query) {
+  const type = query.get("type") ?? "";
+  const [types, events, channels] = await Promise.all([
+    api("GET", "/event-types"),
+    api("GET", `/events?per_page=50${type ? `&type=${encodeURIComponent(type)}` : ""}`),
+    api("GET", "/webhooks?per_page=100"),
+  ]);
+  const channelNames = new Map(channels.map((c) => [c.ID, c.Name]));
+
+  const filter = h("select", {
+    id: "type-filter",
+    onchange: () => (location.hash = filter.value ? `#/events?type=${encodeURIComponent(filter.value)}` : "#/events"),
+  }, h("option", { value: "" }, "All types"), types.map((t) => h("option", { value: t, selected: t === type }, t)));
+
+  const list = events.length
+    ? events.map((e) => {
+        const detail = h("div", { class: "event-detail" });
+        const item = h("details", {
+          class: "event card",
+          dataset: { event: e.ID },
+          ontoggle: async () => {
+            if (!item.open || detail.childElementCount) return;
+            const table = deliveryTable({ load: async () => (await api("GET", `/events/${e.ID}`)).Deliveries, channelNames, showChannel: true });
+            await table.refresh();
+            detail.append(h("h3", {}, "Deliveries"), table.element, h("h3", {}, "Payload"), h("pre", { class: "payload" }, JSON.stringify(e.Payload, null, 2)));
+          },
+        },
+          h("summary", {}, h("strong", {}, e.Type), " ", time(e.ReceivedAt), h("span", { class: "muted small" }, ` ${e.ID}`)),
+          detail,
+        );
+        return item;
+      })
+    : [h("div", { class: "card empty" }, h("p", {}, type ? `No ${type} events yet.` : "No events yet. Point the portal's webhook at /events, or run `npm run demo`."))];
+
+  return h("section", {},
+    h("div", { class: "page-head" }, h("h1", {}, "Events"), h("div", { class: "inline" }, h("label", { for: "type-filter" }, "Type"), filter)),
+    list,
+  );
+}
