@@ -34,7 +34,7 @@ export default defineConfig(async () => {
       globalSetup: ["./test/receiver.ts"],
       testTimeout: 30_000,
       // The worker logs every attempt; show the lines only where a test failed.
-      silent: "passed-only",
+      silent: "passed-only" as const,
     },
   };
 });

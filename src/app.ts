@@ -30,12 +30,34 @@ portalApi.doc31("/openapi.json", {
   servers: [{ url: "/portal-api" }],
 });
 
+// The admin UI loads nothing but its own files, and no script that is not one of them.
+const strictHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", "data:"],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'none'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+  referrerPolicy: "no-referrer",
+});
+
 export const app = new Hono<AppEnv>()
   .use("*", requestId())
-  .use("*", secureHeaders())
+  .use("*", strictHeaders)
   .get("/healthz", (c) => c.json({ status: "ok" }))
   .route("/events", intakeRoutes)
   .route("/portal-api", portalApi)
+  // Everything else is the admin UI's static files, served with the headers above.
+  .get("*", async (c, next) => {
+    const res = await c.env.ASSETS.fetch(c.req.raw);
+    if (res.status === 404) return next();
+    return new Response(res.body, res);
+  })
   .notFound(() => {
     throw ApiError.notFound("path");
   })

@@ -8,6 +8,8 @@ export interface Env {
   ADMIN_TOKEN?: string;
   INTAKE_TOKEN?: string;
   ENCRYPTION_KEY?: string;
+  /** The key before a rotation: still decrypts until the sweeper has re-encrypted everything. */
+  ENCRYPTION_KEY_PREVIOUS?: string;
   ALLOW_PRIVATE_TARGETS?: string;
   RETRY_SCHEDULE?: string;
   RETENTION_DAYS?: string;

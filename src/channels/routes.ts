@@ -1,8 +1,8 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
 import { config } from "../env";
 import { database } from "../db/client";
 import { ApiError } from "../errors";
-import { admin, errorResponses, IdParam, json, jsonBody, Ok, Pagination, router } from "../openapi";
+import { admin, errorResponses, IdParam, json, jsonBody, Ok, Pagination, router, type AppEnv } from "../openapi";
 import { secretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";
 import { testConnection } from "./test-connection";
@@ -57,7 +57,7 @@ const read = createRoute({
   request: { params: IdParam },
   responses: { 200: json(Channel, "The webhook"), ...errorResponses },
 });
-const update = (method: "put" | "patch") =>
+const update = <M extends "put" | "patch">(method: M) =>
   createRoute({
     method, path: "/{id}", tags, security: admin, summary: "Change the fields given; others keep their value",
     request: { params: IdParam, body: jsonBody(ChannelPatch) },
@@ -111,50 +111,47 @@ const rotate = createRoute({
   responses: { 200: json(Secret, "The new secret"), ...errorResponses },
 });
 
+const updateHandler: RouteHandler<ReturnType<typeof update<"put" | "patch">>, AppEnv> = async (c) => {
+  const patch = c.req.valid("json");
+  checkUrl(patch.URL, config(c.env).allowPrivateTargets);
+  const box = await secretBox(c.env);
+  const record = await updateChannel(database(c.env.DB), box, c.req.valid("param").id, patch);
+  return c.json(await channelView(record, box), 200);
+};
+
 export const channelRoutes = router()
   .openapi(list, async (c) => {
     const { page, per_page } = c.req.valid("query");
-    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const box = await secretBox(c.env);
     const records = await listChannels(database(c.env.DB), page, per_page);
     return c.json(await Promise.all(records.map((r) => channelView(r, box))), 200);
   })
   .openapi(create, async (c) => {
     const input = c.req.valid("json");
     checkUrl(input.URL, config(c.env).allowPrivateTargets);
-    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const box = await secretBox(c.env);
     const record = await createChannel(database(c.env.DB), box, input, newSigningSecret());
     return c.json(await channelView(record, box), 201);
   })
   .openapi(read, async (c) => {
-    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const box = await secretBox(c.env);
     const record = await getChannel(database(c.env.DB), c.req.valid("param").id);
     return c.json(await channelView(record, box), 200);
   })
-  .openapi(update("put"), async (c) => {
-    const patch = c.req.valid("json");
-    checkUrl(patch.URL, config(c.env).allowPrivateTargets);
-    const box = await secretBox(c.env.ENCRYPTION_KEY);
-    const record = await updateChannel(database(c.env.DB), box, c.req.valid("param").id, patch);
-    return c.json(await channelView(record, box), 200);
-  })
-  .openapi(update("patch"), async (c) => {
-    const patch = c.req.valid("json");
-    checkUrl(patch.URL, config(c.env).allowPrivateTargets);
-    const box = await secretBox(c.env.ENCRYPTION_KEY);
-    const record = await updateChannel(database(c.env.DB), box, c.req.valid("param").id, patch);
-    return c.json(await channelView(record, box), 200);
-  })
+  // PUT and PATCH alike change only the fields given, as the portal's API does.
+  .openapi(update("put"), updateHandler)
+  .openapi(update("patch"), updateHandler)
   .openapi(remove, async (c) => {
     await deleteChannel(database(c.env.DB), c.req.valid("param").id);
     return c.json({ status: "ok" as const }, 200);
   })
   .openapi(listHeaders, async (c) => {
-    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const box = await secretBox(c.env);
     const record = await getChannel(database(c.env.DB), c.req.valid("param").id);
     return c.json(await Promise.all(record.headers.map((h) => headerView(h, box))), 200);
   })
   .openapi(createHeader, async (c) => {
-    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const box = await secretBox(c.env);
     const db = database(c.env.DB);
     const record = await getChannel(db, c.req.valid("param").id);
     const row = await addHeader(db, box, record, c.req.valid("json"), MAX_HEADERS);
@@ -162,14 +159,14 @@ export const channelRoutes = router()
   })
   .openapi(readHeader, async (c) => {
     const { id, header_id } = c.req.valid("param");
-    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const box = await secretBox(c.env);
     const header = (await getChannel(database(c.env.DB), id)).headers.find((h) => h.id === header_id);
     if (!header) throw ApiError.notFound("Header");
     return c.json(await headerView(header, box), 200);
   })
   .openapi(putHeader, async (c) => {
     const { id, header_id } = c.req.valid("param");
-    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const box = await secretBox(c.env);
     const db = database(c.env.DB);
     const row = await updateHeader(db, box, await getChannel(db, id), header_id, c.req.valid("json"));
     return c.json(await headerView(row, box), 200);
@@ -184,7 +181,7 @@ export const channelRoutes = router()
     return c.json(await testConnection(row.url, row.timeoutSeconds, config(c.env).allowPrivateTargets), 200);
   })
   .openapi(readSecret, async (c) => {
-    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const box = await secretBox(c.env);
     const { row } = await getChannel(database(c.env.DB), c.req.valid("param").id);
     const previousLive = row.previousSecret && (row.previousSecretExpiresAt ?? 0) > Date.now();
     return c.json(
@@ -197,7 +194,7 @@ export const channelRoutes = router()
     );
   })
   .openapi(rotate, async (c) => {
-    const box = await secretBox(c.env.ENCRYPTION_KEY);
+    const box = await secretBox(c.env);
     const db = database(c.env.DB);
     const secret = await rotateSecret(db, box, await getChannel(db, c.req.valid("param").id));
     return c.json({ Secret: secret }, 200);

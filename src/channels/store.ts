@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, notLike, or, type Column } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { iso } from "../db/client";
 import { channelEvents, channelHeaders, channels, deliveries } from "../db/schema";
@@ -236,3 +236,36 @@ export async function rotateSecret(db: Db, box: SecretBox, channel: ChannelRecor
   return secret;
 }
 
+
+// --- encryption key rotation ----------------------------------------------------------
+
+/**
+ * Re-encrypts, under the current ENCRYPTION_KEY, up to `limit` channels and headers still
+ * written with the previous key. The sweeper calls it every minute during a rotation.
+ */
+export async function reencryptStale(db: Db, box: SecretBox, limit = 200): Promise<number> {
+  if (!box.rotating) return 0;
+  const stale = (column: Column) => notLike(column, `${box.currentPrefix}%`);
+  const [staleChannels, staleHeaders] = await db.batch([
+    db
+      .select({ id: channels.id, secret: channels.secret, previousSecret: channels.previousSecret })
+      .from(channels)
+      .where(or(stale(channels.secret), and(isNotNull(channels.previousSecret), stale(channels.previousSecret))))
+      .limit(limit),
+    db.select({ id: channelHeaders.id, value: channelHeaders.value }).from(channelHeaders).where(stale(channelHeaders.value)).limit(limit),
+  ]);
+  const again = async (stored: string) => box.encrypt(await box.decrypt(stored));
+  // Ciphertexts first: a drizzle query is a thenable, so an async callback returning one
+  // would run it on its own instead of in the batch.
+  const channelValues = await Promise.all(
+    staleChannels.map(async (c) => ({ id: c.id, secret: await again(c.secret), previousSecret: c.previousSecret && (await again(c.previousSecret)) })),
+  );
+  const headerValues = await Promise.all(staleHeaders.map(async (h) => ({ id: h.id, value: await again(h.value) })));
+  const updates = [
+    ...channelValues.map(({ id, ...values }) => db.update(channels).set(values).where(eq(channels.id, id))),
+    ...headerValues.map(({ id, value }) => db.update(channelHeaders).set({ value }).where(eq(channelHeaders.id, id))),
+  ];
+  const [first, ...rest] = updates;
+  if (first) await db.batch([first, ...rest]);
+  return updates.length;
+}

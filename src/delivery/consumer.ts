@@ -42,7 +42,7 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
   let data: BatchData;
   let box: SecretBox;
   try {
-    box = await secretBox(env.ENCRYPTION_KEY);
+    box = await secretBox(env);
     data = await loadBatch(db, [...new Set(batch.messages.map((m) => m.body?.deliveryId).filter(Boolean))]);
   } catch (err) {
     log.error("consumer could not load its batch", { messages: batch.messages.length, error: errorText(err) });

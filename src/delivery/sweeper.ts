@@ -1,6 +1,8 @@
+import { reencryptStale } from "../channels/store";
 import { database } from "../db/client";
 import { config, type Env } from "../env";
 import { log } from "../log";
+import { secretBox } from "../security/secret-box";
 import { enqueueDeliveries } from "./message";
 import { housekeeping, reclaimLostDeliveries } from "./store";
 
@@ -22,6 +24,8 @@ export async function sweep(env: Env, now = Date.now()) {
   const reclaimed = await reclaimLostDeliveries(db, now, LOST_AFTER, RECLAIM_LIMIT);
   if (reclaimed.length) await enqueueDeliveries(env.DELIVERIES, reclaimed);
   const { disabledChannels } = await housekeeping(db, now, config(env).retentionDays * DAY, FAILING_DISABLES_AFTER_MS);
-  log.info("sweep", { reclaimed: reclaimed.length, disabledChannels: disabledChannels.length });
-  return { reclaimed, disabledChannels };
+  // During an ENCRYPTION_KEY rotation, move a slice of the stored secrets to the new key.
+  const reencrypted = env.ENCRYPTION_KEY_PREVIOUS ? await reencryptStale(db, await secretBox(env)) : 0;
+  log.info("sweep", { reclaimed: reclaimed.length, disabledChannels: disabledChannels.length, reencrypted });
+  return { reclaimed, disabledChannels, reencrypted };
 }
