@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevServer, startReceiver, type DevServer, type Receiver } from "./dev-server";
+import { startDispatcher } from "../../scripts/lib/dev-server.mjs";
+import { startReceiver, type Receiver } from "./receiver";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const root = path.resolve(import.meta.dirname, "../..");
@@ -16,13 +17,15 @@ if (!existsSync(CHROMIUM)) {
 }
 
 describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
-  let server: DevServer;
+  let server: Awaited<ReturnType<typeof startDispatcher>> & { adminToken: string; intakeToken: string };
   let receiver: Receiver;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    [server, receiver] = await Promise.all([startDevServer(), startReceiver()]);
+    const [worker, target] = await Promise.all([startDispatcher(), startReceiver()]);
+    server = Object.assign(worker, { adminToken: worker.vars.ADMIN_TOKEN!, intakeToken: worker.vars.INTAKE_TOKEN! });
+    receiver = target;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -121,7 +124,10 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
     await expect.poll(() => page.locator("tr[data-delivery]").first().getAttribute("data-status"), { timeout: 15_000 }).toBe("succeeded");
     await expect.poll(() => page.locator("tr.attempts-row").first().textContent()).toContain("thanks");
 
-    await page.screenshot({ path: path.join(root, "docs/channel-page.png"), fullPage: true });
+    // The README's picture: refreshed with UPDATE_SCREENSHOTS=1 npm test.
+    const shot = await page.screenshot({ fullPage: true });
+    expect(shot.byteLength).toBeGreaterThan(10_000);
+    if (process.env.UPDATE_SCREENSHOTS) writeFileSync(path.join(root, "docs/channel-page.png"), shot);
   });
 
   it("reveals, rotates and shows the signing secret", async () => {
