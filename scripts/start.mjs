@@ -52,12 +52,12 @@ console.log(`
   Try it:      npm run demo   (in another terminal)
 `);
 
-const dev = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)], { cwd: root, env, stdio: "inherit" });
+const dev = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", port, "--test-scheduled", ...process.argv.slice(2)], { cwd: root, env, stdio: "inherit" });
 
 // wrangler dev does not fire cron triggers; fire the sweeper every minute as production would,
 // so a local run also recovers deliveries whose in-memory queue message was lost.
 const sweeper = setInterval(() => {
-  fetch(`http://127.0.0.1:${port}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`).catch(() => {});
+  fetch(`http://127.0.0.1:${port}/__scheduled?cron=*+*+*+*+*`).catch(() => {});
 }, 60_000);
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code) => {

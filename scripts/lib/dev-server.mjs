@@ -38,7 +38,7 @@ export async function startWorker({ cwd = root, vars = {}, state, port, log = fa
   if (migrate.status !== 0) throw new Error(`migrations failed in ${cwd}:\n${migrate.stdout}\n${migrate.stderr}`);
   port ??= await freePort();
 
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--inspector-port", String(await freePort())];
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--inspector-port", String(await freePort()), "--test-scheduled"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   // Its own process group, so stopping it stops workerd too.
   const child = spawn(wrangler, args, { cwd, env: quiet, detached: true, stdio: ["ignore", "pipe", "pipe"] });

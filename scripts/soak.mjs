@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// `npm run soak [-- --events 2000]`: proves nothing is lost. N events × 3 channels go through
+// a receiver that fails on purpose (500 for 30%, a hang past the timeout for 5%, 429 with
+// Retry-After: 1 for 5%, a reset connection for 2%), with a short retry schedule, and the
+// worker is killed and restarted once mid-run (its in-memory queue lost with it). At the end
+// every accepted delivery must be `succeeded` with an arrival, or `failed` with its attempts.
+import http from "node:http";
+import { parseArgs } from "node:util";
+import { adminClient, startDispatcher } from "./lib/dev-server.mjs";
+
+const { values: opts } = parseArgs({
+  options: {
+    events: { type: "string", default: "2000" },
+    concurrency: { type: "string", default: "10" },
+    schedule: { type: "string", default: "1,1,2,2,3,3,5,5" },
+    "max-minutes": { type: "string", default: "15" },
+  },
+});
+const EVENTS = Number(opts.events);
+const CHANNELS = 3;
+
+// --- the unreliable receiver ------------------------------------------------------------
+const arrivals = new Map(); // "<webhook-id> <path>" → number of 200s sent
+const tally = { requests: 0, ok: 0, error500: 0, hang: 0, tooMany: 0, reset: 0 };
+const receiver = http.createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    tally.requests++;
+    const roll = Math.random();
+    if (roll < 0.3) return tally.error500++, res.writeHead(500).end("try again");
+    if (roll < 0.35) return tally.hang++, setTimeout(() => res.writeHead(200).end("too late"), 2500);
+    if (roll < 0.4) return tally.tooMany++, res.writeHead(429, { "Retry-After": "1" }).end("slow down");
+    if (roll < 0.42) return tally.reset++, req.socket.destroy();
+    tally.ok++;
+    const key = `${req.headers["webhook-id"]} ${req.url}`;
+    arrivals.set(key, (arrivals.get(key) ?? 0) + 1);
+    res.writeHead(200).end("ok");
+  });
+});
+await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+const receiverBase = `http://127.0.0.1:${receiver.address().port}`;
+
+// --- the dispatcher ---------------------------------------------------------------------
+let worker = await startDispatcher({ RETRY_SCHEDULE: opts.schedule, LOST_AFTER_SECONDS: "10,10" }, { log: Boolean(process.env.SOAK_LOG) });
+const admin = () => adminClient(worker);
+const channels = [];
+for (let i = 1; i <= CHANNELS; i++) {
+  channels.push(await admin()("POST", "/webhooks", { Name: `soak ${i}`, URL: `${receiverBase}/c${i}`, Events: ["UserRegistered"], Timeout: 1 }));
+}
+// Production runs the sweeper every minute; the soak runs it every 3 seconds.
+let sweeps = 0;
+const sweeper = setInterval(() => {
+  fetch(`${worker.url}/__scheduled`).then(() => sweeps++, () => {});
+}, 3000);
+
+const started = Date.now();
+const accepted = [];
+let next = 0;
+async function post(until) {
+  const one = async () => {
+    while (next < until) {
+      const i = next++;
+      const body = JSON.stringify({
+        Event: "UserRegistered",
+        Message: { ID: i, Email: `soak-${i}-${started}@example.com`, First: "Soak", Last: "Test", OrgID: 1, Provider: "password", Status: "active", CreatedAt: new Date().toISOString(), ByUser: 1, CustomAttributes: [] },
+        Timestamp: new Date().toISOString(),
+      });
+      const res = await fetch(`${worker.url}/events`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${worker.vars.INTAKE_TOKEN}`, "Content-Type": "application/json" },
+        body,
+      });
+      if (res.status !== 202) throw new Error(`event ${i}: ${res.status} ${await res.text()}`);
+      accepted.push((await res.json()).ID);
+    }
+  };
+  await Promise.all(Array.from({ length: Number(opts.concurrency) }, one));
+}
+
+console.log(`soak: ${EVENTS} events × ${CHANNELS} channels, schedule ${opts.schedule}, receiver failing ~42% of requests`);
+await post(Math.floor(EVENTS / 2));
+const backlog = await pendingCount();
+console.log(`  ${accepted.length} accepted; killing the worker with ${backlog} deliveries not yet done, and starting it again`);
+worker = await worker.restart();
+await post(EVENTS);
+console.log(`  ${accepted.length} accepted in ${((Date.now() - started) / 1000).toFixed(1)} s; draining…`);
+
+// --- drain and account ------------------------------------------------------------------
+const deadline = started + Number(opts["max-minutes"]) * 60_000;
+while ((await pendingCount()) > 0) {
+  if (Date.now() > deadline) break;
+  await new Promise((r) => setTimeout(r, 2000));
+}
+const drainSeconds = (Date.now() - started) / 1000;
+clearInterval(sweeper);
+
+const deliveries = [];
+for (const channel of channels) {
+  for (let page = 1; ; page++) {
+    const rows = await admin()("GET", `/webhooks/${channel.ID}/deliveries?per_page=100&page=${page}`);
+    deliveries.push(...rows.map((d) => ({ ...d, path: new URL(channel.URL).pathname })));
+    if (rows.length < 100) break;
+  }
+}
+const byKey = new Map(deliveries.map((d) => [`${d.EventID} ${d.path}`, d]));
+let succeeded = 0, failed = 0, lost = 0, attempts = 0;
+for (const id of accepted) {
+  for (const channel of channels) {
+    const key = `${id} ${new URL(channel.URL).pathname}`;
+    const d = byKey.get(key);
+    attempts += d?.AttemptCount ?? 0;
+    if (d?.Status === "succeeded" && arrivals.get(key) >= 1) succeeded++;
+    else if (d?.Status === "failed" && d.AttemptCount > 0) failed++;
+    else {
+      lost++;
+      if (lost <= 5) console.log(`  LOST ${key}: ${d ? `${d.Status}, ${d.AttemptCount} attempts, ${arrivals.get(key) ?? 0} arrivals` : "no delivery row"}`);
+    }
+  }
+}
+const duplicates = [...arrivals.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0);
+await worker.stop();
+receiver.close();
+
+const expected = accepted.length * CHANNELS;
+const result = { events: accepted.length, deliveries: expected, succeeded, failed, lost, duplicates, attempts, sweeps, drainSeconds: Number(drainSeconds.toFixed(1)), receiver: tally };
+console.log(`
+  accepted deliveries  ${expected}
+  succeeded (arrived)  ${succeeded}
+  failed (attempted)   ${failed}
+  lost                 ${lost}
+  duplicates           ${duplicates}   (extra 200s for one webhook-id and channel)
+  attempts             ${attempts}   (receiver saw ${tally.requests}: ${tally.ok} ok, ${tally.error500} 500, ${tally.hang} hung, ${tally.tooMany} 429, ${tally.reset} reset)
+  time to drain        ${drainSeconds.toFixed(1)} s
+`);
+console.log(`SOAK ${JSON.stringify(result)}`);
+console.log(lost === 0 ? "soak: 1 passed, 0 failed" : "soak: 0 passed, 1 failed");
+process.exit(lost === 0 ? 0 : 1);
+
+async function pendingCount() {
+  let n = 0;
+  for (const channel of channels) {
+    for (const status of ["pending", "retrying"]) {
+      n += (await admin()("GET", `/webhooks/${channel.ID}/deliveries?status=${status}&per_page=100`)).length;
+    }
+  }
+  return n;
+}
