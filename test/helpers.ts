@@ -108,11 +108,15 @@ export function recordingQueue(fail = false) {
 }
 
 /**
- * Wraps a D1 database and counts round trips: each batch, exec, and each statement run
- * on its own (run, all, first, raw).
+ * Wraps a D1 database and counts round trips (each batch, exec, and each statement run on
+ * its own) and the rows written that D1 reports.
  */
 export function countingD1(db: D1Database) {
-  const counter = { roundTrips: 0 };
+  const counter = { roundTrips: 0, rowsWritten: 0 };
+  const tally = <T>(result: T): T => {
+    for (const r of Array.isArray(result) ? result : [result]) counter.rowsWritten += (r as D1Result)?.meta?.rows_written ?? 0;
+    return result;
+  };
   const wrapStatement = (stmt: D1PreparedStatement): D1PreparedStatement =>
     new Proxy(stmt, {
       get(target, prop, receiver) {
@@ -121,7 +125,7 @@ export function countingD1(db: D1Database) {
         if (prop === "run" || prop === "all" || prop === "first" || prop === "raw") {
           return (...args: unknown[]) => {
             counter.roundTrips++;
-            return (target as any)[prop](...args);
+            return Promise.resolve((target as any)[prop](...args)).then(tally);
           };
         }
         const value = Reflect.get(target, prop, receiver);
@@ -135,7 +139,7 @@ export function countingD1(db: D1Database) {
         return (statements: D1PreparedStatement[]) => {
           counter.roundTrips++;
           // Hand D1 its own statements back.
-          return target.batch(statements.map((s) => (s as any)[UNWRAP] ?? s));
+          return target.batch(statements.map((s) => (s as any)[UNWRAP] ?? s)).then(tally);
         };
       }
       if (prop === "exec") {

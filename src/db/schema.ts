@@ -88,6 +88,12 @@ export const deliveries = sqliteTable(
     attemptCount: integer("attempt_count").notNull().default(0),
     /** `attemptCount` when the current run began (admin redeliver/recover start a new run). */
     retryBase: integer("retry_base").notNull().default(0),
+    /**
+     * Which queue message may act for this delivery: the sweeper and an admin's redeliver
+     * bump it when they send a new message, so an older copy still in the queue is dropped
+     * instead of sending twice. Retries keep it.
+     */
+    generation: integer("generation").notNull().default(0),
     /** When the queue should next hand this delivery to the consumer. */
     nextAttemptAt: integer("next_attempt_at"),
     lastStatusCode: integer("last_status_code"),
@@ -99,7 +105,6 @@ export const deliveries = sqliteTable(
     index("deliveries_channel_created").on(t.channelId, t.createdAt),
     index("deliveries_event").on(t.eventId),
     index("deliveries_due").on(t.status, t.nextAttemptAt),
-    index("deliveries_created").on(t.createdAt),
   ],
 );
 
@@ -116,5 +121,5 @@ export const attempts = sqliteTable(
     error: text("error"),
     responseBody: text("response_body"),
   },
-  (t) => [index("attempts_delivery").on(t.deliveryId, t.attempt), index("attempts_started").on(t.startedAt)],
+  (t) => [index("attempts_delivery").on(t.deliveryId, t.attempt)],
 );

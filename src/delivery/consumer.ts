@@ -53,7 +53,7 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
   const prepared = new Map<string, Promise<PreparedChannel>>();
   const handled = await mapConcurrently(batch.messages, MAX_CONCURRENT_CALLS, async (message): Promise<Handled> => {
     try {
-      return await handleMessage(message.body?.deliveryId, data, prepared, box, cfg);
+      return await handleMessage(message.body, data, prepared, box, cfg);
     } catch (err) {
       log.error("delivery crashed", { deliveryId: message.body?.deliveryId, error: errorText(err) });
       return { plan: { ack: false, delaySeconds: CRASH_RETRY_SECONDS } };
@@ -83,15 +83,17 @@ interface PreparedChannel {
 }
 
 async function handleMessage(
-  deliveryId: string | undefined,
+  message: DeliveryMessage | undefined,
   data: BatchData,
   prepared: Map<string, Promise<PreparedChannel>>,
   box: SecretBox,
   cfg: ReturnType<typeof config>,
 ): Promise<Handled> {
-  const delivery = deliveryId ? data.deliveries.get(deliveryId) : undefined;
+  const delivery = message?.deliveryId ? data.deliveries.get(message.deliveryId) : undefined;
   // Purged, or never ours: nothing to do.
   if (!delivery || delivery.body === null) return { plan: { ack: true } };
+  // A newer message (the sweeper's, or an admin's redeliver) looks after this delivery.
+  if ((message?.generation ?? 0) !== delivery.generation) return { plan: { ack: true } };
   // Already at an end: a duplicate or late message. An admin's redeliver resets the status.
   if (delivery.status !== "pending" && delivery.status !== "retrying") return { plan: { ack: true } };
 
@@ -210,10 +212,10 @@ function collectWrites(handled: Handled[]): BatchWrites {
 
 /** The dead-letter queue: messages that crashed the consumer too often end as `failed`. */
 export async function consumeDeadLetters(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
-  const ids = batch.messages.map((m) => m.body?.deliveryId).filter((id): id is string => Boolean(id));
+  const messages = batch.messages.map((m) => m.body).filter((body) => Boolean(body?.deliveryId));
   try {
-    await failDeliveries(database(env.DB), ids, "dead-lettered: the consumer failed on it too many times", Date.now());
-    log.warn("dead-lettered", { deliveries: ids.length });
+    await failDeliveries(database(env.DB), messages, "dead-lettered: the consumer failed on it too many times", Date.now());
+    log.warn("dead-lettered", { deliveries: messages.length });
     batch.ackAll();
   } catch (err) {
     log.error("dead-letter consumer could not record", { error: errorText(err) });

@@ -1,14 +1,18 @@
-/** A queue message names one delivery; everything else is read from D1 when it is handled. */
+/**
+ * A queue message names one delivery, and the generation it was sent for; everything else
+ * is read from D1 when it is handled.
+ */
 export interface DeliveryMessage {
   deliveryId: string;
+  /** Absent in messages sent before generations existed: read as 0. */
+  generation?: number;
 }
 
 // sendBatch takes at most 100 messages.
 const SEND_BATCH_LIMIT = 100;
 
-export async function enqueueDeliveries(queue: Queue<DeliveryMessage>, deliveryIds: string[], delaySeconds = 0) {
-  for (let i = 0; i < deliveryIds.length; i += SEND_BATCH_LIMIT) {
-    const chunk = deliveryIds.slice(i, i + SEND_BATCH_LIMIT);
-    await queue.sendBatch(chunk.map((deliveryId) => ({ body: { deliveryId }, delaySeconds })));
+export async function enqueueDeliveries(queue: Queue<DeliveryMessage>, messages: DeliveryMessage[]) {
+  for (let i = 0; i < messages.length; i += SEND_BATCH_LIMIT) {
+    await queue.sendBatch(messages.slice(i, i + SEND_BATCH_LIMIT).map((body) => ({ body })));
   }
 }

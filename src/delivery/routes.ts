@@ -97,9 +97,9 @@ export const deliveryRoutes = router()
     const db = database(c.env.DB);
     requireEnabled(await getChannel(db, id));
     const since = Date.parse(c.req.valid("json").Since);
-    const ids = await restartDeliveries(db, failedSince(id, since), Date.now());
-    await enqueueDeliveries(c.env.DELIVERIES, ids);
-    return c.json({ Requeued: ids.length }, 202);
+    const messages = await restartDeliveries(db, failedSince(id, since), Date.now());
+    await enqueueDeliveries(c.env.DELIVERIES, messages);
+    return c.json({ Requeued: messages.length }, 202);
   })
   .openapi(readDelivery, async (c) => {
     const found = await findDelivery(database(c.env.DB), c.req.valid("param").id);
@@ -113,8 +113,7 @@ export const deliveryRoutes = router()
     requireEnabled(await getChannel(db, found.row.channelId).catch(() => {
       throw new ApiError(409, ["WebhookID: the webhook was deleted"]);
     }));
-    await restartDeliveries(db, deliveryById(found.row.id), Date.now());
-    await enqueueDeliveries(c.env.DELIVERIES, [found.row.id]);
+    await enqueueDeliveries(c.env.DELIVERIES, await restartDeliveries(db, deliveryById(found.row.id), Date.now()));
     const again = await findDelivery(db, found.row.id);
     return c.json(deliveryView(again!.row), 202);
   });

@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import type { DeliveryMessage } from "./message";
 import { iso } from "../db/client";
 import { attempts, channelHeaders, channels, deliveries, eventKeys, events, type DeliveryStatus } from "../db/schema";
 
@@ -111,10 +112,12 @@ export async function recordBatch(db: Db, writes: BatchWrites, now: number): Pro
     statements.push(
       d1
         .prepare(
+          // Only channels whose state changes are written: rows written are what D1 bills.
           `update channels set
-             failing_since = case when h.value->>'ok' then null else coalesce(failing_since, ?2) end
+             failing_since = case when h.value->>'ok' then null else ?2 end
            from json_each(?1) as h
-           where channels.id = h.value->>'id'`,
+           where channels.id = h.value->>'id'
+             and (case when h.value->>'ok' then failing_since is not null else failing_since is null end)`,
         )
         .bind(JSON.stringify(writes.channelHealth), now),
     );
@@ -179,13 +182,18 @@ export async function findDelivery(db: Db, id: string) {
  * Starts a new run for deliveries an admin asked to send again: back to `pending`, a fresh
  * retry schedule, due now. Returns the ids it changed.
  */
-export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, now: number): Promise<string[]> {
-  const rows = await db
+export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, now: number): Promise<DeliveryMessage[]> {
+  return db
     .update(deliveries)
-    .set({ status: "pending", retryBase: sql`${deliveries.attemptCount}`, nextAttemptAt: now, updatedAt: now })
+    .set({
+      status: "pending",
+      retryBase: sql`${deliveries.attemptCount}`,
+      generation: sql`${deliveries.generation} + 1`,
+      nextAttemptAt: now,
+      updatedAt: now,
+    })
     .where(where)
-    .returning({ id: deliveries.id });
-  return rows.map((r) => r.id);
+    .returning({ deliveryId: deliveries.id, generation: deliveries.generation });
 }
 
 export const failedSince = (channelId: string, since: number) =>
@@ -197,44 +205,57 @@ export const deliveryById = (id: string) => eq(deliveries.id, id);
 
 /**
  * Deliveries whose queue message must have been lost: `pending` and long due, or
- * `retrying` and long past their next attempt. Marks them due now, so each is re-sent
- * once per grace period at most, and returns their ids.
+ * `retrying` and long past their next attempt. Marks them due now, in a new generation
+ * (so a copy of the old message that was only late is dropped, not sent twice), and
+ * returns the messages to send.
  */
 export async function reclaimLostDeliveries(db: Db, now: number, grace: { pendingMs: number; retryingMs: number }, limit: number) {
+  // Each reclaim doubles the wait before the next one (up to 64×): a delivery that is only
+  // stuck behind a long backlog gets a message that lives long enough to be reached.
+  const backoff = sql`(1 << min(${deliveries.generation}, 6))`;
+  const lostAfter = (status: "pending" | "retrying", ms: number) =>
+    and(eq(deliveries.status, status), lt(deliveries.nextAttemptAt, now - ms), sql`${deliveries.updatedAt} < ${now} - ${ms} * ${backoff}`);
   const lost = db
     .select({ id: deliveries.id })
     .from(deliveries)
-    .where(
-      or(
-        and(eq(deliveries.status, "pending"), lt(deliveries.nextAttemptAt, now - grace.pendingMs)),
-        and(eq(deliveries.status, "retrying"), lt(deliveries.nextAttemptAt, now - grace.retryingMs)),
-      ),
-    )
+    .where(or(lostAfter("pending", grace.pendingMs), lostAfter("retrying", grace.retryingMs)))
     .orderBy(deliveries.nextAttemptAt)
     .limit(limit);
-  const rows = await db
+  return db
     .update(deliveries)
-    .set({ nextAttemptAt: now, updatedAt: now })
+    .set({ nextAttemptAt: now, generation: sql`${deliveries.generation} + 1`, updatedAt: now })
     .where(inArray(deliveries.id, lost))
-    .returning({ id: deliveries.id });
-  return rows.map((r) => r.id);
+    .returning({ deliveryId: deliveries.id, generation: deliveries.generation });
 }
 
-/** Marks dead-lettered deliveries failed, unless they already reached an end. */
-export async function failDeliveries(db: Db, ids: string[], reason: string, now: number) {
-  await db
-    .update(deliveries)
-    .set({ status: "failed", lastError: reason, nextAttemptAt: null, updatedAt: now })
-    .where(and(inArray(deliveries.id, jsonRows(ids)), inArray(deliveries.status, ["pending", "retrying"])));
+/**
+ * Marks dead-lettered deliveries failed, unless they already reached an end or the message
+ * was of an older generation (a newer message is looking after the delivery).
+ */
+export async function failDeliveries(db: Db, messages: DeliveryMessage[], reason: string, now: number) {
+  await db.$client
+    .prepare(
+      `update deliveries set status = 'failed', last_error = ?2, next_attempt_at = null, updated_at = ?3
+       from json_each(?1) as m
+       where deliveries.id = m.value->>'deliveryId'
+         and deliveries.generation = coalesce(m.value->>'generation', 0)
+         and deliveries.status in ('pending', 'retrying')`,
+    )
+    .bind(JSON.stringify(messages), reason, now)
+    .run();
 }
 
 export async function housekeeping(db: Db, now: number, retentionMs: number, failingMs: number) {
-  const cutoff = now - retentionMs;
-  // Bounded deletes keep each run short; a backlog is worked off over a few minutes.
-  const chunk = 5000;
-  const oldEvents = db.select({ id: events.id }).from(events).where(lt(events.receivedAt, cutoff)).limit(chunk);
-  const oldDeliveries = db.select({ id: deliveries.id }).from(deliveries).where(lt(deliveries.createdAt, cutoff)).limit(chunk);
-  const oldAttempts = db.select({ id: attempts.id }).from(attempts).where(lt(attempts.startedAt, cutoff)).limit(chunk);
+  // A bounded slice of the oldest events, with their deliveries and attempts: each run stays
+  // short, and a backlog is worked off over a few minutes. Keyed by event, so deliveries and
+  // attempts need no time index of their own (fewer rows written per delivery).
+  const oldEvents = db
+    .select({ id: events.id })
+    .from(events)
+    .where(lt(events.receivedAt, now - retentionMs))
+    .orderBy(events.receivedAt, events.id)
+    .limit(2000);
+  const oldDeliveries = db.select({ id: deliveries.id }).from(deliveries).where(inArray(deliveries.eventId, oldEvents));
   const [disabled] = await db.batch([
     db
       .update(channels)
@@ -245,11 +266,10 @@ export async function housekeeping(db: Db, now: number, retentionMs: number, fai
       })
       .where(and(eq(channels.enabled, true), lt(channels.failingSince, now - failingMs)))
       .returning({ id: channels.id }),
-    db.delete(attempts).where(inArray(attempts.id, oldAttempts)),
-    db.delete(deliveries).where(inArray(deliveries.id, oldDeliveries)),
+    db.delete(attempts).where(inArray(attempts.deliveryId, oldDeliveries)),
+    db.delete(deliveries).where(inArray(deliveries.eventId, oldEvents)),
     db.delete(events).where(inArray(events.id, oldEvents)),
     db.delete(eventKeys).where(lt(eventKeys.expiresAt, now)),
   ]);
   return { disabledChannels: disabled.map((c) => c.id) };
 }
-

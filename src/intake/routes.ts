@@ -69,7 +69,7 @@ export const intakeRoutes = new Hono<AppEnv>()
       // The deliveries are committed as `pending`: if the queue refuses them now, the
       // sweeper sends them later, so the portal still gets its 202.
       try {
-        await enqueueDeliveries(c.env.DELIVERIES, recorded.deliveryIds);
+        await enqueueDeliveries(c.env.DELIVERIES, recorded.deliveryIds.map((deliveryId) => ({ deliveryId, generation: 0 })));
       } catch (err) {
         log.error("enqueue failed; the sweeper will resend", {
           eventId: id,

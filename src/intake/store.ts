@@ -42,6 +42,7 @@ export async function recordEvent(db: Db, event: NewEvent): Promise<Recorded> {
               status: sql<"pending">`'pending'`.as("status"),
               attemptCount: sql<number>`0`.as("attempt_count"),
               retryBase: sql<number>`0`.as("retry_base"),
+              generation: sql<number>`0`.as("generation"),
               nextAttemptAt: sql<number>`${now}`.as("next_attempt_at"),
               lastStatusCode: sql<null>`null`.as("last_status_code"),
               lastError: sql<null>`null`.as("last_error"),

@@ -1,0 +1,2 @@
+DROP INDEX `attempts_started`;--> statement-breakpoint
+DROP INDEX `deliveries_created`;

@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+// `npm run bench`: the project against the floor (../shared/bench/floor: the least work this
+// design can do), in the same run, against the same receiver, alternating. Prints a table of
+// medians and writes bench/results.json. Local D1 and Queues are simulated: read the ratios.
+import autocannon from "autocannon";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { adminClient, root, startDispatcher, startFloor } from "./lib/dev-server.mjs";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SCENARIOS = [
+  { channels: 1, type: "ApplicationRegistered", requests: 1500 },
+  { channels: 10, type: "CredentialRegistered", requests: 600 },
+  { channels: 100, type: "OrganisationRegistered", requests: 150 },
+];
+const BURST = { type: "UserRegistered", events: 600 };
+const LIGHT = { type: "UserRegistered", events: 60, gapMs: 25 };
+
+// --- the receiver: answers 200 at once, notes when each marked body arrives -------------
+const arrivals = { project: new Map(), floor: new Map() };
+const counts = { project: 0, floor: 0 };
+const receiver = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const side = req.url.startsWith("/floor") ? "floor" : "project";
+    counts[side]++;
+    const marker = /bench-[\w-]+/.exec(Buffer.concat(chunks).toString("latin1"))?.[0];
+    if (marker && !arrivals[side].has(marker)) arrivals[side].set(marker, performance.now());
+    res.writeHead(200).end();
+  });
+});
+receiver.keepAliveTimeout = 60_000;
+await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+const sink = `http://127.0.0.1:${receiver.address().port}`;
+
+console.log("Starting the project and the floor (wrangler dev, fresh state)…");
+const [project, floor] = await Promise.all([startDispatcher(), startFloor(`${sink}/floor`)]);
+const admin = adminClient(project);
+const sides = {
+  project: { url: project.url, headers: { Authorization: `Bearer ${project.vars.INTAKE_TOKEN}`, "Content-Type": "application/json" } },
+  floor: { url: floor.url, headers: { "Content-Type": "application/json" } },
+};
+
+// Channels: the same subscriptions on both sides, all delivering to the receiver.
+let channelNo = 0;
+for (const { type, channels } of [...SCENARIOS, BURST]) {
+  const n = type === BURST.type ? 1 : channels;
+  for (let i = 0; i < n; i++) {
+    channelNo++;
+    await admin("POST", "/webhooks", { Name: `bench ${channelNo}`, URL: `${sink}/project/${channelNo}`, Events: [type] });
+    await fetch(`${floor.url}/channels`, { method: "POST", body: JSON.stringify({ id: `c${channelNo}`, event: type }) });
+  }
+}
+
+let serial = 0;
+function eventBody(type) {
+  const n = ++serial;
+  const marker = `bench-${n}-${Date.now()}`;
+  const at = new Date().toISOString();
+  const messages = {
+    ApplicationRegistered: { ID: n, Name: marker, UserID: 1, CreatedAt: at },
+    CredentialRegistered: { ID: n, ByUser: 3, AccessRequestID: 1, AppID: 3, CreatedAt: at, Note: marker },
+    OrganisationRegistered: { ID: n, Name: marker, CreatedAt: at },
+    UserRegistered: { ID: n, Email: `${marker}@example.com`, First: "Bench", Last: "Mark", OrgID: 1, Provider: "password", Status: "active", CreatedAt: at, ByUser: 1, CustomAttributes: [] },
+  };
+  return { marker, body: JSON.stringify({ Event: type, Message: messages[type], Timestamp: at }) };
+}
+
+async function drained(side, expected, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (counts[side] < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return counts[side] >= expected;
+}
+
+async function load(side, { type, requests, connections = 10, path: route = "/events", method = "POST", duration }) {
+  const result = await autocannon({
+    url: `${sides[side].url}${route}`,
+    method,
+    connections,
+    ...(duration ? { duration } : { amount: requests }),
+    headers: method === "POST" ? sides[side].headers : {},
+    requests: method === "POST" ? [{ setupRequest: (req) => ({ ...req, body: eventBody(type).body }) }] : undefined,
+  });
+  if (result.non2xx || result.errors) throw new Error(`${side} ${route}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const results = {};
+const record = (name, side, values) => ((results[name] ??= { project: [], floor: [] })[side].push(values));
+
+// --- intake throughput and latency ------------------------------------------------------
+for (const scenario of SCENARIOS) {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const side of round % 2 ? ["floor", "project"] : ["project", "floor"]) {
+      const before = counts[side];
+      record(`intake, ${scenario.channels} channel${scenario.channels > 1 ? "s" : ""}`, side, await load(side, scenario));
+      // Let the deliveries drain so the next run starts quiet.
+      await drained(side, before + scenario.requests * scenario.channels);
+    }
+  }
+  process.stdout.write(".");
+}
+for (let round = 0; round < ROUNDS; round++) {
+  for (const side of ["project", "floor"]) record("GET /healthz", side, await load(side, { route: "/healthz", method: "GET", duration: 3 }));
+}
+
+// --- a delivery burst: first post to last arrival ---------------------------------------
+for (let round = 0; round < ROUNDS; round++) {
+  for (const side of round % 2 ? ["floor", "project"] : ["project", "floor"]) {
+    const before = counts[side];
+    const started = performance.now();
+    await load(side, { type: BURST.type, requests: BURST.events, connections: 20 });
+    if (!(await drained(side, before + BURST.events))) throw new Error(`${side}: the burst did not drain`);
+    const seconds = (performance.now() - started) / 1000;
+    record("delivery burst", side, { deliveriesPerSecond: BURST.events / seconds, seconds });
+  }
+}
+process.stdout.write(".");
+
+// --- POST → arrival at light load -------------------------------------------------------
+for (let round = 0; round < ROUNDS; round++) {
+  for (const side of ["project", "floor"]) {
+    const latencies = [];
+    for (let i = 0; i < LIGHT.events; i++) {
+      const { marker, body } = eventBody(LIGHT.type);
+      const sent = performance.now();
+      const res = await fetch(`${sides[side].url}/events`, { method: "POST", headers: sides[side].headers, body });
+      await res.arrayBuffer();
+      const deadline = Date.now() + 10_000;
+      while (!arrivals[side].has(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      latencies.push(arrivals[side].get(marker) - sent);
+      await new Promise((r) => setTimeout(r, LIGHT.gapMs));
+    }
+    record("POST → arrival", side, { p50: percentile(latencies, 50), p99: percentile(latencies, 99) });
+  }
+}
+console.log();
+
+await Promise.all([project.stop(), floor.stop()]);
+receiver.close();
+
+// --- D1 round trips, counted by the tests' counting D1 in the Workers runtime ------------
+const counted = spawnSync("npx", ["vitest", "run", "test/intake.test.ts", "test/delivery.test.ts", "-t", "D1 round trips", "--silent=false"], { cwd: root, encoding: "utf8" });
+const roundTrips = Object.assign({}, ...[...counted.stdout.matchAll(/D1_ROUND_TRIPS (\{.*\})/g)].map((m) => JSON.parse(m[1])));
+
+// --- report ------------------------------------------------------------------------------
+const rows = [];
+const summary = {};
+for (const [name, { project: p, floor: f }] of Object.entries(results)) {
+  const keys = Object.keys(p[0]);
+  summary[name] = {};
+  for (const key of keys) {
+    const pm = median(p.map((r) => r[key]));
+    const fm = median(f.map((r) => r[key]));
+    summary[name][key] = { project: pm, floor: fm, ratio: pm / fm };
+    rows.push([`${name}: ${key}`, pm, fm, pm / fm]);
+  }
+}
+const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+console.log(`\n${"measure (median of " + ROUNDS + ")".padEnd(0)}`.padEnd(44) + "project".padStart(10) + "floor".padStart(10) + "ratio".padStart(8));
+for (const [name, p, f, r] of rows) console.log(name.padEnd(44) + fmt(p).padStart(10) + fmt(f).padStart(10) + r.toFixed(2).padStart(8));
+console.log(`\nD1 round trips (counted): intake ${JSON.stringify(roundTrips.intake)} per event by number of channels; consumer ${JSON.stringify(roundTrips.consumerBatch)} per batch`);
+
+const targets = {
+  "intake ≥ 0.9× floor (each scenario)": SCENARIOS.every((s) => summary[`intake, ${s.channels} channel${s.channels > 1 ? "s" : ""}`].rps.ratio >= 0.9),
+  "deliveries/s ≥ 0.9× floor": summary["delivery burst"].deliveriesPerSecond.ratio >= 0.9,
+  "POST → arrival p50 within 10 ms of floor": summary["POST → arrival"].p50.project - summary["POST → arrival"].p50.floor <= 10,
+  "≤ 3 D1 round trips per event": Object.values(roundTrips.intake ?? { x: 99 }).every((n) => n <= 3),
+  "≤ 2 D1 round trips per consumer batch": (roundTrips.consumerBatch?.roundTrips ?? 99) <= 2,
+};
+for (const [target, met] of Object.entries(targets)) console.log(`${met ? "met    " : "MISSED "} ${target}`);
+
+mkdirSync(path.join(root, "bench"), { recursive: true });
+writeFileSync(path.join(root, "bench/results.json"), JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, summary, raw: results, d1RoundTrips: roundTrips, targets }, null, 2));
+console.log("\nWrote bench/results.json");
