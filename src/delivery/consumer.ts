@@ -1,16 +1,22 @@
-import pkg from "../../package.json";
 import { database } from "../db/client";
-import { config, type Env } from "../env";
-import { call } from "../http/outbound";
+import { config, type Config, type Env } from "../env";
+import { call, type CallResult } from "../http/outbound";
 import { log } from "../log";
 import { secretBox, type SecretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";
 import type { DeliveryMessage } from "./message";
-import { judge, next, type AttemptOutcome } from "./outcome";
-import { signatureHeader } from "./sign";
-import { failDeliveries, loadBatch, recordBatch, type BatchData, type BatchWrites, type DeliveryChange } from "./store";
-
-export const USER_AGENT = `${pkg.name}/${pkg.version}`;
+import { judge, next } from "./outcome";
+import { decryptCredentials, signedRequest, type ChannelCredentials } from "./request";
+import {
+  failDeliveries,
+  loadBatch,
+  recordBatch,
+  type BatchData,
+  type BatchDelivery,
+  type BatchWrites,
+  type ChannelRow,
+  type DeliveryChange,
+} from "./store";
 
 /** Queue delays are capped; a longer wait is served in several hops (see "not due yet"). */
 export const MAX_QUEUE_DELAY_SECONDS = 12 * 60 * 60;
@@ -50,10 +56,11 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
     return;
   }
 
-  const prepared = new Map<string, Promise<PreparedChannel>>();
+  // Each channel's secrets are decrypted once per batch, however many of its deliveries it holds.
+  const credentials = new Map<string, Promise<ChannelCredentials>>();
   const handled = await mapConcurrently(batch.messages, MAX_CONCURRENT_CALLS, async (message): Promise<Handled> => {
     try {
-      return await handleMessage(message.body, data, prepared, box, cfg);
+      return await handleMessage(message.body, data, credentials, box, cfg);
     } catch (err) {
       log.error("delivery crashed", { deliveryId: message.body?.deliveryId, error: errorText(err) });
       return { plan: { ack: false, delaySeconds: CRASH_RETRY_SECONDS } };
@@ -77,18 +84,31 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
   });
 }
 
-interface PreparedChannel {
-  headers: [string, string][];
-  secrets: string[];
-}
-
+/** One message, in named steps: triage, sign, call, judge. */
 async function handleMessage(
   message: DeliveryMessage | undefined,
   data: BatchData,
-  prepared: Map<string, Promise<PreparedChannel>>,
+  credentials: Map<string, Promise<ChannelCredentials>>,
   box: SecretBox,
-  cfg: ReturnType<typeof config>,
+  cfg: Config,
 ): Promise<Handled> {
+  const triaged = triage(message, data, cfg);
+  if ("plan" in triaged) return triaged;
+  const { delivery, channel } = triaged;
+
+  let channelCredentials = credentials.get(channel.id);
+  if (!channelCredentials) {
+    channelCredentials = decryptCredentials(channel, data.headers.get(channel.id) ?? [], box, Date.now());
+    credentials.set(channel.id, channelCredentials);
+  }
+  const request = await signedRequest(channel.method, delivery.eventId, delivery.body!, await channelCredentials);
+  const startedAt = Date.now();
+  const result = await call(channel.url, request, channel.timeoutSeconds * 1000);
+  return judgeAttempt(delivery, channel, startedAt, result, cfg);
+}
+
+/** Whether this message should send at all; if not, what to do with it instead. */
+function triage(message: DeliveryMessage | undefined, data: BatchData, cfg: Config): Handled | { delivery: BatchDelivery; channel: ChannelRow } {
   const delivery = message?.deliveryId ? data.deliveries.get(message.deliveryId) : undefined;
   // Purged, or never ours: nothing to do.
   if (!delivery || delivery.body === null) return { plan: { ack: true } };
@@ -96,9 +116,8 @@ async function handleMessage(
   if ((message?.generation ?? 0) !== delivery.generation) return { plan: { ack: true } };
   // Already at an end: a duplicate or late message. An admin's redeliver resets the status.
   if (delivery.status !== "pending" && delivery.status !== "retrying") return { plan: { ack: true } };
-
-  const now = Date.now();
-  const waitMs = (delivery.nextAttemptAt ?? 0) - now;
+  // Early (a wait longer than the queue's maximum delay): back to the queue for the rest.
+  const waitMs = (delivery.nextAttemptAt ?? 0) - Date.now();
   if (waitMs > 1000) return { plan: { ack: false, delaySeconds: Math.min(Math.ceil(waitMs / 1000), MAX_QUEUE_DELAY_SECONDS) } };
 
   const end = (status: "cancelled" | "failed", lastError: string): Handled => ({
@@ -110,34 +129,14 @@ async function handleMessage(
   if (!channel.enabled) return end("cancelled", `webhook disabled${channel.disabledReason ? `: ${channel.disabledReason}` : ""}`);
   const urlProblem = targetUrlProblem(channel.url, cfg.allowPrivateTargets);
   if (urlProblem) return end("failed", `URL ${urlProblem}`);
+  return { delivery, channel };
+}
 
-  let setup = prepared.get(channel.id);
-  if (!setup) {
-    setup = prepareChannel(channel, data.headers.get(channel.id) ?? [], box, now);
-    prepared.set(channel.id, setup);
-  }
-  const { headers, secrets } = await setup;
-
-  // webhook-id is the event's id: the same on every retry, so receivers can dedupe.
-  const timestamp = Math.floor(Date.now() / 1000);
-  const request: RequestInit = {
-    method: channel.method,
-    body: delivery.body,
-    headers: [
-      ...headers,
-      ["Content-Type", "application/json"],
-      ["User-Agent", USER_AGENT],
-      ["webhook-id", delivery.eventId],
-      ["webhook-timestamp", String(timestamp)],
-      ["webhook-signature", await signatureHeader(secrets, delivery.eventId, timestamp, delivery.body)],
-    ],
-  };
-  const startedAt = Date.now();
-  const result = await call(channel.url, request, channel.timeoutSeconds * 1000);
-  const outcome: AttemptOutcome = judge(result, Date.now());
+/** The attempt's record, the delivery's next state, and what the queue should do. */
+function judgeAttempt(delivery: BatchDelivery, channel: ChannelRow, startedAt: number, result: CallResult, cfg: Config): Handled {
+  const outcome = judge(result, Date.now());
   const attemptNumber = delivery.attemptCount + 1;
   const then = next(outcome, attemptNumber - delivery.retryBase, cfg.retrySchedule);
-
   const statusCode = result.ok ? result.status : null;
   const error = result.ok ? (outcome.kind === "delivered" ? null : `target answered ${result.status}`) : `${result.error}: ${result.message}`;
   log.info("attempt", {
@@ -170,26 +169,8 @@ async function handleMessage(
       lastStatusCode: statusCode,
       lastError: then.status === "failed" && then.reason ? then.reason : error,
     },
-    channel: {
-      id: channel.id,
-      ok: outcome.kind === "delivered",
-      gone: outcome.kind === "gone" ? "the target answered 410 Gone" : undefined,
-    },
+    channel: { id: channel.id, ok: outcome.kind === "delivered", gone: outcome.kind === "gone" ? "the target answered 410 Gone" : undefined },
   };
-}
-
-async function prepareChannel(
-  channel: { secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null },
-  headers: { name: string; value: string }[],
-  box: SecretBox,
-  now: number,
-): Promise<PreparedChannel> {
-  const rotating = channel.previousSecret && (channel.previousSecretExpiresAt ?? 0) > now;
-  const [secrets, values] = await Promise.all([
-    Promise.all([box.decrypt(channel.secret), ...(rotating ? [box.decrypt(channel.previousSecret!)] : [])]),
-    Promise.all(headers.map((h) => box.decrypt(h.value))),
-  ]);
-  return { secrets, headers: headers.map((h, i) => [h.name, values[i]!]) };
 }
 
 function collectWrites(handled: Handled[]): BatchWrites {

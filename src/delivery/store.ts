@@ -14,8 +14,11 @@ export type DeliveryRow = typeof deliveries.$inferSelect;
 export type ChannelRow = typeof channels.$inferSelect;
 export type HeaderRow = typeof channelHeaders.$inferSelect;
 
+/** A delivery with its event's body (null if the event was purged). */
+export type BatchDelivery = DeliveryRow & { body: string | null };
+
 export interface BatchData {
-  deliveries: Map<string, DeliveryRow & { body: string | null }>;
+  deliveries: Map<string, BatchDelivery>;
   channels: Map<string, ChannelRow>;
   headers: Map<string, HeaderRow[]>;
 }
