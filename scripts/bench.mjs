@@ -11,11 +11,11 @@ import { adminClient, root, startDispatcher, startFloor } from "./lib/dev-server
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCENARIOS = [
-  { channels: 1, type: "ApplicationRegistered", requests: 1500 },
-  { channels: 10, type: "CredentialRegistered", requests: 600 },
-  { channels: 100, type: "OrganisationRegistered", requests: 150 },
+  { channels: 1, type: "ApplicationRegistered", requests: 800 },
+  { channels: 10, type: "CredentialRegistered", requests: 400 },
+  { channels: 100, type: "OrganisationRegistered", requests: 80 },
 ];
-const BURST = { type: "UserRegistered", events: 600 };
+const BURST = { type: "UserRegistered", events: 500 };
 const LIGHT = { type: "UserRegistered", events: 60, gapMs: 25 };
 
 // --- the receiver: answers 200 at once, notes when each marked body arrives -------------
@@ -32,7 +32,6 @@ const receiver = http.createServer((req, res) => {
     res.writeHead(200).end();
   });
 });
-receiver.keepAliveTimeout = 60_000;
 await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
 const sink = `http://127.0.0.1:${receiver.address().port}`;
 
@@ -80,11 +79,15 @@ async function load(side, { type, requests, connections = 10, path: route = "/ev
     url: `${sides[side].url}${route}`,
     method,
     connections,
+    timeout: 30,
     ...(duration ? { duration } : { amount: requests }),
     headers: method === "POST" ? sides[side].headers : {},
     requests: method === "POST" ? [{ setupRequest: (req) => ({ ...req, body: eventBody(type).body }) }] : undefined,
   });
-  if (result.non2xx || result.errors) throw new Error(`${side} ${route}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  // A timeout or two under load is reported, not fatal; anything more means the run is void.
+  const failures = result.non2xx + result.errors;
+  if (failures > 0.05 * result.requests.total) throw new Error(`${side} ${route}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  if (failures) console.log(`  (${side} ${route}: ${failures} of ${result.requests.total} requests failed)`);
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
@@ -101,12 +104,14 @@ for (const scenario of SCENARIOS) {
   for (let round = 0; round < ROUNDS; round++) {
     for (const side of round % 2 ? ["floor", "project"] : ["project", "floor"]) {
       const before = counts[side];
-      record(`intake, ${scenario.channels} channel${scenario.channels > 1 ? "s" : ""}`, side, await load(side, scenario));
+      const name = `intake, ${scenario.channels} channel${scenario.channels > 1 ? "s" : ""}`;
+      const r = await load(side, scenario);
+      record(name, side, r);
+      console.log(`  ${name} [${side}]: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
       // Let the deliveries drain so the next run starts quiet.
-      await drained(side, before + scenario.requests * scenario.channels);
+      if (!(await drained(side, before + scenario.requests * scenario.channels))) console.log(`  (${side} had not drained in 120 s)`);
     }
   }
-  process.stdout.write(".");
 }
 for (let round = 0; round < ROUNDS; round++) {
   for (const side of ["project", "floor"]) record("GET /healthz", side, await load(side, { route: "/healthz", method: "GET", duration: 3 }));
@@ -121,9 +126,9 @@ for (let round = 0; round < ROUNDS; round++) {
     if (!(await drained(side, before + BURST.events))) throw new Error(`${side}: the burst did not drain`);
     const seconds = (performance.now() - started) / 1000;
     record("delivery burst", side, { deliveriesPerSecond: BURST.events / seconds, seconds });
+    console.log(`  delivery burst [${side}]: ${BURST.events} in ${seconds.toFixed(2)} s`);
   }
 }
-process.stdout.write(".");
 
 // --- POST → arrival at light load -------------------------------------------------------
 for (let round = 0; round < ROUNDS; round++) {
@@ -140,9 +145,9 @@ for (let round = 0; round < ROUNDS; round++) {
       await new Promise((r) => setTimeout(r, LIGHT.gapMs));
     }
     record("POST → arrival", side, { p50: percentile(latencies, 50), p99: percentile(latencies, 99) });
+    console.log(`  POST → arrival [${side}]: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
   }
 }
-console.log();
 
 await Promise.all([project.stop(), floor.stop()]);
 receiver.close();

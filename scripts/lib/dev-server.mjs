@@ -12,6 +12,18 @@ export const floorDir = path.resolve(root, "../shared/bench/floor");
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
 const quiet = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true", NO_COLOR: "1" };
 
+// Every server started here dies with this process, however it ends: an orphaned workerd
+// would go on delivering and skew the next measurement.
+const running = new Set();
+process.on("exit", () => {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {}
+  }
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
+
 export async function freePort() {
   const server = http.createServer();
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -42,6 +54,7 @@ export async function startWorker({ cwd = root, vars = {}, state, port, log = fa
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   // Its own process group, so stopping it stops workerd too.
   const child = spawn(wrangler, args, { cwd, env: quiet, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child.pid);
   let output = "";
   const collect = (d) => {
     output += d;
@@ -72,6 +85,7 @@ export async function startWorker({ cwd = root, vars = {}, state, port, log = fa
         process.kill(-child.pid, "SIGKILL");
       } catch {}
       await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", resolve)));
+      running.delete(child.pid);
       if (!keepState) rmSync(state, { recursive: true, force: true });
     },
     /** Kills the worker (its in-memory queue with it) and starts it again on the same D1 state. */
