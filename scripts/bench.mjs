@@ -74,7 +74,7 @@ async function drained(side, expected, timeoutMs = 120_000) {
   return counts[side] >= expected;
 }
 
-async function load(side, { type, requests, connections = 10, path: route = "/events", method = "POST", duration }) {
+async function load(side, { type, requests, connections = 10, route = "/events", method = "POST", duration }) {
   const result = await autocannon({
     url: `${sides[side].url}${route}`,
     method,
