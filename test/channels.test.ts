@@ -53,8 +53,8 @@ describe("channel API: create and read", () => {
     expect(ids).toEqual(expect.arrayContaining(made.map((c) => c.ID)));
     const position = ids.indexOf(made[0]!.ID);
 
-    const page = Math.floor(position / 1) + 1;
-    const one = await (await api("GET", `/portal-api/webhooks?page=${page + 1}&per_page=1`)).json<any[]>();
+    // With one per page, page n holds the channel at index n - 1: made[1] is right after made[0].
+    const one = await (await api("GET", `/portal-api/webhooks?page=${position + 2}&per_page=1`)).json<any[]>();
     expect(one).toHaveLength(1);
     expect(one[0].ID).toBe(made[1]!.ID);
 
