@@ -7,13 +7,14 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { groupCpuSeconds } from "./lib/cpu.mjs";
 import { adminClient, root, startDispatcher, startFloor } from "./lib/dev-server.mjs";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SCENARIOS = [
   { channels: 1, type: "ApplicationRegistered", requests: 800 },
   { channels: 10, type: "CredentialRegistered", requests: 400 },
-  { channels: 100, type: "OrganisationRegistered", requests: 80 },
+  { channels: 100, type: "OrganisationRegistered", requests: 100 },
 ];
 const BURST = { type: "UserRegistered", events: 500 };
 const LIGHT = { type: "UserRegistered", events: 60, gapMs: 25 };
@@ -39,8 +40,8 @@ console.log("Starting the project and the floor (wrangler dev, fresh state)…")
 const [project, floor] = await Promise.all([startDispatcher(), startFloor(`${sink}/floor`)]);
 const admin = adminClient(project);
 const sides = {
-  project: { url: project.url, headers: { Authorization: `Bearer ${project.vars.INTAKE_TOKEN}`, "Content-Type": "application/json" } },
-  floor: { url: floor.url, headers: { "Content-Type": "application/json" } },
+  project: { url: project.url, pid: project.pid, headers: { Authorization: `Bearer ${project.vars.INTAKE_TOKEN}`, "Content-Type": "application/json" } },
+  floor: { url: floor.url, pid: floor.pid, headers: { "Content-Type": "application/json" } },
 };
 
 // Channels: the same subscriptions on both sides, all delivering to the receiver.
@@ -88,7 +89,8 @@ async function load(side, { type, requests, connections = 10, route = "/events",
   const failures = result.non2xx + result.errors;
   if (failures > 0.05 * result.requests.total) throw new Error(`${side} ${route}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   if (failures) console.log(`  (${side} ${route}: ${failures} of ${result.requests.total} requests failed)`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  // Requests over elapsed time: autocannon's per-second average leans on a partial last second.
+  return { rps: result.requests.total / result.duration, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
 const median = (xs) => {
@@ -105,11 +107,15 @@ for (const scenario of SCENARIOS) {
     for (const side of round % 2 ? ["floor", "project"] : ["project", "floor"]) {
       const before = counts[side];
       const name = `intake, ${scenario.channels} channel${scenario.channels > 1 ? "s" : ""}`;
+      const cpuBefore = groupCpuSeconds(sides[side].pid);
       const r = await load(side, scenario);
-      record(name, side, r);
-      console.log(`  ${name} [${side}]: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
       // Let the deliveries drain so the next run starts quiet.
       if (!(await drained(side, before + scenario.requests * scenario.channels))) console.log(`  (${side} had not drained in 120 s)`);
+      // The CPU each event cost, its deliveries included, in workerd (the worker, D1, Queues).
+      const cpuAfter = groupCpuSeconds(sides[side].pid);
+      r.cpuMsPerEvent = ((cpuAfter.workerd - cpuBefore.workerd) * 1000) / scenario.requests;
+      record(name, side, r);
+      console.log(`  ${name} [${side}]: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, workerd CPU ${r.cpuMsPerEvent.toFixed(1)} ms/event`);
     }
   }
 }
@@ -121,12 +127,14 @@ for (let round = 0; round < ROUNDS; round++) {
 for (let round = 0; round < ROUNDS; round++) {
   for (const side of round % 2 ? ["floor", "project"] : ["project", "floor"]) {
     const before = counts[side];
+    const cpuBefore = groupCpuSeconds(sides[side].pid);
     const started = performance.now();
     await load(side, { type: BURST.type, requests: BURST.events, connections: 20 });
     if (!(await drained(side, before + BURST.events))) throw new Error(`${side}: the burst did not drain`);
     const seconds = (performance.now() - started) / 1000;
-    record("delivery burst", side, { deliveriesPerSecond: BURST.events / seconds, seconds });
-    console.log(`  delivery burst [${side}]: ${BURST.events} in ${seconds.toFixed(2)} s`);
+    const cpuMsPerDelivery = ((groupCpuSeconds(sides[side].pid).workerd - cpuBefore.workerd) * 1000) / BURST.events;
+    record("delivery burst", side, { deliveriesPerSecond: BURST.events / seconds, seconds, cpuMsPerDelivery });
+    console.log(`  delivery burst [${side}]: ${BURST.events} in ${seconds.toFixed(2)} s, workerd CPU ${cpuMsPerDelivery.toFixed(1)} ms/delivery`);
   }
 }
 

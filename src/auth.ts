@@ -8,9 +8,17 @@ async function digest(value: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(value));
 }
 
+// The configured tokens' digests, computed once per isolate.
+const expectedDigests = new Map<string, Promise<ArrayBuffer>>();
+
 /** Constant-time comparison; hashing first makes the lengths equal. */
 export async function tokensMatch(given: string, expected: string): Promise<boolean> {
-  const [a, b] = await Promise.all([digest(given), digest(expected)]);
+  let expectedDigest = expectedDigests.get(expected);
+  if (!expectedDigest) {
+    expectedDigest = digest(expected);
+    expectedDigests.set(expected, expectedDigest);
+  }
+  const [a, b] = await Promise.all([digest(given), expectedDigest]);
   return crypto.subtle.timingSafeEqual(a, b);
 }
 

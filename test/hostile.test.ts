@@ -6,7 +6,7 @@ import { sweep } from "../src/delivery/sweeper";
 import { targetUrlProblem } from "../src/security/target-url";
 import { ADMIN, INTAKE, createChannel, recordingQueue, seed, target } from "./helpers";
 
-const TABLES = ["channels", "channel_events", "channel_headers", "events", "event_keys", "deliveries", "attempts"];
+const TABLES = ["channels", "channel_events", "channel_headers", "events", "deliveries"];
 
 async function rowCounts() {
   const results = await env.DB.batch(TABLES.map((t) => env.DB.prepare(`select count(*) as n from ${t}`)));
@@ -122,7 +122,8 @@ function streamOf(text: string) {
 describe(`hostile input: a battery of ${battery.length} cases`, () => {
   it("has at least 60 cases", () => expect(battery.length).toBeGreaterThanOrEqual(60));
 
-  it.each(battery)("%s → %i naming the field, storing nothing", async (_name, send, status, field) => {
+  const titled = battery.map(([name, send, status, field]) => [`${name} → ${status}`, send, status, field] as const);
+  it.each(titled)("%s, naming the field, storing nothing", async (_title, send, status, field) => {
     const before = await rowCounts();
     const res = await send();
     expect(res.status).toBe(status);
@@ -320,7 +321,8 @@ describe("nothing leaked", () => {
     await worker.queue(batch, env, ctx);
     await getQueueResult(batch, ctx);
 
-    expect(lines.length).toBeGreaterThan(1);
+    // The failed attempt is logged (successes are only in D1).
+    expect(lines.some((line) => line.includes('"attempt failed"'))).toBe(true);
     for (const line of lines) {
       expect(() => JSON.parse(line)).not.toThrow();
       for (const secret of [env.ADMIN_TOKEN!, env.INTAKE_TOKEN!, "wrong-token-value", "hdr-value-7d1e", "payload-marker-93b2", Secret, Secret.slice(6), env.ENCRYPTION_KEY!]) {

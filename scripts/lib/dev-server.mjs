@@ -33,7 +33,7 @@ export async function freePort() {
 }
 
 /**
- * @typedef {{ url: string, port: number, state: string, vars: Record<string, string>,
+ * @typedef {{ url: string, port: number, inspectorPort: number, pid: number, state: string, vars: Record<string, string>,
  *   output(): string, stop(options?: { keepState?: boolean }): Promise<void>, restart(): Promise<Worker> }} Worker
  */
 
@@ -50,7 +50,8 @@ export async function startWorker({ cwd = root, vars = {}, state, port, log = fa
   if (migrate.status !== 0) throw new Error(`migrations failed in ${cwd}:\n${migrate.stdout}\n${migrate.stderr}`);
   port ??= await freePort();
 
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--inspector-port", String(await freePort()), "--test-scheduled"];
+  const inspectorPort = await freePort();
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--inspector-port", String(inspectorPort), "--test-scheduled"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   // Its own process group, so stopping it stops workerd too.
   const child = spawn(wrangler, args, { cwd, env: quiet, detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -77,6 +78,9 @@ export async function startWorker({ cwd = root, vars = {}, state, port, log = fa
   const worker = {
     url,
     port,
+    inspectorPort,
+    /** The process group: wrangler and its workerd. */
+    pid: child.pid,
     state,
     vars,
     output: () => output,

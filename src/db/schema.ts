@@ -58,23 +58,32 @@ export const events = sqliteTable(
     /** The request body exactly as the portal sent it. */
     body: text("body").notNull(),
     receivedAt: integer("received_at").notNull(),
+    /** SHA-256 of the body, hex: a byte-identical body within the dedupe window is a duplicate. */
+    bodyHash: text("body_hash"),
+    /** The portal's `Idempotency-Key` header, when it sent one. */
+    idempotencyKey: text("idempotency_key"),
   },
-  (t) => [index("events_received").on(t.receivedAt), index("events_type_received").on(t.type, t.receivedAt)],
-);
-
-/** Dedupe keys (`body:<sha256>`, `idem:<Idempotency-Key>`), each valid until `expiresAt`. */
-export const eventKeys = sqliteTable(
-  "event_keys",
-  {
-    key: text("key").primaryKey(),
-    eventId: text("event_id").notNull(),
-    expiresAt: integer("expires_at").notNull(),
-  },
-  (t) => [index("event_keys_expires").on(t.expiresAt)],
+  (t) => [
+    index("events_received").on(t.receivedAt),
+    index("events_type_received").on(t.type, t.receivedAt),
+    index("events_body_hash").on(t.bodyHash),
+    index("events_idempotency_key").on(t.idempotencyKey).where(sql`${t.idempotencyKey} is not null`),
+  ],
 );
 
 export const deliveryStatuses = ["pending", "retrying", "succeeded", "failed", "cancelled"] as const;
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+/** One attempt to send a delivery, kept in its delivery's `attempts` column. */
+export interface AttemptRecord {
+  attempt: number;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+  /** The first 1 KiB of the response. */
+  responseBody: string | null;
+}
 
 // No foreign key to channels: a deleted channel's delivery history stays readable.
 export const deliveries = sqliteTable(
@@ -98,28 +107,19 @@ export const deliveries = sqliteTable(
     nextAttemptAt: integer("next_attempt_at"),
     lastStatusCode: integer("last_status_code"),
     lastError: text("last_error"),
+    /**
+     * The attempt log, a JSON array of AttemptRecord, oldest first. In the row rather than a
+     * table of its own: an attempt then costs no row and no index entry of its own.
+     */
+    attempts: text("attempts", { mode: "json" }).$type<AttemptRecord[]>().notNull().default(sql`'[]'`),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
     index("deliveries_channel_created").on(t.channelId, t.createdAt),
     index("deliveries_event").on(t.eventId),
-    index("deliveries_due").on(t.status, t.nextAttemptAt),
+    // Only live deliveries, for the sweeper: a delivery leaves it when it ends, and costs
+    // no index write then.
+    index("deliveries_live").on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'retrying')`),
   ],
-);
-
-// A surrogate key: two copies of one queue message may both really send, and both are logged.
-export const attempts = sqliteTable(
-  "attempts",
-  {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    deliveryId: text("delivery_id").notNull(),
-    attempt: integer("attempt").notNull(),
-    startedAt: integer("started_at").notNull(),
-    durationMs: integer("duration_ms").notNull(),
-    statusCode: integer("status_code"),
-    error: text("error"),
-    responseBody: text("response_body"),
-  },
-  (t) => [index("attempts_delivery").on(t.deliveryId, t.attempt)],
 );

@@ -32,7 +32,6 @@ type Plan = { ack: true } | { ack: false; delaySeconds: number };
 interface Handled {
   plan: Plan;
   change?: DeliveryChange;
-  attempt?: BatchWrites["attempts"][number];
   channel?: { id: string; ok: boolean; gone?: string };
 }
 
@@ -122,7 +121,7 @@ function triage(message: DeliveryMessage | undefined, data: BatchData, cfg: Conf
 
   const end = (status: "cancelled" | "failed", lastError: string): Handled => ({
     plan: { ack: true },
-    change: { id: delivery.id, status, attempted: 0, nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError },
+    change: { id: delivery.id, status, nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError },
   });
   const channel = data.channels.get(delivery.channelId);
   if (!channel) return end("cancelled", "webhook deleted");
@@ -139,32 +138,33 @@ function judgeAttempt(delivery: BatchDelivery, channel: ChannelRow, startedAt: n
   const then = next(outcome, attemptNumber - delivery.retryBase, cfg.retrySchedule);
   const statusCode = result.ok ? result.status : null;
   const error = result.ok ? (outcome.kind === "delivered" ? null : `target answered ${result.status}`) : `${result.error}: ${result.message}`;
-  log.info("attempt", {
-    deliveryId: delivery.id,
-    channelId: channel.id,
-    attempt: attemptNumber,
-    statusCode,
-    error: result.ok ? null : result.error,
-    durationMs: result.durationMs,
-    next: then.status,
-  });
+  // Every attempt is in D1 already; the log carries only failures, for alerting.
+  if (outcome.kind !== "delivered") {
+    log.warn("attempt failed", {
+      deliveryId: delivery.id,
+      channelId: channel.id,
+      attempt: attemptNumber,
+      statusCode,
+      error: result.ok ? null : result.error,
+      durationMs: result.durationMs,
+      next: then.status,
+    });
+  }
 
   const retrying = then.status === "retrying";
   return {
     plan: retrying ? { ack: false, delaySeconds: Math.min(then.delaySeconds, MAX_QUEUE_DELAY_SECONDS) } : { ack: true },
-    attempt: {
-      deliveryId: delivery.id,
-      attempt: attemptNumber,
-      startedAt,
-      durationMs: result.durationMs,
-      statusCode,
-      error,
-      responseBody: result.ok ? result.body : null,
-    },
     change: {
       id: delivery.id,
       status: then.status,
-      attempted: 1,
+      attempt: {
+        attempt: attemptNumber,
+        startedAt,
+        durationMs: result.durationMs,
+        statusCode,
+        error,
+        responseBody: result.ok ? result.body : null,
+      },
       nextAttemptAt: retrying ? Date.now() + then.delaySeconds * 1000 : null,
       lastStatusCode: statusCode,
       lastError: then.status === "failed" && then.reason ? then.reason : error,
@@ -174,10 +174,9 @@ function judgeAttempt(delivery: BatchDelivery, channel: ChannelRow, startedAt: n
 }
 
 function collectWrites(handled: Handled[]): BatchWrites {
-  const writes: BatchWrites = { attempts: [], changes: [], channelHealth: [], disable: [] };
+  const writes: BatchWrites = { changes: [], channelHealth: [], disable: [] };
   const health = new Map<string, boolean>();
   for (const h of handled) {
-    if (h.attempt) writes.attempts.push(h.attempt);
     if (h.change) writes.changes.push(h.change);
     if (h.channel) {
       // One success in the batch is enough to say the channel works.

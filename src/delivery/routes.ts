@@ -104,16 +104,16 @@ export const deliveryRoutes = router()
   .openapi(readDelivery, async (c) => {
     const found = await findDelivery(database(c.env.DB), c.req.valid("param").id);
     if (!found) throw ApiError.notFound("Delivery");
-    return c.json({ ...deliveryView(found.row), Attempts: found.attempts.map(attemptView) }, 200);
+    return c.json({ ...deliveryView(found), Attempts: found.attempts.map(attemptView) }, 200);
   })
   .openapi(redeliver, async (c) => {
     const db = database(c.env.DB);
     const found = await findDelivery(db, c.req.valid("param").id);
     if (!found) throw ApiError.notFound("Delivery");
-    requireEnabled(await getChannel(db, found.row.channelId).catch(() => {
+    requireEnabled(await getChannel(db, found.channelId).catch(() => {
       throw new ApiError(409, ["WebhookID: the webhook was deleted"]);
     }));
-    await enqueueDeliveries(c.env.DELIVERIES, await restartDeliveries(db, deliveryById(found.row.id), Date.now()));
-    const again = await findDelivery(db, found.row.id);
-    return c.json(deliveryView(again!.row), 202);
+    await enqueueDeliveries(c.env.DELIVERIES, await restartDeliveries(db, deliveryById(found.id), Date.now()));
+    const again = await findDelivery(db, found.id);
+    return c.json(deliveryView(again!), 202);
   });

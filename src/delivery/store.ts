@@ -1,8 +1,8 @@
-import { and, desc, eq, gte, inArray, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, gte, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import type { DeliveryMessage } from "./message";
 import { iso } from "../db/client";
-import { attempts, channelHeaders, channels, deliveries, eventKeys, events, type DeliveryStatus } from "../db/schema";
+import { channelHeaders, channels, deliveries, events, type AttemptRecord, type DeliveryStatus } from "../db/schema";
 
 /*
  * Bulk reads and writes pass their rows as one JSON parameter and unpack it with
@@ -10,7 +10,9 @@ import { attempts, channelHeaders, channels, deliveries, eventKeys, events, type
  */
 const jsonRows = (rows: unknown[]) => sql`(select value from json_each(${JSON.stringify(rows)}))`;
 
-export type DeliveryRow = typeof deliveries.$inferSelect;
+/** A delivery's columns but its attempt log, which only the delivery's own page reads. */
+export const deliverySummary = (({ attempts, ...columns }) => columns)(getTableColumns(deliveries));
+export type DeliveryRow = Omit<typeof deliveries.$inferSelect, "attempts">;
 export type ChannelRow = typeof channels.$inferSelect;
 export type HeaderRow = typeof channelHeaders.$inferSelect;
 
@@ -29,7 +31,7 @@ export async function loadBatch(db: Db, deliveryIds: string[]): Promise<BatchDat
   const channelIds = sql`(select ${deliveries.channelId} from ${deliveries} where ${deliveries.id} in ${ids})`;
   const [deliveryRows, channelRows, headerRows] = await db.batch([
     db
-      .select({ delivery: deliveries, body: events.body })
+      .select({ delivery: deliverySummary, body: events.body })
       .from(deliveries)
       .leftJoin(events, eq(events.id, deliveries.eventId))
       .where(inArray(deliveries.id, ids)),
@@ -45,28 +47,20 @@ export async function loadBatch(db: Db, deliveryIds: string[]): Promise<BatchDat
   };
 }
 
-export interface AttemptRecord {
-  deliveryId: string;
-  attempt: number;
-  startedAt: number;
-  durationMs: number;
-  statusCode: number | null;
-  error: string | null;
-  responseBody: string | null;
-}
+/** Attempts kept per delivery: an admin's redelivers could otherwise grow a row past D1's limit. */
+export const MAX_KEPT_ATTEMPTS = 100;
 
 export interface DeliveryChange {
   id: string;
   status: DeliveryStatus;
-  /** 1 when this change records an attempt. */
-  attempted: 0 | 1;
+  /** The attempt this change records, if it records one. */
+  attempt?: AttemptRecord;
   nextAttemptAt: number | null;
   lastStatusCode: number | null;
   lastError: string | null;
 }
 
 export interface BatchWrites {
-  attempts: AttemptRecord[];
   changes: DeliveryChange[];
   /** Channels that answered with a success (ends a failure streak) or only with failures. */
   channelHealth: { id: string; ok: boolean }[];
@@ -81,26 +75,19 @@ export interface BatchWrites {
 export async function recordBatch(db: Db, writes: BatchWrites, now: number): Promise<void> {
   const d1 = db.$client;
   const statements: D1PreparedStatement[] = [];
-  if (writes.attempts.length) {
-    statements.push(
-      d1
-        .prepare(
-          `insert into attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_body)
-           select value->>'deliveryId', value->>'attempt', value->>'startedAt', value->>'durationMs',
-                  value->>'statusCode', value->>'error', value->>'responseBody'
-           from json_each(?1)`,
-        )
-        .bind(JSON.stringify(writes.attempts)),
-    );
-  }
   if (writes.changes.length) {
-    // attempt_count grows relative to the row, so two copies of one message both count.
+    // attempt_count grows relative to the row, and the attempt is appended to the row's
+    // log, so two copies of one message both count.
     statements.push(
       d1
         .prepare(
           `update deliveries set
              status = u.value->>'status',
-             attempt_count = attempt_count + (u.value->>'attempted'),
+             attempt_count = attempt_count + (json_type(u.value, '$.attempt') is not null),
+             attempts = case when json_type(u.value, '$.attempt') is null then attempts
+               else json_insert(
+                 case when json_array_length(attempts) >= ${MAX_KEPT_ATTEMPTS} then json_remove(attempts, '$[0]') else attempts end,
+                 '$[#]', u.value->'attempt') end,
              next_attempt_at = u.value->>'nextAttemptAt',
              last_status_code = u.value->>'lastStatusCode',
              last_error = u.value->>'lastError',
@@ -151,20 +138,20 @@ export function deliveryView(row: DeliveryRow) {
   };
 }
 
-export function attemptView(row: typeof attempts.$inferSelect) {
+export function attemptView(attempt: AttemptRecord) {
   return {
-    Attempt: row.attempt,
-    StartedAt: iso(row.startedAt)!,
-    DurationMs: row.durationMs,
-    StatusCode: row.statusCode,
-    Error: row.error,
-    ResponseBody: row.responseBody,
+    Attempt: attempt.attempt,
+    StartedAt: iso(attempt.startedAt)!,
+    DurationMs: attempt.durationMs,
+    StatusCode: attempt.statusCode,
+    Error: attempt.error,
+    ResponseBody: attempt.responseBody,
   };
 }
 
 export async function listChannelDeliveries(db: Db, channelId: string, status: DeliveryStatus | undefined, page: number, perPage: number) {
   return db
-    .select()
+    .select(deliverySummary)
     .from(deliveries)
     .where(and(eq(deliveries.channelId, channelId), status ? eq(deliveries.status, status) : undefined))
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
@@ -173,12 +160,8 @@ export async function listChannelDeliveries(db: Db, channelId: string, status: D
 }
 
 export async function findDelivery(db: Db, id: string) {
-  const [rows, attemptRows] = await db.batch([
-    db.select().from(deliveries).where(eq(deliveries.id, id)),
-    db.select().from(attempts).where(eq(attempts.deliveryId, id)).orderBy(attempts.attempt, attempts.id),
-  ]);
-  const row = rows[0];
-  return row && { row, attempts: attemptRows };
+  const [row] = await db.select().from(deliveries).where(eq(deliveries.id, id));
+  return row;
 }
 
 /**
@@ -221,7 +204,8 @@ export async function reclaimLostDeliveries(db: Db, now: number, grace: { pendin
   const lost = db
     .select({ id: deliveries.id })
     .from(deliveries)
-    .where(or(lostAfter("pending", grace.pendingMs), lostAfter("retrying", grace.retryingMs)))
+    // The first term is the condition of the deliveries_live index, spelled as it is there.
+    .where(and(sql`${deliveries.status} in ('pending', 'retrying')`, or(lostAfter("pending", grace.pendingMs), lostAfter("retrying", grace.retryingMs))))
     .orderBy(deliveries.nextAttemptAt)
     .limit(limit);
   return db
@@ -249,16 +233,15 @@ export async function failDeliveries(db: Db, messages: DeliveryMessage[], reason
 }
 
 export async function housekeeping(db: Db, now: number, retentionMs: number, failingMs: number) {
-  // A bounded slice of the oldest events, with their deliveries and attempts: each run stays
-  // short, and a backlog is worked off over a few minutes. Keyed by event, so deliveries and
-  // attempts need no time index of their own (fewer rows written per delivery).
+  // A bounded slice of the oldest events, with their deliveries: each run stays short, and a
+  // backlog is worked off over a few minutes. Keyed by event, so deliveries need no time
+  // index of their own (fewer rows written per delivery).
   const oldEvents = db
     .select({ id: events.id })
     .from(events)
     .where(lt(events.receivedAt, now - retentionMs))
     .orderBy(events.receivedAt, events.id)
     .limit(2000);
-  const oldDeliveries = db.select({ id: deliveries.id }).from(deliveries).where(inArray(deliveries.eventId, oldEvents));
   const [disabled] = await db.batch([
     db
       .update(channels)
@@ -269,10 +252,8 @@ export async function housekeeping(db: Db, now: number, retentionMs: number, fai
       })
       .where(and(eq(channels.enabled, true), lt(channels.failingSince, now - failingMs)))
       .returning({ id: channels.id }),
-    db.delete(attempts).where(inArray(attempts.deliveryId, oldDeliveries)),
     db.delete(deliveries).where(inArray(deliveries.eventId, oldEvents)),
     db.delete(events).where(inArray(events.id, oldEvents)),
-    db.delete(eventKeys).where(lt(eventKeys.expiresAt, now)),
   ]);
   return { disabledChannels: disabled.map((c) => c.id) };
 }

@@ -3,7 +3,7 @@ import { desc, eq } from "drizzle-orm";
 import { database, iso } from "../db/client";
 import { deliveries, events } from "../db/schema";
 import { Delivery } from "../delivery/routes";
-import { deliveryView } from "../delivery/store";
+import { deliverySummary, deliveryView } from "../delivery/store";
 import { ApiError } from "../errors";
 import { admin, errorResponses, IdParam, json, Pagination, router } from "../openapi";
 import { eventType, eventTypes } from "./catalog";
@@ -68,7 +68,7 @@ export const eventRoutes = router()
     const { id } = c.req.valid("param");
     const [rows, deliveryRows] = await db.batch([
       db.select().from(events).where(eq(events.id, id)),
-      db.select().from(deliveries).where(eq(deliveries.eventId, id)).orderBy(deliveries.createdAt),
+      db.select(deliverySummary).from(deliveries).where(eq(deliveries.eventId, id)).orderBy(deliveries.createdAt),
     ]);
     const row = rows[0];
     if (!row) throw ApiError.notFound("Event");

@@ -50,18 +50,20 @@ export const intakeRoutes = new Hono<AppEnv>()
       const parsed = portalEvent.safeParse(json);
       if (!parsed.success) throw ApiError.fromZod(parsed.error);
 
-      const keys = [`body:${await sha256Hex(bytes)}`];
-      const idempotencyKey = c.req.header("Idempotency-Key");
-      if (idempotencyKey !== undefined) {
-        if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-          throw ApiError.invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters");
-        }
-        keys.push(`idem:${idempotencyKey}`);
+      const idempotencyKey = c.req.header("Idempotency-Key") ?? null;
+      if (idempotencyKey !== null && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+        throw ApiError.invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters");
       }
 
       const id = crypto.randomUUID();
-      const type = parsed.data.Event;
-      const recorded = await recordEvent(database(c.env.DB), { id, type, body, keys, receivedAt: Date.now() });
+      const recorded = await recordEvent(database(c.env.DB), {
+        id,
+        type: parsed.data.Event,
+        body,
+        bodyHash: await sha256Hex(bytes),
+        idempotencyKey,
+        receivedAt: Date.now(),
+      });
       if (recorded.duplicate) {
         return c.json({ ID: recorded.eventId, Deliveries: recorded.deliveries, Duplicate: true }, 200);
       }
@@ -77,7 +79,6 @@ export const intakeRoutes = new Hono<AppEnv>()
           error: err instanceof Error ? err.message : String(err),
         });
       }
-      log.info("event accepted", { eventId: id, type, deliveries: recorded.deliveryIds.length });
       return c.json({ ID: id, Deliveries: recorded.deliveryIds.length }, 202);
     },
   );

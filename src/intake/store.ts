@@ -1,6 +1,4 @@
-import { and, eq, inArray, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { channelEvents, channels, deliveries, eventKeys, events } from "../db/schema";
 
 export const DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -8,8 +6,9 @@ export interface NewEvent {
   id: string;
   type: string;
   body: string;
-  /** Dedupe keys: the body's hash, and the Idempotency-Key when one was sent. */
-  keys: string[];
+  /** SHA-256 of the body, hex. */
+  bodyHash: string;
+  idempotencyKey: string | null;
   receivedAt: number;
 }
 
@@ -17,69 +16,47 @@ export type Recorded =
   | { duplicate: false; deliveryIds: string[] }
   | { duplicate: true; eventId: string; deliveries: number };
 
-/**
- * Stores the event and one pending delivery per enabled subscribed channel in a single D1
- * batch (one round trip, one transaction). The channel lookup runs inside the INSERT, so
- * its cost does not grow with the number of channels. A dedupe key already held by another
- * event fails the whole transaction, and nothing is written.
+/*
+ * The intake's one D1 batch: one round trip and one transaction, so the duplicate check
+ * and the inserts cannot interleave with another request's. Plain prepared SQL: this runs
+ * for every event, and building it with the query builder costs more than the rest of the
+ * request's CPU.
  */
+
+// The event, unless an event with the same body or Idempotency-Key came within the window.
+const INSERT_EVENT = `
+  insert into events (id, type, body, received_at, body_hash, idempotency_key)
+  select ?1, ?2, ?3, ?4, ?5, ?6
+  where not exists (
+    select 1 from events where (body_hash = ?5 or idempotency_key = ?6) and received_at > ?4 - ?7)`;
+
+// One pending delivery per enabled subscribed channel; none if the event was a duplicate.
+// The channel lookup runs inside the insert, so its cost does not grow with the channels.
+const INSERT_DELIVERIES = `
+  insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at)
+  select lower(hex(randomblob(16))), ?1, ce.channel_id, ce.event_type, 'pending', ?3, ?3, ?3
+  from channel_events as ce join channels as c on c.id = ce.channel_id
+  where ce.event_type = ?2 and c.enabled = 1 and exists (select 1 from events where id = ?1)
+  returning id`;
+
+// The earlier event this one duplicates, if any, with its number of deliveries.
+const FIND_ORIGINAL = `
+  select e.id, (select count(*) from deliveries as d where d.event_id = e.id) as deliveries
+  from events as e
+  where (e.body_hash = ?2 or e.idempotency_key = ?3) and e.received_at > ?4 - ?5 and e.id <> ?1
+  order by e.received_at
+  limit 1`;
+
+/** Stores the event and its pending deliveries, or finds the event it duplicates. */
 export async function recordEvent(db: Db, event: NewEvent): Promise<Recorded> {
-  const now = event.receivedAt;
-  try {
-    const [, , , created] = await db.batch([
-      db.delete(eventKeys).where(and(inArray(eventKeys.key, event.keys), lte(eventKeys.expiresAt, now))),
-      db.insert(eventKeys).values(event.keys.map((key) => ({ key, eventId: event.id, expiresAt: now + DEDUPE_WINDOW_MS }))),
-      db.insert(events).values({ id: event.id, type: event.type, body: event.body, receivedAt: now }),
-      db
-        .insert(deliveries)
-        .select(
-          db
-            .select({
-              id: sql<string>`lower(hex(randomblob(16)))`.as("id"),
-              eventId: sql<string>`${event.id}`.as("event_id"),
-              channelId: channelEvents.channelId,
-              eventType: channelEvents.eventType,
-              status: sql<"pending">`'pending'`.as("status"),
-              attemptCount: sql<number>`0`.as("attempt_count"),
-              retryBase: sql<number>`0`.as("retry_base"),
-              generation: sql<number>`0`.as("generation"),
-              nextAttemptAt: sql<number>`${now}`.as("next_attempt_at"),
-              lastStatusCode: sql<null>`null`.as("last_status_code"),
-              lastError: sql<null>`null`.as("last_error"),
-              createdAt: sql<number>`${now}`.as("created_at"),
-              updatedAt: sql<number>`${now}`.as("updated_at"),
-            })
-            .from(channelEvents)
-            .innerJoin(channels, eq(channels.id, channelEvents.channelId))
-            .where(and(eq(channelEvents.eventType, event.type), eq(channels.enabled, true))),
-        )
-        .returning({ id: deliveries.id }),
-    ]);
-    return { duplicate: false, deliveryIds: created.map((d) => d.id) };
-  } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
-    const original = await findByKeys(db, event.keys, now);
-    if (!original) throw err;
-    return { duplicate: true, ...original };
-  }
-}
-
-async function findByKeys(db: Db, keys: string[], now: number) {
-  const [row] = await db
-    .select({
-      eventId: eventKeys.eventId,
-      // Spelled out: drizzle leaves columns in sql`` unqualified, and both tables have event_id.
-      deliveries: sql<number>`(select count(*) from deliveries where deliveries.event_id = event_keys.event_id)`,
-    })
-    .from(eventKeys)
-    .where(and(inArray(eventKeys.key, keys), sql`${eventKeys.expiresAt} > ${now}`))
-    .limit(1);
-  return row;
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (e.message.includes("UNIQUE constraint failed")) return true;
-  }
-  return false;
+  const d1 = db.$client;
+  const { id, type, body, bodyHash, idempotencyKey, receivedAt } = event;
+  const [, created, original] = await d1.batch<{ id: string; deliveries?: number }>([
+    d1.prepare(INSERT_EVENT).bind(id, type, body, receivedAt, bodyHash, idempotencyKey, DEDUPE_WINDOW_MS),
+    d1.prepare(INSERT_DELIVERIES).bind(id, type, receivedAt),
+    d1.prepare(FIND_ORIGINAL).bind(id, bodyHash, idempotencyKey, receivedAt, DEDUPE_WINDOW_MS),
+  ]);
+  const first = original!.results[0];
+  if (first) return { duplicate: true, eventId: first.id, deliveries: first.deliveries! };
+  return { duplicate: false, deliveryIds: created!.results.map((d) => d.id) };
 }
