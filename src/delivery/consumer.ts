@@ -14,7 +14,7 @@ import {
   type BatchData,
   type BatchDelivery,
   type BatchWrites,
-  type ChannelRow,
+  type BatchChannel,
   type DeliveryChange,
 } from "./store";
 
@@ -107,7 +107,7 @@ async function handleMessage(
 }
 
 /** Whether this message should send at all; if not, what to do with it instead. */
-function triage(message: DeliveryMessage | undefined, data: BatchData, cfg: Config): Handled | { delivery: BatchDelivery; channel: ChannelRow } {
+function triage(message: DeliveryMessage | undefined, data: BatchData, cfg: Config): Handled | { delivery: BatchDelivery; channel: BatchChannel } {
   const delivery = message?.deliveryId ? data.deliveries.get(message.deliveryId) : undefined;
   // Purged, or never ours: nothing to do.
   if (!delivery || delivery.body === null) return { plan: { ack: true } };
@@ -132,7 +132,7 @@ function triage(message: DeliveryMessage | undefined, data: BatchData, cfg: Conf
 }
 
 /** The attempt's record, the delivery's next state, and what the queue should do. */
-function judgeAttempt(delivery: BatchDelivery, channel: ChannelRow, startedAt: number, result: CallResult, cfg: Config): Handled {
+function judgeAttempt(delivery: BatchDelivery, channel: BatchChannel, startedAt: number, result: CallResult, cfg: Config): Handled {
   const outcome = judge(result, Date.now());
   const attemptNumber = delivery.attemptCount + 1;
   const then = next(outcome, attemptNumber - delivery.retryBase, cfg.retrySchedule);
