@@ -39,6 +39,7 @@ const sink = `http://127.0.0.1:${receiver.address().port}`;
 console.log("Starting the project and the floor (wrangler dev, fresh state)…");
 const [project, floor] = await Promise.all([startDispatcher(), startFloor(`${sink}/floor`)]);
 const admin = adminClient(project);
+const workers = { project, floor };
 const sides = {
   project: { url: project.url, pid: project.pid, headers: { Authorization: `Bearer ${project.vars.INTAKE_TOKEN}`, "Content-Type": "application/json" } },
   floor: { url: floor.url, pid: floor.pid, headers: { "Content-Type": "application/json" } },
@@ -101,6 +102,18 @@ async function load(side, { type, requests, connections = 10, route = "/events",
   return { rps: result.requests.total / ((lastResponse - started) / 1000), p50: result.latency.p50, p99: result.latency.p99 };
 }
 
+/** A run, and once more if the local runtime stalled through it (rare, and seen on both sides). */
+async function loadOrRetry(side, options) {
+  try {
+    return await load(side, options);
+  } catch (err) {
+    console.log(`  (${err.message}; the worker's last output follows, and the run is repeated)`);
+    console.log(workers[side].output().slice(-3000).replace(/^/gm, "  | "));
+    await new Promise((r) => setTimeout(r, 10_000));
+    return load(side, options);
+  }
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -116,7 +129,7 @@ for (const scenario of SCENARIOS) {
       const before = counts[side];
       const name = `intake, ${scenario.channels} channel${scenario.channels > 1 ? "s" : ""}`;
       const cpuBefore = groupCpuSeconds(sides[side].pid);
-      const r = await load(side, scenario);
+      const r = await loadOrRetry(side, scenario);
       // Let the deliveries drain so the next run starts quiet.
       if (!(await drained(side, before + scenario.requests * scenario.channels))) console.log(`  (${side} had not drained in 120 s)`);
       // The CPU each event cost, its deliveries included, in workerd (the worker, D1, Queues).

@@ -302,6 +302,17 @@ describe("retries and outcomes", () => {
     expect(await attemptsOf(deliveryId)).toHaveLength(1);
   });
 
+  it("sends once for two copies of one message in the same batch, and acks both", async () => {
+    const url = target("ok");
+    const channel = await createChannel({ URL: url });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const result = await consume([deliveryId, deliveryId]);
+    expect(result.acked.sort()).toEqual(["msg-0", "msg-1"]);
+    expect(await receivedAt(url)).toHaveLength(1);
+    expect(await attemptsOf(deliveryId)).toHaveLength(1);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "succeeded", attempt_count: 1 });
+  });
+
   it("checks the target URL again before sending", async () => {
     const url = target("ok");
     const channel = await createChannel({ URL: url });

@@ -57,7 +57,10 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
 
   // Each channel's secrets are decrypted once per batch, however many of its deliveries it holds.
   const credentials = new Map<string, Promise<ChannelCredentials>>();
-  const handled = await mapConcurrently(batch.messages, MAX_CONCURRENT_CALLS, async (message): Promise<Handled> => {
+  const copies = copiesInBatch(batch.messages);
+  const handled = await mapConcurrently(batch.messages, MAX_CONCURRENT_CALLS, async (message, i): Promise<Handled> => {
+    // Two copies of one message in a batch (at-least-once queues): the first one sends.
+    if (copies.has(i)) return { plan: { ack: true } };
     try {
       return await handleMessage(message.body, data, credentials, box, cfg);
     } catch (err) {
@@ -203,13 +206,26 @@ export async function consumeDeadLetters(batch: MessageBatch<DeliveryMessage>, e
   }
 }
 
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** The positions of messages that repeat an earlier message of the batch (same delivery and generation). */
+function copiesInBatch(messages: readonly Message<DeliveryMessage>[]): Set<number> {
+  const seen = new Set<string>();
+  const copies = new Set<number>();
+  messages.forEach((message, i) => {
+    if (!message.body?.deliveryId) return;
+    const key = `${message.body.deliveryId}/${message.body.generation ?? 0}`;
+    if (seen.has(key)) copies.add(i);
+    seen.add(key);
+  });
+  return copies;
+}
+
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let nextIndex = 0;
   const worker = async () => {
     while (nextIndex < items.length) {
       const i = nextIndex++;
-      results[i] = await fn(items[i]!);
+      results[i] = await fn(items[i]!, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

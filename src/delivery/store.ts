@@ -113,7 +113,7 @@ export async function recordBatch(db: Db, writes: BatchWrites, now: number): Pro
   const statements: D1PreparedStatement[] = [];
   if (writes.changes.length) {
     // attempt_count grows relative to the row, and the attempt is appended to the row's
-    // log, so two copies of one message both count.
+    // log: a copy of the message sent by another batch at the same time counts too.
     statements.push(
       d1
         .prepare(
