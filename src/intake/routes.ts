@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requireToken } from "../auth";
-import { database } from "../db/client";
 import { enqueueDeliveries } from "../delivery/message";
 import { ApiError } from "../errors";
 import { portalEvent } from "../events/catalog";
@@ -56,7 +55,7 @@ export const intakeRoutes = new Hono<AppEnv>()
       }
 
       const id = crypto.randomUUID();
-      const recorded = await recordEvent(database(c.env.DB), {
+      const recorded = await recordEvent(c.env.DB, {
         id,
         type: parsed.data.Event,
         body,
