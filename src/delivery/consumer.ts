@@ -70,7 +70,7 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
   });
 
   const now = Date.now();
-  const writes = collectWrites(handled);
+  const writes = collectWrites(handled, data.channels);
   try {
     await recordBatch(db, writes, now);
   } catch (err) {
@@ -176,7 +176,7 @@ function judgeAttempt(delivery: BatchDelivery, channel: BatchChannel, startedAt:
   };
 }
 
-function collectWrites(handled: Handled[]): BatchWrites {
+function collectWrites(handled: Handled[], channels: BatchData["channels"]): BatchWrites {
   const writes: BatchWrites = { changes: [], channelHealth: [], disable: [] };
   const health = new Map<string, boolean>();
   for (const h of handled) {
@@ -189,7 +189,10 @@ function collectWrites(handled: Handled[]): BatchWrites {
       }
     }
   }
-  writes.channelHealth = [...health].map(([id, ok]) => ({ id, ok }));
+  // Only a streak that starts or ends is written; most batches have none.
+  writes.channelHealth = [...health]
+    .filter(([id, ok]) => ok === (channels.get(id)?.failingSince != null))
+    .map(([id, ok]) => ({ id, ok }));
   return writes;
 }
 

@@ -33,6 +33,8 @@ export interface BatchChannel {
   secret: string;
   previousSecret: string | null;
   previousSecretExpiresAt: number | null;
+  /** Start of the channel's current run of failed attempts, if it is in one. */
+  failingSince: number | null;
 }
 
 export interface BatchData {
@@ -56,7 +58,7 @@ const LOAD_BATCH = `
          d.last_status_code as lastStatusCode, e.body,
          c.id is not null as channelExists, c.url, c.method, c.timeout_seconds as timeoutSeconds, c.enabled,
          c.disabled_reason as disabledReason, c.secret, c.previous_secret as previousSecret,
-         c.previous_secret_expires_at as previousSecretExpiresAt,
+         c.previous_secret_expires_at as previousSecretExpiresAt, c.failing_since as failingSince,
          (select json_group_array(json_object('name', h.name, 'value', h.value))
             from (select name, value from channel_headers where channel_id = c.id order by created_at) as h) as headers
   from deliveries as d
@@ -74,9 +76,9 @@ export async function loadBatch(db: Db, deliveryIds: string[]): Promise<BatchDat
     const { id, eventId, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, body } = row;
     data.deliveries.set(id, { id, eventId, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, body });
     if (!row.channelExists || data.channels.has(channelId)) continue;
-    const { url, method, timeoutSeconds, enabled, disabledReason, secret, previousSecret, previousSecretExpiresAt } = row;
+    const { url, method, timeoutSeconds, enabled, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince } = row;
     data.channels.set(channelId, {
-      id: channelId, url, method, timeoutSeconds, enabled: enabled === 1, disabledReason, secret, previousSecret, previousSecretExpiresAt,
+      id: channelId, url, method, timeoutSeconds, enabled: enabled === 1, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince,
     });
     data.headers.set(channelId, JSON.parse(row.headers));
   }
@@ -98,7 +100,7 @@ export interface DeliveryChange {
 
 export interface BatchWrites {
   changes: DeliveryChange[];
-  /** Channels that answered with a success (ends a failure streak) or only with failures. */
+  /** Channels whose failure streak ends (a success) or starts (only failures). */
   channelHealth: { id: string; ok: boolean }[];
   /** Channels to disable (410 Gone), with the reason. */
   disable: { id: string; reason: string }[];
@@ -138,7 +140,7 @@ export async function recordBatch(db: Db, writes: BatchWrites, now: number): Pro
     statements.push(
       d1
         .prepare(
-          // Only channels whose state changes are written: rows written are what D1 bills.
+          // Checked again here: another batch may have changed the channel meanwhile.
           `update channels set
              failing_since = case when h.value->>'ok' then null else ?2 end
            from json_each(?1) as h
