@@ -39,7 +39,6 @@ const sink = `http://127.0.0.1:${receiver.address().port}`;
 console.log("Starting the project and the floor (wrangler dev, fresh state)…");
 const [project, floor] = await Promise.all([startDispatcher(), startFloor(`${sink}/floor`)]);
 const admin = adminClient(project);
-const workers = { project, floor };
 const sides = {
   project: { url: project.url, pid: project.pid, headers: { Authorization: `Bearer ${project.vars.INTAKE_TOKEN}`, "Content-Type": "application/json" } },
   floor: { url: floor.url, pid: floor.pid, headers: { "Content-Type": "application/json" } },
@@ -95,22 +94,28 @@ async function load(side, { type, requests, connections = 10, route = "/events",
       },
     ],
   });
-  // A timeout or two under load is reported, not fatal; anything more means the run is void.
   const failures = result.non2xx + result.errors;
   if (failures > 0.05 * result.requests.total) throw new Error(`${side} ${route}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  if (failures) console.log(`  (${side} ${route}: ${failures} of ${result.requests.total} requests failed)`);
-  return { rps: result.requests.total / ((lastResponse - started) / 1000), p50: result.latency.p50, p99: result.latency.p99 };
+  const accepted = result["2xx"];
+  return { rps: accepted / ((lastResponse - started) / 1000), p50: result.latency.p50, p99: result.latency.p99, accepted, failures };
 }
 
-/** A run, and once more if the local runtime stalled through it (rare, and seen on both sides). */
-async function loadOrRetry(side, options) {
-  try {
-    return await load(side, options);
-  } catch (err) {
-    console.log(`  (${err.message}; the worker's last output follows, and the run is repeated)`);
-    console.log(workers[side].output().slice(-3000).replace(/^/gm, "  | "));
-    await new Promise((r) => setTimeout(r, 10_000));
-    return load(side, options);
+/**
+ * An intake run, measured until its deliveries have arrived. The local runtime now and then
+ * stalls for many seconds (seen on both sides, in wrangler's own plumbing); a run it hit
+ * has failed requests, and is repeated once after the stall has passed.
+ */
+async function intakeRun(side, scenario) {
+  for (let attempt = 1; ; attempt++) {
+    const before = counts[side];
+    const cpuBefore = groupCpuSeconds(sides[side].pid);
+    const r = await load(side, scenario);
+    if (!(await drained(side, before + r.accepted * scenario.channels))) console.log(`  (${side} had not drained in 120 s)`);
+    // The CPU each event cost, its deliveries included, in workerd (the worker, D1, Queues).
+    r.cpuMsPerEvent = ((groupCpuSeconds(sides[side].pid).workerd - cpuBefore.workerd) * 1000) / r.accepted;
+    if (!r.failures || attempt === 2) return r;
+    console.log(`  (${side}: ${r.failures} requests failed in a stall; the run is repeated)`);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
   }
 }
 
@@ -126,22 +131,18 @@ const record = (name, side, values) => ((results[name] ??= { project: [], floor:
 for (const scenario of SCENARIOS) {
   for (let round = 0; round < ROUNDS; round++) {
     for (const side of round % 2 ? ["floor", "project"] : ["project", "floor"]) {
-      const before = counts[side];
       const name = `intake, ${scenario.channels} channel${scenario.channels > 1 ? "s" : ""}`;
-      const cpuBefore = groupCpuSeconds(sides[side].pid);
-      const r = await loadOrRetry(side, scenario);
-      // Let the deliveries drain so the next run starts quiet.
-      if (!(await drained(side, before + scenario.requests * scenario.channels))) console.log(`  (${side} had not drained in 120 s)`);
-      // The CPU each event cost, its deliveries included, in workerd (the worker, D1, Queues).
-      const cpuAfter = groupCpuSeconds(sides[side].pid);
-      r.cpuMsPerEvent = ((cpuAfter.workerd - cpuBefore.workerd) * 1000) / scenario.requests;
+      const { accepted, failures, ...r } = await intakeRun(side, scenario);
       record(name, side, r);
       console.log(`  ${name} [${side}]: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, workerd CPU ${r.cpuMsPerEvent.toFixed(1)} ms/event`);
     }
   }
 }
 for (let round = 0; round < ROUNDS; round++) {
-  for (const side of ["project", "floor"]) record("GET /healthz", side, await load(side, { route: "/healthz", method: "GET", duration: 3 }));
+  for (const side of ["project", "floor"]) {
+    const { rps, p50, p99 } = await load(side, { route: "/healthz", method: "GET", duration: 3 });
+    record("GET /healthz", side, { rps, p50, p99 });
+  }
 }
 
 // --- a delivery burst: first post to last arrival ---------------------------------------
@@ -150,12 +151,12 @@ for (let round = 0; round < ROUNDS; round++) {
     const before = counts[side];
     const cpuBefore = groupCpuSeconds(sides[side].pid);
     const started = performance.now();
-    await load(side, { type: BURST.type, requests: BURST.events, connections: 20 });
-    if (!(await drained(side, before + BURST.events))) throw new Error(`${side}: the burst did not drain`);
+    const { accepted } = await load(side, { type: BURST.type, requests: BURST.events, connections: 20 });
+    if (!(await drained(side, before + accepted))) throw new Error(`${side}: the burst did not drain`);
     const seconds = (performance.now() - started) / 1000;
-    const cpuMsPerDelivery = ((groupCpuSeconds(sides[side].pid).workerd - cpuBefore.workerd) * 1000) / BURST.events;
-    record("delivery burst", side, { deliveriesPerSecond: BURST.events / seconds, seconds, cpuMsPerDelivery });
-    console.log(`  delivery burst [${side}]: ${BURST.events} in ${seconds.toFixed(2)} s, workerd CPU ${cpuMsPerDelivery.toFixed(1)} ms/delivery`);
+    const cpuMsPerDelivery = ((groupCpuSeconds(sides[side].pid).workerd - cpuBefore.workerd) * 1000) / accepted;
+    record("delivery burst", side, { deliveriesPerSecond: accepted / seconds, seconds, cpuMsPerDelivery });
+    console.log(`  delivery burst [${side}]: ${accepted} in ${seconds.toFixed(2)} s, workerd CPU ${cpuMsPerDelivery.toFixed(1)} ms/delivery`);
   }
 }
 
