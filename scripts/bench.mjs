@@ -103,17 +103,25 @@ async function load(side, { type, requests, connections = 10, route = "/events",
 /**
  * An intake run, measured until its deliveries have arrived. The local runtime now and then
  * stalls for many seconds (seen on both sides, in wrangler's own plumbing); a run it hit
- * has failed requests, and is repeated once after the stall has passed.
+ * has failed requests, and is repeated once the stall has passed (at most twice).
  */
 async function intakeRun(side, scenario) {
   for (let attempt = 1; ; attempt++) {
     const before = counts[side];
     const cpuBefore = groupCpuSeconds(sides[side].pid);
-    const r = await load(side, scenario);
+    let r;
+    try {
+      r = await load(side, scenario);
+    } catch (err) {
+      if (attempt === 3) throw err;
+      console.log(`  (${err.message}: a stall; the run is repeated)`);
+      await new Promise((resolve) => setTimeout(resolve, 30_000));
+      continue;
+    }
     if (!(await drained(side, before + r.accepted * scenario.channels))) console.log(`  (${side} had not drained in 120 s)`);
     // The CPU each event cost, its deliveries included, in workerd (the worker, D1, Queues).
     r.cpuMsPerEvent = ((groupCpuSeconds(sides[side].pid).workerd - cpuBefore.workerd) * 1000) / r.accepted;
-    if (!r.failures || attempt === 2) return r;
+    if (!r.failures || attempt === 3) return r;
     console.log(`  (${side}: ${r.failures} requests failed in a stall; the run is repeated)`);
     await new Promise((resolve) => setTimeout(resolve, 10_000));
   }
