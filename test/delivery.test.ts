@@ -523,8 +523,9 @@ describe("admin routes for deliveries", () => {
     const queue = recordingQueue();
     const res = await app.request(`/portal-api/deliveries/${deliveryId}/redeliver`, { method: "POST", headers: ADMIN }, withQueue(queue));
     expect(res.status).toBe(202);
-    expect((await res.json<any>()).Status).toBe("pending");
-    expect(queue.ids).toEqual([deliveryId]);
+    expect(await res.json<any>()).toMatchObject({ ID: deliveryId, Status: "pending", AttemptCount: 1 });
+    // A new generation: a late copy of the first message would be dropped, not sent.
+    expect(queue.sent.flat().map((m) => m.body)).toEqual([{ deliveryId, generation: 1 }]);
 
     await consume([deliveryId]);
     expect(await receivedAt(url)).toHaveLength(2);

@@ -100,7 +100,7 @@ async function handleMessage(
 
   let channelCredentials = credentials.get(channel.id);
   if (!channelCredentials) {
-    channelCredentials = decryptCredentials(channel, data.headers.get(channel.id) ?? [], box, Date.now());
+    channelCredentials = decryptCredentials(channel, box, Date.now());
     credentials.set(channel.id, channelCredentials);
   }
   const request = await signedRequest(channel.method, delivery.eventId, delivery.body!, await channelCredentials);

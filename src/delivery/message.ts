@@ -8,6 +8,12 @@ export interface DeliveryMessage {
   generation?: number;
 }
 
+/** The message that sends a delivery in its current generation. */
+export const messageFor = (delivery: { id: string; generation: number }): DeliveryMessage => ({
+  deliveryId: delivery.id,
+  generation: delivery.generation,
+});
+
 // sendBatch takes at most 100 messages.
 const SEND_BATCH_LIMIT = 100;
 

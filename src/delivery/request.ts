@@ -11,8 +11,12 @@ export interface ChannelCredentials {
 }
 
 export async function decryptCredentials(
-  channel: { secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null },
-  headers: { name: string; value: string }[],
+  channel: {
+    secret: string;
+    previousSecret: string | null;
+    previousSecretExpiresAt: number | null;
+    headers: { name: string; value: string }[];
+  },
   box: SecretBox,
   now: number,
 ): Promise<ChannelCredentials> {
@@ -20,9 +24,9 @@ export async function decryptCredentials(
   const rotating = channel.previousSecret && (channel.previousSecretExpiresAt ?? 0) > now;
   const [secrets, values] = await Promise.all([
     Promise.all([box.decrypt(channel.secret), ...(rotating ? [box.decrypt(channel.previousSecret!)] : [])]),
-    Promise.all(headers.map((h) => box.decrypt(h.value))),
+    Promise.all(channel.headers.map((h) => box.decrypt(h.value))),
   ]);
-  return { secrets, headers: headers.map((h, i) => [h.name, values[i]!]) };
+  return { secrets, headers: channel.headers.map((h, i) => [h.name, values[i]!]) };
 }
 
 /**

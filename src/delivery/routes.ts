@@ -5,7 +5,7 @@ import { deliveryStatuses } from "../db/schema";
 import { ApiError } from "../errors";
 import { timestamp } from "../events/catalog";
 import { admin, errorResponses, IdParam, json, jsonBody, Pagination, router } from "../openapi";
-import { enqueueDeliveries } from "./message";
+import { enqueueDeliveries, messageFor } from "./message";
 import {
   attemptView,
   deliveryById,
@@ -97,9 +97,9 @@ export const deliveryRoutes = router()
     const db = database(c.env.DB);
     requireEnabled(await getChannel(db, id));
     const since = Date.parse(c.req.valid("json").Since);
-    const messages = await restartDeliveries(db, failedSince(id, since), Date.now());
-    await enqueueDeliveries(c.env.DELIVERIES, messages);
-    return c.json({ Requeued: messages.length }, 202);
+    const restarted = await restartDeliveries(db, failedSince(id, since), Date.now());
+    await enqueueDeliveries(c.env.DELIVERIES, restarted.map(messageFor));
+    return c.json({ Requeued: restarted.length }, 202);
   })
   .openapi(readDelivery, async (c) => {
     const found = await findDelivery(database(c.env.DB), c.req.valid("param").id);
@@ -113,7 +113,7 @@ export const deliveryRoutes = router()
     requireEnabled(await getChannel(db, found.channelId).catch(() => {
       throw new ApiError(409, ["WebhookID: the webhook was deleted"]);
     }));
-    await enqueueDeliveries(c.env.DELIVERIES, await restartDeliveries(db, deliveryById(found.id), Date.now()));
-    const again = await findDelivery(db, found.id);
-    return c.json(deliveryView(again!), 202);
+    const restarted = await restartDeliveries(db, deliveryById(found.id), Date.now());
+    await enqueueDeliveries(c.env.DELIVERIES, restarted.map(messageFor));
+    return c.json(deliveryView(restarted[0]!), 202);
   });

@@ -35,12 +35,13 @@ export interface BatchChannel {
   previousSecretExpiresAt: number | null;
   /** Start of the channel's current run of failed attempts, if it is in one. */
   failingSince: number | null;
+  /** Its custom headers, in the order they were added. */
+  headers: { name: string; value: string }[];
 }
 
 export interface BatchData {
   deliveries: Map<string, BatchDelivery>;
   channels: Map<string, BatchChannel>;
-  headers: Map<string, { name: string; value: string }[]>;
 }
 
 /*
@@ -66,21 +67,21 @@ const LOAD_BATCH = `
   left join channels as c on c.id = d.channel_id
   where d.id in (select value from json_each(?1))`;
 
-type BatchRow = BatchDelivery & Omit<BatchChannel, "id" | "enabled"> & { channelExists: number; enabled: number; headers: string };
+type BatchRow = BatchDelivery & Omit<BatchChannel, "id" | "enabled" | "headers"> & { channelExists: number; enabled: number; headers: string };
 
 /** Everything a consumer batch needs: one statement, one D1 round trip. */
 export async function loadBatch(db: Db, deliveryIds: string[]): Promise<BatchData> {
   const { results } = await db.$client.prepare(LOAD_BATCH).bind(JSON.stringify(deliveryIds)).all<BatchRow>();
-  const data: BatchData = { deliveries: new Map(), channels: new Map(), headers: new Map() };
+  const data: BatchData = { deliveries: new Map(), channels: new Map() };
   for (const row of results) {
     const { id, eventId, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, body } = row;
     data.deliveries.set(id, { id, eventId, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, body });
     if (!row.channelExists || data.channels.has(channelId)) continue;
-    const { url, method, timeoutSeconds, enabled, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince } = row;
+    const { url, method, timeoutSeconds, enabled, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince, headers } = row;
     data.channels.set(channelId, {
       id: channelId, url, method, timeoutSeconds, enabled: enabled === 1, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince,
+      headers: JSON.parse(headers),
     });
-    data.headers.set(channelId, JSON.parse(row.headers));
   }
   return data;
 }
@@ -204,9 +205,9 @@ export async function findDelivery(db: Db, id: string) {
 
 /**
  * Starts a new run for deliveries an admin asked to send again: back to `pending`, a fresh
- * retry schedule, due now. Returns the ids it changed.
+ * retry schedule, due now, in a new generation. Returns them as they now are.
  */
-export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, now: number): Promise<DeliveryMessage[]> {
+export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, now: number): Promise<DeliveryRow[]> {
   return db
     .update(deliveries)
     .set({
@@ -217,7 +218,7 @@ export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, n
       updatedAt: now,
     })
     .where(where)
-    .returning({ deliveryId: deliveries.id, generation: deliveries.generation });
+    .returning(deliverySummary);
 }
 
 export const failedSince = (channelId: string, since: number) =>
