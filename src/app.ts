@@ -1,21 +1,33 @@
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { requireToken } from "./auth";
 import { channelRoutes } from "./channels/routes";
 import { deliveryRoutes } from "./delivery/routes";
+import { config } from "./env";
 import { ApiError, errorResponse } from "./errors";
 import { eventRoutes } from "./events/routes";
+import { checkedJsonBody } from "./http/json-body";
 import { intakeRoutes } from "./intake/routes";
 import { router, type AppEnv } from "./openapi";
 import pkg from "../package.json";
 
+export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
+
+// Every admin route needs the token, checked before anything reads the body.
 const portalApi = router();
-portalApi.use("*", async (c, next) => {
-  // The API description is public; everything else needs the admin token.
-  if (c.req.path.endsWith("/openapi.json")) return next();
-  return requireToken("ADMIN_TOKEN")(c, next);
-});
+portalApi.use(
+  "*",
+  requireToken("ADMIN_TOKEN"),
+  bodyLimit({
+    maxSize: MAX_ADMIN_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, ["body: larger than 1 MiB"]);
+    },
+  }),
+  checkedJsonBody,
+);
 portalApi.route("/webhooks", channelRoutes);
 portalApi.route("/", deliveryRoutes);
 portalApi.route("/", eventRoutes);
@@ -24,11 +36,15 @@ portalApi.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
   scheme: "bearer",
   description: "The ADMIN_TOKEN secret, as `Bearer <token>` or bare.",
 });
-portalApi.doc31("/openapi.json", {
-  openapi: "3.1.0",
-  info: { title: "Tyk portal webhook dispatcher: admin API", version: pkg.version },
-  servers: [{ url: "/portal-api" }],
-});
+
+// Built on first use: the routes are all registered by then.
+let openApiDocument: ReturnType<typeof portalApi.getOpenAPI31Document> | undefined;
+const describeApi = () =>
+  (openApiDocument ??= portalApi.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: { title: "Tyk portal webhook dispatcher: admin API", version: pkg.version },
+    servers: [{ url: "/portal-api" }],
+  }));
 
 // The admin UI loads nothing but its own files, and no script that is not one of them.
 const strictHeaders = secureHeaders({
@@ -49,8 +65,15 @@ const strictHeaders = secureHeaders({
 export const app = new Hono<AppEnv>()
   .use("*", requestId())
   .use("*", strictHeaders)
+  // A bad var fails every request loudly (503, the var named) instead of running on a guess.
+  .use("*", async (c, next) => {
+    config(c.env);
+    await next();
+  })
   .get("/healthz", (c) => c.json({ status: "ok" }))
   .route("/events", intakeRoutes)
+  // The one public path under /portal-api, declared before the API and its token check.
+  .get("/portal-api/openapi.json", (c) => c.json(describeApi()))
   .route("/portal-api", portalApi)
   // Everything else is the admin UI's static files, served with the headers above.
   .get("*", async (c, next) => {

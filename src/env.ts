@@ -1,4 +1,7 @@
+import { z } from "zod";
 import type { DeliveryMessage } from "./delivery/message";
+import { ConfigError } from "./errors";
+import { log } from "./log";
 
 /** The worker's bindings, as wrangler.toml and the secrets declare them. */
 export interface Env {
@@ -17,6 +20,37 @@ export interface Env {
   LOST_AFTER_SECONDS?: string;
 }
 
+const seconds = z
+  .string()
+  .regex(/^\d+$/, "must be whole seconds")
+  .transform(Number)
+  .pipe(z.number().max(7 * 24 * 3600, "must be at most 604800 (7 days)"));
+
+/** "5, 300, 1800" → [5, 300, 1800]; an empty item is an error, not a zero. */
+const secondsList = (min: number, max: number) =>
+  z
+    .string()
+    .transform((text) => text.split(",").map((item) => item.trim()))
+    .pipe(z.array(z.string().min(1, "has an empty item").pipe(seconds)).min(min, `needs at least ${min} item(s)`).max(max, `takes at most ${max} items`));
+
+/**
+ * Every var, its default and its rules, in one place. A bad value fails loudly (every
+ * request answers 503 naming it) rather than running with a guess, such as no retries.
+ */
+const vars = z.object({
+  ALLOW_PRIVATE_TARGETS: z.enum(["true", "false"], { error: 'must be "true" or "false"' }).default("false"),
+  RETRY_SCHEDULE: secondsList(1, 50).prefault("5,300,1800,7200,18000,36000,36000"),
+  RETENTION_DAYS: z
+    .string()
+    .regex(/^\d+$/, "must be a whole number of days")
+    .transform(Number)
+    .pipe(z.number().min(1, "must be at least 1").max(3650, "must be at most 3650"))
+    .prefault("30"),
+  LOST_AFTER_SECONDS: secondsList(2, 2)
+    .refine((pair) => pair.every((n) => n > 0), "must be two positive numbers of seconds: pending, retrying")
+    .prefault("120,300"),
+});
+
 export interface Config {
   allowPrivateTargets: boolean;
   /** Seconds to wait before each retry; its length is the number of retries. */
@@ -26,27 +60,33 @@ export interface Config {
   lostAfter: { pendingMs: number; retryingMs: number };
 }
 
-const DEFAULT_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
-const DEFAULT_LOST_AFTER = [120, 300];
-
 // Vars are parsed once per isolate: they cannot change while it lives.
-let cached: { env: Env; config: Config } | undefined;
+let cached: { env: Env; result: Config | ConfigError } | undefined;
 
+/** The parsed configuration; throws a ConfigError (503, each bad var named) if any var is wrong. */
 export function config(env: Env): Config {
-  if (cached?.env === env) return cached.config;
-  const schedule = (env.RETRY_SCHEDULE ?? "")
-    .split(",")
-    .map((s) => Number(s.trim()))
-    .filter((n) => Number.isFinite(n) && n >= 0);
-  const retention = Number(env.RETENTION_DAYS);
-  const lost = (env.LOST_AFTER_SECONDS ?? "").split(",").map(Number);
-  const [pending, retrying] = lost.length === 2 && lost.every((n) => Number.isFinite(n) && n > 0) ? lost : DEFAULT_LOST_AFTER;
-  const parsed: Config = {
-    allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS === "true",
-    retrySchedule: env.RETRY_SCHEDULE === undefined ? DEFAULT_SCHEDULE : schedule,
-    retentionDays: Number.isFinite(retention) && retention > 0 ? retention : 30,
-    lostAfter: { pendingMs: pending! * 1000, retryingMs: retrying! * 1000 },
+  if (cached?.env !== env) cached = { env, result: parse(env) };
+  if (cached.result instanceof ConfigError) throw cached.result;
+  return cached.result;
+}
+
+function parse(env: Env): Config | ConfigError {
+  const parsed = vars.safeParse({
+    ALLOW_PRIVATE_TARGETS: env.ALLOW_PRIVATE_TARGETS,
+    RETRY_SCHEDULE: env.RETRY_SCHEDULE,
+    RETENTION_DAYS: env.RETENTION_DAYS,
+    LOST_AFTER_SECONDS: env.LOST_AFTER_SECONDS,
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".").replace(/\.\d+$/, "")}: ${issue.message}`);
+    log.error("invalid configuration", { problems: problems.join("; ") });
+    return new ConfigError(problems);
+  }
+  const { ALLOW_PRIVATE_TARGETS, RETRY_SCHEDULE, RETENTION_DAYS, LOST_AFTER_SECONDS } = parsed.data;
+  return {
+    allowPrivateTargets: ALLOW_PRIVATE_TARGETS === "true",
+    retrySchedule: RETRY_SCHEDULE,
+    retentionDays: RETENTION_DAYS,
+    lostAfter: { pendingMs: LOST_AFTER_SECONDS[0]! * 1000, retryingMs: LOST_AFTER_SECONDS[1]! * 1000 },
   };
-  cached = { env, config: parsed };
-  return parsed;
 }

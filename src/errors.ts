@@ -4,16 +4,26 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { log } from "./log";
 
+/** The contract's cap: a huge invalid input must not become a huge (or failing) answer. */
+export const MAX_ERRORS = 20;
+
 /**
  * The one error type: thrown anywhere, turned into `{"errors": ["Field: why", ...]}` by
  * `errorResponse`. Every message names what it is about, as the portal's own API does.
+ * At most MAX_ERRORS entries: past that, the last one says how many more there were.
  */
 export class ApiError extends Error {
+  readonly errors: string[];
+
+  /** `total` counts every problem found, when only some of them were put into words. */
   constructor(
     readonly status: ContentfulStatusCode,
-    readonly errors: string[],
+    errors: readonly string[],
+    total = errors.length,
   ) {
-    super(errors.join("; "));
+    const shown = total > MAX_ERRORS ? [...errors.slice(0, MAX_ERRORS - 1), `body: ${total - MAX_ERRORS + 1} more problems not shown`] : [...errors];
+    super(shown.join("; "));
+    this.errors = shown;
   }
 
   static invalid(field: string, why: string) {
@@ -25,17 +35,28 @@ export class ApiError extends Error {
   }
 
   static fromZod(error: z.ZodError, root = "body") {
-    return new ApiError(
-      422,
-      error.issues.map((issue) => `${issue.path.length ? issue.path.join(".") : root}: ${issue.message}`),
-    );
+    const at = (path: readonly PropertyKey[]) => (path.length ? path.map(String).join(".") : root);
+    const messages: string[] = [];
+    let total = 0;
+    for (const issue of error.issues) {
+      // A typo'd field must be named as such: `Fitler: unknown field`.
+      const lines = issue.code === "unrecognized_keys" ? issue.keys.map((key) => `${at([...issue.path, key])}: unknown field`) : [`${at(issue.path)}: ${issue.message}`];
+      total += lines.length;
+      // Only what can be shown is kept; the rest is counted.
+      if (messages.length < MAX_ERRORS) messages.push(...lines.slice(0, MAX_ERRORS - messages.length));
+    }
+    return new ApiError(422, messages, total);
   }
 }
 
-/** A deployment mistake (a missing secret): the operator's to fix, never the caller's. */
+/** A deployment mistake (a missing secret, a bad var): the operator's to fix, never the caller's. */
 export class ConfigError extends ApiError {
-  constructor(what: string) {
-    super(503, [`${what}: not configured on this deployment`]);
+  constructor(problems: string[]) {
+    super(503, problems);
+  }
+
+  static missing(what: string) {
+    return new ConfigError([`${what}: not configured on this deployment`]);
   }
 }
 

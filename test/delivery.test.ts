@@ -5,72 +5,25 @@ import { describe, expect, inject, it, vi } from "vitest";
 import { app } from "../src/app";
 import type { DeliveryMessage } from "../src/delivery/message";
 import { sweep } from "../src/delivery/sweeper";
-import entry from "../src/index";
-import { ADMIN, api, count, countingD1, createChannel, postEvent, receivedAt, recordingQueue, seed, target, uniqueUserRegistered } from "./helpers";
-
-// The worker as Queues calls it, with an execution context.
-const worker = entry as { queue: ExportedHandlerQueueHandler<typeof env, DeliveryMessage> };
-
-/** An event and its delivery to `channelId`, written straight to D1 (no queue message). */
-async function makeDelivery(channelId: string, body = uniqueUserRegistered()) {
-  const eventId = crypto.randomUUID();
-  const deliveryId = crypto.randomUUID();
-  const now = Date.now();
-  await env.DB.batch([
-    env.DB.prepare("insert into events (id, type, body, received_at) values (?, 'UserRegistered', ?, ?)").bind(eventId, body, now),
-    env.DB.prepare(
-      "insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at) values (?, ?, ?, 'UserRegistered', 'pending', ?, ?, ?)",
-    ).bind(deliveryId, eventId, channelId, now, now, now),
-  ]);
-  return { eventId, deliveryId, body };
-}
-
-/**
- * Runs the queue consumer on one message per id, as Queues would, and reports what it
- * decided. Each message carries the delivery's current generation, as the newest one does.
- */
-async function consume(ids: string[], bindings: Record<string, unknown> = {}, generations?: number[]) {
-  const current = new Map(
-    (await env.DB.prepare("select id, generation from deliveries").all<{ id: string; generation: number }>()).results.map((r) => [r.id, r.generation]),
-  );
-  const batch = createMessageBatch<DeliveryMessage>(
-    "tyk-webhook-deliveries",
-    ids.map((deliveryId, i) => ({
-      id: `msg-${i}`,
-      timestamp: new Date(),
-      attempts: 1,
-      body: { deliveryId, generation: generations?.[i] ?? current.get(deliveryId) ?? 0 },
-    })),
-  );
-  const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
-  const ctx = createExecutionContext();
-  await worker.queue(batch, { ...env, ...bindings } as typeof env, ctx);
-  const result = await getQueueResult(batch, ctx);
-  return {
-    acked: result.explicitAcks,
-    retried: result.retryMessages.map((m: { msgId: string }) => m.msgId),
-    delays: retries.map((spy) => spy.mock.calls[0]?.[0]?.delaySeconds),
-  };
-}
-
-async function delivery(id: string) {
-  return env.DB.prepare("select * from deliveries where id = ?").bind(id).first<any>();
-}
-
-/** The delivery's attempt log as stored in its row, with the columns' names. */
-async function attemptsOf(id: string) {
-  const { results } = await env.DB.prepare(
-    `select a.value->>'attempt' as attempt, a.value->>'startedAt' as started_at, a.value->>'durationMs' as duration_ms,
-            a.value->>'statusCode' as status_code, a.value->>'error' as error, a.value->>'responseBody' as response_body
-     from deliveries, json_each(deliveries.attempts) as a where deliveries.id = ? order by a.key`,
-  ).bind(id).all<any>();
-  return results;
-}
-
-/** Time passes: the delivery's next attempt is due now. */
-async function makeDue(id: string) {
-  await env.DB.prepare("update deliveries set next_attempt_at = ? where id = ?").bind(Date.now(), id).run();
-}
+import {
+  ADMIN,
+  api,
+  attemptsOf,
+  consume,
+  count,
+  countingD1,
+  createChannel,
+  delivery,
+  makeDelivery,
+  makeDue,
+  postEvent,
+  receivedAt,
+  recordingQueue,
+  seed,
+  target,
+  uniqueUserRegistered,
+  worker,
+} from "./helpers";
 
 async function secretOf(channelId: string): Promise<{ Secret: string; PreviousSecret: string | null }> {
   return (await api("GET", `/portal-api/webhooks/${channelId}/secret`)).json();

@@ -7,6 +7,8 @@
  *   /flaky/<n>/<key>          500 for the first n requests, then 200
  *   /sleep/<ms>/<key>         answers 200 after <ms>
  *   /redirect/<key>           302 to /ok/<key>
+ *   /big/<key>                200 with a 5,000-byte body
+ *   /echo/<code>/<key>        that status, with the request's headers as the body (an error page that echoes)
  *   GET /__requests?prefix=   the requests received under a path prefix
  */
 import http from "node:http";
@@ -76,6 +78,10 @@ export default async function setup(project: TestProject) {
         case "redirect":
           res.writeHead(302, { location: url.pathname.replace("/redirect/", "/ok/") });
           res.end();
+          return;
+        case "echo":
+          res.writeHead(Number(arg), { "content-type": "text/plain" });
+          res.end(Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join("\n"));
           return;
         case "big":
           res.writeHead(200);

@@ -74,3 +74,31 @@ export function confirmDialog(message, action = "Confirm") {
     dialog.showModal();
   });
 }
+
+/**
+ * JSON as indented text, for people. JSON.stringify recurses, so a payload nested
+ * thousands deep would throw; past `maxDepth` a value is shown collapsed instead.
+ */
+export function prettyJson(value, maxDepth = 24) {
+  const write = (v, depth, indent) => {
+    if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
+    const isArray = Array.isArray(v);
+    const entries = isArray ? v.map((item) => [null, item]) : Object.entries(v);
+    if (entries.length === 0) return isArray ? "[]" : "{}";
+    if (depth >= maxDepth) return isArray ? "[…]" : "{…}";
+    const inner = `${indent}  `;
+    const lines = entries.map(([key, item]) => `${inner}${key === null ? "" : `${JSON.stringify(key)}: `}${write(item, depth + 1, inner)}`);
+    return `${isArray ? "[" : "{"}\n${lines.join(",\n")}\n${indent}${isArray ? "]" : "}"}`;
+  };
+  return write(value, 0, "");
+}
+
+/** Previous / next links for a paged list; `href(page)` makes a page's address. */
+export function pager(page, hasNext, href) {
+  if (page <= 1 && !hasNext) return null;
+  return h("nav", { class: "pager", "aria-label": "Pages" },
+    page > 1 ? h("a", { href: href(page - 1), rel: "prev" }, "← Previous") : h("span", {}),
+    h("span", { class: "muted small" }, `Page ${page}`),
+    hasNext ? h("a", { href: href(page + 1), rel: "next" }, "Next →") : h("span", {}),
+  );
+}

@@ -9,9 +9,10 @@ import { signIn } from "./views/sign-in.js";
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 
-/** Hash routes: #/, #/channels/new, #/channels/<id>, #/channels/<id>/edit, #/events?type=… */
+/** Hash routes: #/, #/channels?page=2, #/channels/new, #/channels/<id>, #/channels/<id>/edit, #/events?type=… */
 const routes = [
   [/^#?\/?$/, () => channelList()],
+  [/^#\/channels(?:\?(.*))?$/, (query) => channelList(new URLSearchParams(query ?? ""))],
   [/^#\/channels\/new$/, () => channelForm()],
   [/^#\/channels\/([^/?]+)\/edit$/, (id) => channelForm(id)],
   [/^#\/channels\/([^/?]+)$/, (id) => channelPage(id)],

@@ -1,14 +1,23 @@
 import { z } from "@hono/zod-openapi";
-import { eventType } from "../events/catalog";
+import { boundedArray, eventType } from "../events/catalog";
 import { targetUrlProblem } from "../security/target-url";
 
 // RFC 9110 token characters.
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const RESERVED = new Set(["host", "content-length", "content-type", "transfer-encoding", "connection"]);
+// Visible ASCII, space and tab: no control character reaches a receiver's logs or parser.
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+
+/**
+ * Names the dispatcher sets or the HTTP layer owns. User-Agent is the dispatcher's own
+ * (the contract names the project in it), so a channel cannot replace it.
+ */
+const RESERVED = new Set(["host", "content-length", "content-type", "transfer-encoding", "connection", "expect", "te", "upgrade", "keep-alive", "user-agent"]);
+const RESERVED_PREFIXES = ["webhook-", "proxy-"];
+const RESERVED_TEXT = "Host, Content-Length, Content-Type, Transfer-Encoding, Connection, Expect, TE, Upgrade, Keep-Alive, User-Agent, Proxy-*, webhook-*";
 
 export const isReservedHeader = (name: string) => {
   const lower = name.toLowerCase();
-  return RESERVED.has(lower) || lower.startsWith("webhook-");
+  return RESERVED.has(lower) || RESERVED_PREFIXES.some((prefix) => lower.startsWith(prefix));
 };
 
 export const HeaderName = z
@@ -16,14 +25,14 @@ export const HeaderName = z
   .min(1, "is required")
   .max(256)
   .regex(HEADER_NAME, "must be a valid HTTP header name (a token)")
-  .refine((name) => !isReservedHeader(name), "is reserved (Host, Content-Length, Content-Type, Transfer-Encoding, Connection, webhook-*)");
+  .refine((name) => !isReservedHeader(name), `is reserved (${RESERVED_TEXT})`);
 
 export const HeaderValue = z
   .string()
   .max(8192)
-  .refine((value) => !/[\r\n\0]/.test(value), "must not contain CR, LF or NUL");
+  .regex(HEADER_VALUE, "must hold only visible ASCII characters, spaces and tabs");
 
-export const HeaderInput = z.object({ Name: HeaderName, Value: HeaderValue }).openapi("HeaderInput");
+export const HeaderInput = z.strictObject({ Name: HeaderName, Value: HeaderValue }).openapi("HeaderInput");
 export const HeaderPatch = HeaderInput.partial().openapi("HeaderPatch");
 
 export const Header = z
@@ -33,9 +42,7 @@ export const Header = z
 export const methods = ["POST", "PUT", "PATCH"] as const;
 export const MAX_HEADERS = 20;
 
-const headerList = z
-  .array(HeaderInput)
-  .max(MAX_HEADERS, `must hold at most ${MAX_HEADERS} headers`)
+const headerList = boundedArray(HeaderInput, MAX_HEADERS, { tooMany: `must hold at most ${MAX_HEADERS} headers` })
   .refine((list) => new Set(list.map((h) => h.Name.toLowerCase())).size === list.length, "must not name a header twice");
 
 // Without defaults: a PATCH must leave absent fields absent.
@@ -54,16 +61,15 @@ const channelFields = {
     }),
   Method: z.enum(methods, { error: "must be one of POST, PUT, PATCH" }),
   Timeout: z.int("must be a whole number of seconds").min(1, "must be at least 1").max(60, "must be at most 60"),
-  Events: z
-    .array(eventType)
-    .min(1, "must name at least one event type")
+  // Bounded before each item is checked: 150,000 bad names must not become 150,000 errors.
+  Events: boundedArray(eventType, 100, { min: 1, tooFew: "must name at least one event type" })
     .transform((list) => [...new Set(list)]),
   Headers: headerList,
   Enabled: z.boolean(),
 };
 
 export const ChannelCreate = z
-  .object({
+  .strictObject({
     ...channelFields,
     Method: channelFields.Method.default("POST"),
     Timeout: channelFields.Timeout.default(10),
@@ -72,7 +78,7 @@ export const ChannelCreate = z
   })
   .openapi("ChannelCreate");
 
-export const ChannelPatch = z.object(channelFields).partial().openapi("ChannelPatch");
+export const ChannelPatch = z.strictObject(channelFields).partial().openapi("ChannelPatch");
 
 export type ChannelCreateInput = z.infer<typeof ChannelCreate>;
 export type ChannelPatchInput = z.infer<typeof ChannelPatch>;

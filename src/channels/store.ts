@@ -1,7 +1,8 @@
-import { and, asc, eq, inArray, isNotNull, notLike, or, type Column } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, notInArray, notLike, or, sql, type Column } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { iso } from "../db/client";
 import { channelEvents, channelHeaders, channels, deliveries } from "../db/schema";
+import { UNSUBSCRIBED } from "../delivery/outcome";
 import { ApiError } from "../errors";
 import { eventTypes, type EventType } from "../events/catalog";
 import { bytesToBase64 } from "../security/encoding";
@@ -135,6 +136,7 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
     updatedAt: now,
   };
   const events = patch.Events?.map((eventType) => ({ channelId: id, eventType }));
+  const dropped = patch.Events ? current.events.filter((type) => !patch.Events!.includes(type)) : [];
   const headers = patch.Headers && (await headerRows(box, id, patch.Headers, now));
   await db.batch([
     db
@@ -150,6 +152,15 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
         updatedAt: now,
       })
       .where(eq(channels.id, id)),
+    // An event type the channel no longer wants is not sent to it, not even a retry.
+    ...(dropped.length
+      ? [
+          db
+            .update(deliveries)
+            .set({ status: "cancelled", lastError: UNSUBSCRIBED, nextAttemptAt: null, updatedAt: now })
+            .where(and(eq(deliveries.channelId, id), inArray(deliveries.status, ["pending", "retrying"]), notInArray(deliveries.eventType, patch.Events!))),
+        ]
+      : []),
     ...(events ? [db.delete(channelEvents).where(eq(channelEvents.channelId, id)), db.insert(channelEvents).values(events)] : []),
     ...(headers ? [db.delete(channelHeaders).where(eq(channelHeaders.channelId, id))] : []),
     ...(headers?.length ? [db.insert(channelHeaders).values(headers)] : []),
@@ -176,28 +187,52 @@ export async function deleteChannel(db: Db, id: string): Promise<void> {
 
 // --- headers sub-resource -------------------------------------------------------------
 
+/**
+ * Adds a header in one statement that checks both rules as it writes, so concurrent adds
+ * cannot together pass the limit or name a header twice (a unique index backs the second).
+ */
 export async function addHeader(db: Db, box: SecretBox, channel: ChannelRecord, header: { Name: string; Value: string }, max: number) {
-  if (channel.headers.length >= max) throw ApiError.invalid("Headers", `a webhook has at most ${max} headers`);
-  if (channel.headers.some((h) => h.name.toLowerCase() === header.Name.toLowerCase())) {
-    throw ApiError.invalid("Name", `the webhook already has a header named ${header.Name}`);
-  }
   const [row] = await headerRows(box, channel.row.id, [header], Date.now());
-  await db.insert(channelHeaders).values(row!);
-  return row!;
+  const { id, channelId, name, value, createdAt } = row!;
+  const inserted = await db.all<{ id: string }>(sql`
+    insert into channel_headers (id, channel_id, name, value, created_at)
+    select ${id}, ${channelId}, ${name}, ${value}, ${createdAt}
+    where exists (select 1 from channels where id = ${channelId})
+      and (select count(*) from channel_headers where channel_id = ${channelId}) < ${max}
+      and not exists (select 1 from channel_headers where channel_id = ${channelId} and lower(name) = lower(${name}))
+    on conflict do nothing
+    returning id`);
+  if (inserted.length) return row!;
+  // Refused: say why, from the state that refused it.
+  const now = await findChannel(db, channelId);
+  if (!now) throw ApiError.notFound("Webhook");
+  if (now.headers.some((h) => h.name.toLowerCase() === name.toLowerCase())) throw duplicateHeader(name);
+  throw ApiError.invalid("Headers", `a webhook has at most ${max} headers`);
 }
+
+const duplicateHeader = (name: string) => ApiError.invalid("Name", `the webhook already has a header named ${name}`);
+
+/** The unique index on a channel's header names refused a write. */
+const isDuplicateName = (err: unknown) => /UNIQUE constraint failed: .*channel_headers/i.test(String((err as Error)?.message ?? err) + String((err as { cause?: Error })?.cause?.message ?? ""));
 
 export async function updateHeader(db: Db, box: SecretBox, channel: ChannelRecord, headerId: string, patch: { Name?: string; Value?: string }) {
   const current = channel.headers.find((h) => h.id === headerId);
   if (!current) throw ApiError.notFound("Header");
   if (patch.Name && channel.headers.some((h) => h.id !== headerId && h.name.toLowerCase() === patch.Name!.toLowerCase())) {
-    throw ApiError.invalid("Name", `the webhook already has a header named ${patch.Name}`);
+    throw duplicateHeader(patch.Name);
   }
   const row: HeaderRow = {
     ...current,
     name: patch.Name ?? current.name,
     value: patch.Value === undefined ? current.value : await box.encrypt(patch.Value),
   };
-  await db.update(channelHeaders).set({ name: row.name, value: row.value }).where(eq(channelHeaders.id, headerId));
+  try {
+    await db.update(channelHeaders).set({ name: row.name, value: row.value }).where(eq(channelHeaders.id, headerId));
+  } catch (err) {
+    // Another request took the name since this one read the channel.
+    if (isDuplicateName(err)) throw duplicateHeader(row.name);
+    throw err;
+  }
   return row;
 }
 

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Times are unix milliseconds: cheap to compare in SQL, turned into ISO strings at the edge.
 const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
@@ -47,7 +47,11 @@ export const channelHeaders = sqliteTable(
     value: text("value").notNull(),
     createdAt: integer("created_at").notNull().default(now),
   },
-  (t) => [index("channel_headers_channel").on(t.channelId, t.createdAt)],
+  (t) => [
+    index("channel_headers_channel").on(t.channelId, t.createdAt),
+    // No name twice on a channel, in any case, even under concurrent requests.
+    uniqueIndex("channel_headers_name").on(t.channelId, sql`lower(${t.name})`),
+  ],
 );
 
 export const events = sqliteTable(

@@ -2,11 +2,12 @@ import { database } from "../db/client";
 import { config, type Config, type Env } from "../env";
 import { call, type CallResult } from "../http/outbound";
 import { log } from "../log";
+import { maskSecrets } from "../security/mask";
 import { secretBox, type SecretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";
 import type { DeliveryMessage } from "./message";
-import { judge, next } from "./outcome";
-import { decryptCredentials, signedRequest, type ChannelCredentials } from "./request";
+import { judge, next, UNSUBSCRIBED } from "./outcome";
+import { decryptCredentials, secretValues, signedRequest, type ChannelCredentials } from "./request";
 import {
   failDeliveries,
   loadBatch,
@@ -43,10 +44,12 @@ interface Handled {
  */
 export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
   const db = database(env.DB);
-  const cfg = config(env);
+  let cfg: Config;
   let data: BatchData;
   let box: SecretBox;
   try {
+    // A bad var (logged by config()) holds the batch back rather than act on a wrong schedule.
+    cfg = config(env);
     box = await secretBox(env);
     data = await loadBatch(db, [...new Set(batch.messages.map((m) => m.body?.deliveryId).filter(Boolean))]);
   } catch (err) {
@@ -103,9 +106,11 @@ async function handleMessage(
     channelCredentials = decryptCredentials(channel, box, Date.now());
     credentials.set(channel.id, channelCredentials);
   }
-  const request = await signedRequest(channel.method, delivery.eventId, delivery.body!, await channelCredentials);
+  const secrets = await channelCredentials;
+  const request = await signedRequest(channel.method, delivery.eventId, delivery.body!, secrets);
   const startedAt = Date.now();
   const result = await call(channel.url, request, channel.timeoutSeconds * 1000);
+  if (result.ok) result.body = maskSecrets(result.body, secretValues(secrets));
   return judgeAttempt(delivery, channel, startedAt, result, cfg);
 }
 
@@ -129,6 +134,7 @@ function triage(message: DeliveryMessage | undefined, data: BatchData, cfg: Conf
   const channel = data.channels.get(delivery.channelId);
   if (!channel) return end("cancelled", "webhook deleted");
   if (!channel.enabled) return end("cancelled", `webhook disabled${channel.disabledReason ? `: ${channel.disabledReason}` : ""}`);
+  if (!delivery.subscribed) return end("cancelled", UNSUBSCRIBED);
   const urlProblem = targetUrlProblem(channel.url, cfg.allowPrivateTargets);
   if (urlProblem) return end("failed", `URL ${urlProblem}`);
   return { delivery, channel };

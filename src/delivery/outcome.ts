@@ -1,6 +1,9 @@
 import type { CallResult } from "../http/outbound";
 import { retryAfterSeconds, scheduledDelay } from "./backoff";
 
+/** Why a delivery ends `cancelled` when its channel dropped the event type. */
+export const UNSUBSCRIBED = "webhook unsubscribed from this event type";
+
 /** What one attempt came to, judged only by what the target did. */
 export type AttemptOutcome =
   | { kind: "delivered" }

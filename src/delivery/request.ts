@@ -1,4 +1,5 @@
 import pkg from "../../package.json";
+import { isReservedHeader } from "../channels/schemas";
 import type { SecretBox } from "../security/secret-box";
 import { signatureHeader } from "./sign";
 
@@ -22,11 +23,18 @@ export async function decryptCredentials(
 ): Promise<ChannelCredentials> {
   // During a rotation the previous secret signs too, until it expires.
   const rotating = channel.previousSecret && (channel.previousSecretExpiresAt ?? 0) > now;
+  // A reserved name stored before it was reserved (User-Agent, Expect, ...) is not sent.
+  const headers = channel.headers.filter((h) => !isReservedHeader(h.name));
   const [secrets, values] = await Promise.all([
     Promise.all([box.decrypt(channel.secret), ...(rotating ? [box.decrypt(channel.previousSecret!)] : [])]),
-    Promise.all(channel.headers.map((h) => box.decrypt(h.value))),
+    Promise.all(headers.map((h) => box.decrypt(h.value))),
   ]);
-  return { secrets, headers: channel.headers.map((h, i) => [h.name, values[i]!]) };
+  return { secrets, headers: headers.map((h, i) => [h.name, values[i]!]) };
+}
+
+/** Everything a target must not see echoed into the attempt log: header values and signing secrets. */
+export function secretValues(credentials: ChannelCredentials): string[] {
+  return [...credentials.headers.map(([, value]) => value), ...credentials.secrets.flatMap((s) => [s, s.replace(/^whsec_/, "")])];
 }
 
 /**

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { getChannel } from "../channels/store";
+import { getChannel, type ChannelRecord } from "../channels/store";
 import { database } from "../db/client";
 import { deliveryStatuses } from "../db/schema";
 import { ApiError } from "../errors";
-import { timestamp } from "../events/catalog";
+import { timestamp, type EventType } from "../events/catalog";
 import { admin, errorResponses, IdParam, json, jsonBody, Pagination, router } from "../openapi";
 import { enqueueDeliveries, messageFor } from "./message";
 import {
@@ -61,7 +61,7 @@ const channelDeliveries = createRoute({
 const recover = createRoute({
   method: "post", path: "/webhooks/{id}/recover", tags: ["Deliveries"], security: admin,
   summary: "Send again the webhook's failed deliveries created since a time",
-  request: { params: IdParam, body: jsonBody(z.object({ Since: timestamp }).openapi("Recover")) },
+  request: { params: IdParam, body: jsonBody(z.strictObject({ Since: timestamp }).openapi("Recover")) },
   responses: { 202: json(z.object({ Requeued: z.int() }), "Deliveries queued again"), ...errorResponses },
 });
 
@@ -79,8 +79,15 @@ const redeliver = createRoute({
   responses: { 202: json(Delivery, "The delivery, queued again"), 409: json(z.object({ errors: z.array(z.string()) }), "The webhook is disabled"), ...errorResponses },
 });
 
-function requireEnabled(channel: { row: { enabled: boolean } }) {
+function requireEnabled(channel: ChannelRecord) {
   if (!channel.row.enabled) throw new ApiError(409, ["Enabled: the webhook is disabled; enable it first"]);
+}
+
+/** A type the channel no longer subscribes to is never sent to it again, not even on request. */
+function requireSubscribed(channel: ChannelRecord, eventType: string) {
+  if (!channel.events.includes(eventType as EventType)) {
+    throw new ApiError(409, [`EventType: the webhook is no longer subscribed to ${eventType}`]);
+  }
 }
 
 export const deliveryRoutes = router()
@@ -95,9 +102,10 @@ export const deliveryRoutes = router()
   .openapi(recover, async (c) => {
     const { id } = c.req.valid("param");
     const db = database(c.env.DB);
-    requireEnabled(await getChannel(db, id));
+    const channel = await getChannel(db, id);
+    requireEnabled(channel);
     const since = Date.parse(c.req.valid("json").Since);
-    const restarted = await restartDeliveries(db, failedSince(id, since), Date.now());
+    const restarted = await restartDeliveries(db, failedSince(id, since, channel.events), Date.now());
     await enqueueDeliveries(c.env.DELIVERIES, restarted.map(messageFor));
     return c.json({ Requeued: restarted.length }, 202);
   })
@@ -110,9 +118,11 @@ export const deliveryRoutes = router()
     const db = database(c.env.DB);
     const found = await findDelivery(db, c.req.valid("param").id);
     if (!found) throw ApiError.notFound("Delivery");
-    requireEnabled(await getChannel(db, found.channelId).catch(() => {
+    const channel = await getChannel(db, found.channelId).catch(() => {
       throw new ApiError(409, ["WebhookID: the webhook was deleted"]);
-    }));
+    });
+    requireEnabled(channel);
+    requireSubscribed(channel, found.eventType);
     const restarted = await restartDeliveries(db, deliveryById(found.id), Date.now());
     await enqueueDeliveries(c.env.DELIVERIES, restarted.map(messageFor));
     return c.json(deliveryView(restarted[0]!), 202);

@@ -20,6 +20,8 @@ export interface BatchDelivery {
   nextAttemptAt: number | null;
   lastStatusCode: number | null;
   body: string | null;
+  /** Whether the channel still subscribes to the delivery's event type. */
+  subscribed: boolean;
 }
 
 /** What the consumer reads of a channel; the secret and header values still encrypted. */
@@ -58,7 +60,9 @@ const LOAD_BATCH = `
          d.retry_base as retryBase, d.generation, d.next_attempt_at as nextAttemptAt,
          d.last_status_code as lastStatusCode, e.body,
          c.id is not null as channelExists, c.url, c.method, c.timeout_seconds as timeoutSeconds, c.enabled,
-         c.disabled_reason as disabledReason, c.secret, c.previous_secret as previousSecret,
+         c.disabled_reason as disabledReason,
+         exists (select 1 from channel_events as ce where ce.channel_id = d.channel_id and ce.event_type = d.event_type) as subscribed,
+         c.secret, c.previous_secret as previousSecret,
          c.previous_secret_expires_at as previousSecretExpiresAt, c.failing_since as failingSince,
          (select json_group_array(json_object('name', h.name, 'value', h.value))
             from (select name, value from channel_headers where channel_id = c.id order by created_at) as h) as headers
@@ -67,7 +71,8 @@ const LOAD_BATCH = `
   left join channels as c on c.id = d.channel_id
   where d.id in (select value from json_each(?1))`;
 
-type BatchRow = BatchDelivery & Omit<BatchChannel, "id" | "enabled" | "headers"> & { channelExists: number; enabled: number; headers: string };
+type BatchRow = Omit<BatchDelivery, "subscribed"> &
+  Omit<BatchChannel, "id" | "enabled" | "headers"> & { channelExists: number; enabled: number; headers: string; subscribed: number };
 
 /** Everything a consumer batch needs: one statement, one D1 round trip. */
 export async function loadBatch(db: Db, deliveryIds: string[]): Promise<BatchData> {
@@ -75,7 +80,8 @@ export async function loadBatch(db: Db, deliveryIds: string[]): Promise<BatchDat
   const data: BatchData = { deliveries: new Map(), channels: new Map() };
   for (const row of results) {
     const { id, eventId, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, body } = row;
-    data.deliveries.set(id, { id, eventId, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, body });
+    const subscribed = row.subscribed === 1;
+    data.deliveries.set(id, { id, eventId, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, body, subscribed });
     if (!row.channelExists || data.channels.has(channelId)) continue;
     const { url, method, timeoutSeconds, enabled, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince, headers } = row;
     data.channels.set(channelId, {
@@ -221,8 +227,9 @@ export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, n
     .returning(deliverySummary);
 }
 
-export const failedSince = (channelId: string, since: number) =>
-  and(eq(deliveries.channelId, channelId), eq(deliveries.status, "failed"), gte(deliveries.createdAt, since));
+/** A channel's failed deliveries created since a time, of the types it still subscribes to. */
+export const failedSince = (channelId: string, since: number, subscribed: string[]) =>
+  and(eq(deliveries.channelId, channelId), eq(deliveries.status, "failed"), gte(deliveries.createdAt, since), inArray(deliveries.eventType, subscribed));
 
 export const deliveryById = (id: string) => eq(deliveries.id, id);
 

@@ -12,10 +12,24 @@ const RFC3339 =
 
 export const timestamp = z.string().regex(RFC3339, "must be an RFC 3339 date-time");
 
-const id = z.int();
-const ids = z.array(z.int());
+/**
+ * An array of at most `max` items, each checked only once the length is known to be sane:
+ * a body of 70,000 bad items would otherwise become 140,000 problems to collect.
+ */
+export const boundedArray = <T extends z.ZodType>(item: T, max: number, rules: { tooMany?: string; min?: number; tooFew?: string } = {}) =>
+  z
+    .array(z.unknown())
+    .min(rules.min ?? 0, rules.tooFew)
+    .max(max, rules.tooMany ?? `must hold at most ${max} items`)
+    .pipe(z.array(item));
 
-const customAttributes = z.array(z.looseObject({ Identifier: z.string(), Value: z.string() }));
+// Far above anything the portal sends; only a hostile body comes near.
+const MAX_ITEMS = 1000;
+
+const id = z.int();
+const ids = boundedArray(z.int(), MAX_ITEMS);
+
+const customAttributes = boundedArray(z.looseObject({ Identifier: z.string(), Value: z.string() }), MAX_ITEMS);
 
 const user = z.looseObject({
   ID: id,

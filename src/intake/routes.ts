@@ -4,6 +4,7 @@ import { requireToken } from "../auth";
 import { enqueueDeliveries } from "../delivery/message";
 import { ApiError } from "../errors";
 import { portalEvent } from "../events/catalog";
+import { assertJsonStructure } from "../http/json-body";
 import { log } from "../log";
 import type { AppEnv } from "../openapi";
 import { bytesToHex } from "../security/encoding";
@@ -46,6 +47,7 @@ export const intakeRoutes = new Hono<AppEnv>()
       } catch {
         throw new ApiError(400, ["body: malformed JSON"]);
       }
+      assertJsonStructure(body);
       const parsed = portalEvent.safeParse(json);
       if (!parsed.success) throw ApiError.fromZod(parsed.error);
 

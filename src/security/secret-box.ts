@@ -29,7 +29,7 @@ const decoder = new TextDecoder();
 const boxes = new Map<string, Promise<SecretBox>>();
 
 export function secretBox(keys: Keys): Promise<SecretBox> {
-  if (!keys.ENCRYPTION_KEY) return Promise.reject(new ConfigError("ENCRYPTION_KEY"));
+  if (!keys.ENCRYPTION_KEY) return Promise.reject(ConfigError.missing("ENCRYPTION_KEY"));
   const cacheKey = `${keys.ENCRYPTION_KEY}|${keys.ENCRYPTION_KEY_PREVIOUS ?? ""}`;
   let box = boxes.get(cacheKey);
   if (!box) {
@@ -52,7 +52,7 @@ async function importKey(encoded: string, name: string): Promise<AesKey> {
   } catch {
     raw = new Uint8Array();
   }
-  if (raw.length !== 32) throw new ConfigError(`${name} (base64 of 32 random bytes)`);
+  if (raw.length !== 32) throw ConfigError.missing(`${name} (base64 of 32 random bytes)`);
   const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
   const id = bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", raw)).slice(0, 4));
   return { id, key };
@@ -78,7 +78,7 @@ async function createBox(current: string, previous: string | undefined): Promise
       const [prefix, id, payload] = stored.split(":");
       if (prefix !== PREFIX || !payload) throw new Error("not an encrypted value");
       const match = keys.find((k) => k.id === id);
-      if (!match) throw new ConfigError(`ENCRYPTION_KEY (value written with key ${id}; set it as ENCRYPTION_KEY_PREVIOUS)`);
+      if (!match) throw ConfigError.missing(`ENCRYPTION_KEY (value written with key ${id}; set it as ENCRYPTION_KEY_PREVIOUS)`);
       const bytes = base64ToBytes(payload);
       const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, 12) }, match.key, bytes.slice(12));
       return decoder.decode(plain);

@@ -22,6 +22,7 @@ export function targetUrlProblem(raw: string, allowPrivate: boolean): string | n
   return privateHostProblem(url.hostname);
 }
 
+const IPV4_COMPATIBLE = ipaddr.parseCIDR("::/96");
 const PRIVATE_SUFFIXES = [".localhost", ".local", ".internal", ".localdomain", ".home.arpa", ".lan"];
 
 function privateHostProblem(hostname: string): string | null {
@@ -30,9 +31,15 @@ function privateHostProblem(hostname: string): string | null {
 
   if (ipaddr.isValid(literal)) {
     let address = ipaddr.parse(literal);
-    if (address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
-      address = (address as ipaddr.IPv6).toIPv4Address();
+    if (address.kind() === "ipv6") {
+      const v6 = address as ipaddr.IPv6;
+      if (v6.isIPv4MappedAddress()) address = v6.toIPv4Address();
+      // ipaddr.js calls the deprecated IPv4-compatible range (::a.b.c.d) unicast; it
+      // embeds an IPv4 address (::127.0.0.1 is loopback), so none of it is allowed.
+      else if (v6.match(IPV4_COMPATIBLE)) return "must not target an IPv4-compatible IPv6 address (::/96, deprecated)";
     }
+    // NAT64, 6to4, Teredo and SIIT addresses embed an IPv4 address too: their ranges are
+    // not "unicast", so they are refused below with the rest.
     const range = address.range();
     return range === "unicast" ? null : `must not target a ${describeRange(range)} address`;
   }

@@ -1,15 +1,18 @@
 import { api } from "../api.js";
-import { badge, h, time } from "../dom.js";
+import { badge, h, pager, time } from "../dom.js";
 
-export async function channelList() {
-  const channels = await api("GET", "/webhooks?per_page=100");
+const PER_PAGE = 50;
+
+export async function channelList(query = new URLSearchParams()) {
+  const page = Math.max(1, Number.parseInt(query.get("page") ?? "1", 10) || 1);
+  const channels = await api("GET", `/webhooks?per_page=${PER_PAGE}&page=${page}`);
   // The newest delivery of each channel, fetched side by side.
   const latest = await Promise.all(
     channels.map((c) => api("GET", `/webhooks/${c.ID}/deliveries?per_page=1`).then((d) => d[0]).catch(() => undefined)),
   );
 
   const header = h("div", { class: "page-head" }, h("h1", {}, "Channels"), h("a", { class: "button", href: "#/channels/new" }, "New channel"));
-  if (channels.length === 0) {
+  if (channels.length === 0 && page === 1) {
     return h(
       "section",
       {},
@@ -43,5 +46,6 @@ export async function channelList() {
         ),
       ),
     ),
+    pager(page, channels.length === PER_PAGE, (n) => `#/channels?page=${n}`),
   );
 }

@@ -1,5 +1,5 @@
 import { api } from "../api.js";
-import { h, time } from "../dom.js";
+import { h, prettyJson, time } from "../dom.js";
 import { deliveryTable } from "./deliveries.js";
 
 /** Recent events, filtered by type; each opens to its payload and deliveries. */
@@ -27,7 +27,7 @@ export async function eventsPage(query) {
             if (!item.open || detail.childElementCount) return;
             const table = deliveryTable({ load: async () => (await api("GET", `/events/${e.ID}`)).Deliveries, channelNames, showChannel: true });
             await table.refresh();
-            detail.append(h("h3", {}, "Deliveries"), table.element, h("h3", {}, "Payload"), h("pre", { class: "payload" }, JSON.stringify(e.Payload, null, 2)));
+            detail.append(h("h3", {}, "Deliveries"), table.element, h("h3", {}, "Payload"), h("pre", { class: "payload" }, prettyJson(e.Payload)));
           },
         },
           h("summary", {}, h("strong", {}, e.Type), " ", time(e.ReceivedAt), h("span", { class: "muted small" }, ` ${e.ID}`)),

@@ -1,0 +1,31 @@
+import { createMiddleware } from "hono/factory";
+import { ApiError } from "../errors";
+import { jsonStructureProblem } from "./json-structure";
+
+/** Deeper than any real event or setting; past it a 422, never a stack overflow later. */
+export const MAX_JSON_DEPTH = 64;
+
+/** The JSON text's structure problem as the one error shape, if it has one. */
+export function assertJsonStructure(text: string) {
+  const problem = jsonStructureProblem(text, MAX_JSON_DEPTH);
+  if (problem) throw ApiError.invalid(problem.path || "body", problem.why);
+}
+
+/**
+ * For admin requests with a JSON body: malformed JSON is a 400, a repeated key or absurd
+ * nesting a 422, before any route's validator sees it. Hono caches the text it reads
+ * here, so the validator parses the same bytes without reading the stream again.
+ */
+export const checkedJsonBody = createMiddleware(async (c, next) => {
+  if (!/json/i.test(c.req.header("Content-Type") ?? "")) return next();
+  const text = await c.req.text();
+  if (!text) return next();
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    if (err instanceof RangeError) throw ApiError.invalid("body", `nested deeper than ${MAX_JSON_DEPTH} levels`);
+    throw new ApiError(400, ["body: malformed JSON"]);
+  }
+  assertJsonStructure(text);
+  await next();
+});
