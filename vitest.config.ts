@@ -28,8 +28,8 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
-      // The browser tests run in Node (vitest.browser.config.ts).
-      exclude: ["test/browser/**"],
+      // The browser and script tests run in Node (vitest.node.config.ts).
+      exclude: ["test/browser/**", "test/scripts/**"],
       setupFiles: ["./test/setup.ts"],
       globalSetup: ["./test/receiver.ts"],
       testTimeout: 30_000,

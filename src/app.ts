@@ -9,6 +9,7 @@ import { config } from "./env";
 import { ApiError, errorResponse } from "./errors";
 import { eventRoutes } from "./events/routes";
 import { checkedJsonBody } from "./http/json-body";
+import { intakeAdminRoutes } from "./intake/admin-routes";
 import { intakeRoutes } from "./intake/routes";
 import { router, type AppEnv } from "./openapi";
 import pkg from "../package.json";
@@ -31,6 +32,7 @@ portalApi.use(
 portalApi.route("/webhooks", channelRoutes);
 portalApi.route("/", deliveryRoutes);
 portalApi.route("/", eventRoutes);
+portalApi.route("/", intakeAdminRoutes);
 portalApi.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
   type: "http",
   scheme: "bearer",

@@ -18,6 +18,9 @@ export interface Env {
   RETENTION_DAYS?: string;
   /** Seconds past due after which a pending, then a retrying, delivery counts as lost. */
   LOST_AFTER_SECONDS?: string;
+  /** The names of the queues this worker consumes (a deployment may rename them). */
+  DELIVERY_QUEUE?: string;
+  DEAD_LETTER_QUEUE?: string;
 }
 
 const seconds = z
@@ -49,6 +52,9 @@ const vars = z.object({
   LOST_AFTER_SECONDS: secondsList(2, 2)
     .refine((pair) => pair.every((n) => n > 0), "must be two positive numbers of seconds: pending, retrying")
     .prefault("120,300"),
+  // As named in wrangler.toml; `npm run deploy -- --name X` sets its own.
+  DELIVERY_QUEUE: z.string().min(1).default("tyk-webhook-deliveries"),
+  DEAD_LETTER_QUEUE: z.string().min(1).default("tyk-webhook-deliveries-dlq"),
 });
 
 export interface Config {
@@ -58,6 +64,7 @@ export interface Config {
   retentionDays: number;
   /** How long past due a delivery may be before its queue message counts as lost. */
   lostAfter: { pendingMs: number; retryingMs: number };
+  queues: { deliveries: string; deadLetters: string };
 }
 
 // Vars are parsed once per isolate: they cannot change while it lives.
@@ -76,17 +83,20 @@ function parse(env: Env): Config | ConfigError {
     RETRY_SCHEDULE: env.RETRY_SCHEDULE,
     RETENTION_DAYS: env.RETENTION_DAYS,
     LOST_AFTER_SECONDS: env.LOST_AFTER_SECONDS,
+    DELIVERY_QUEUE: env.DELIVERY_QUEUE,
+    DEAD_LETTER_QUEUE: env.DEAD_LETTER_QUEUE,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".").replace(/\.\d+$/, "")}: ${issue.message}`);
     log.error("invalid configuration", { problems: problems.join("; ") });
     return new ConfigError(problems);
   }
-  const { ALLOW_PRIVATE_TARGETS, RETRY_SCHEDULE, RETENTION_DAYS, LOST_AFTER_SECONDS } = parsed.data;
+  const { ALLOW_PRIVATE_TARGETS, RETRY_SCHEDULE, RETENTION_DAYS, LOST_AFTER_SECONDS, DELIVERY_QUEUE, DEAD_LETTER_QUEUE } = parsed.data;
   return {
     allowPrivateTargets: ALLOW_PRIVATE_TARGETS === "true",
     retrySchedule: RETRY_SCHEDULE,
     retentionDays: RETENTION_DAYS,
     lostAfter: { pendingMs: LOST_AFTER_SECONDS[0]! * 1000, retryingMs: LOST_AFTER_SECONDS[1]! * 1000 },
+    queues: { deliveries: DELIVERY_QUEUE, deadLetters: DEAD_LETTER_QUEUE },
   };
 }

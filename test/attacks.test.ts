@@ -354,6 +354,20 @@ describe("configuration", () => {
     }
   });
 
+  it("consumes the queues it is configured with, by exact name, and refuses any other", async () => {
+    const { createExecutionContext, createMessageBatch } = await import("cloudflare:test");
+    const { worker } = await import("./helpers");
+    const batch = createMessageBatch("tyk-webhook-deliveries-dlq-old", [{ id: "m", timestamp: new Date(), attempts: 1, body: { deliveryId: "x" } }]);
+    await expect(worker.queue(batch as never, env, createExecutionContext())).rejects.toThrow(/queue tyk-webhook-deliveries-dlq-old: not tyk-webhook-deliveries or tyk-webhook-deliveries-dlq/);
+    // A deployment's own names, through its vars.
+    const channel = await createChannel({ URL: target() });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const renamed = { DELIVERY_QUEUE: "staging-deliveries", DEAD_LETTER_QUEUE: "staging-deliveries-dlq" };
+    const dead = createMessageBatch("staging-deliveries-dlq", [{ id: "m", timestamp: new Date(), attempts: 1, body: { deliveryId, generation: 0 } }]);
+    await worker.queue(dead as never, { ...env, ...renamed } as never, createExecutionContext());
+    expect((await delivery(deliveryId)).status).toBe("failed");
+  });
+
   it("uses the defaults when a var is not set", async () => {
     const { config } = await import("../src/env");
     const parsed = config({ DB: env.DB } as never);
@@ -362,6 +376,7 @@ describe("configuration", () => {
       retrySchedule: [5, 300, 1800, 7200, 18000, 36000, 36000],
       retentionDays: 30,
       lostAfter: { pendingMs: 120_000, retryingMs: 300_000 },
+      queues: { deliveries: "tyk-webhook-deliveries", deadLetters: "tyk-webhook-deliveries-dlq" },
     });
   });
 

@@ -302,6 +302,7 @@ describe("misc routes", () => {
         "DELETE /webhooks/{id}/headers/{header_id}", "POST /webhooks/{id}/test", "GET /webhooks/{id}/secret",
         "POST /webhooks/{id}/secret/rotate", "GET /webhooks/{id}/deliveries", "POST /webhooks/{id}/recover",
         "GET /deliveries/{id}", "POST /deliveries/{id}/redeliver", "GET /events", "GET /events/{id}", "GET /event-types",
+        "GET /intake", "GET /intake/token",
       ].sort(),
     );
     expect(doc.components.schemas.ChannelCreate.required).toEqual(expect.arrayContaining(["Name", "URL", "Events"]));

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { app } from "../src/app";
-import { count, countingD1, INTAKE, recordingQueue, seed, uniqueUserRegistered } from "./helpers";
+import { api, count, countingD1, INTAKE, recordingQueue, request, seed, uniqueUserRegistered } from "./helpers";
 
 /** Calls the worker's app with a recording queue (and optionally another D1). */
 async function post(body: string | Uint8Array, headers: Record<string, string> = {}, bindings: Record<string, unknown> = {}) {
@@ -221,6 +221,56 @@ describe("HEAD and GET /events", () => {
   it("answer 200 without auth, for the portal's Test Connection", async () => {
     expect((await app.request("/events", { method: "HEAD" }, env)).status).toBe(200);
     expect((await app.request("/events", { method: "GET" }, env)).status).toBe(200);
+  });
+});
+
+describe("the portal's connection, as the admin UI shows it", () => {
+  const status = async () => (await (await api("GET", "/portal-api/intake")).json<Record<string, string | null>>());
+
+  it("notes the portal's Test Connection (a bare HEAD), a refused token and the last event", async () => {
+    await env.DB.prepare("delete from intake_seen").run();
+    const before = await status();
+    expect(before.URL).toBe("https://dispatcher.test/events");
+    expect(before.LastTestConnectionAt).toBeNull();
+    expect(before.LastRefusedAt).toBeNull();
+
+    const started = Date.now();
+    expect((await request("/events", { method: "HEAD" })).status).toBe(200);
+    await expect.poll(async () => (await status()).LastTestConnectionAt).not.toBeNull();
+    expect(Date.parse((await status()).LastTestConnectionAt!)).toBeGreaterThanOrEqual(started);
+    // A GET (a browser, a health check) is not the portal's Test Connection.
+    await env.DB.prepare("delete from intake_seen").run();
+    await request("/events");
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await status()).LastTestConnectionAt).toBeNull();
+
+    expect((await request("/events", { method: "POST", headers: { Authorization: "Bearer wrong", "Content-Type": "application/json" }, body: seed[0]!.body })).status).toBe(401);
+    await expect.poll(async () => (await status()).LastRefusedAt).not.toBeNull();
+
+    const body = JSON.stringify({ ...JSON.parse(seed[5]!.body), Timestamp: new Date().toISOString() });
+    expect((await request("/events", { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json" }, body })).status).toBe(202);
+    const after = await status();
+    expect(after.LastEventType).toBe(JSON.parse(body).Event);
+    expect(Date.parse(after.LastEventAt!)).toBeGreaterThanOrEqual(started);
+  });
+
+  it("writes a HEAD at most every 10 seconds, since anyone may send one", async () => {
+    await env.DB.prepare("delete from intake_seen").run();
+    await request("/events", { method: "HEAD" });
+    await expect.poll(async () => (await status()).LastTestConnectionAt).not.toBeNull();
+    const first = (await status()).LastTestConnectionAt;
+    for (let i = 0; i < 5; i++) await request("/events", { method: "HEAD" });
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await status()).LastTestConnectionAt).toBe(first);
+    // Ten seconds later it is written again.
+    await env.DB.prepare("update intake_seen set at = at - 11000").run();
+    await request("/events", { method: "HEAD" });
+    await expect.poll(async () => (await status()).LastTestConnectionAt).not.toBe(first);
+  });
+
+  it("gives the intake token to an admin only", async () => {
+    expect(await (await api("GET", "/portal-api/intake/token")).json()).toEqual({ Token: env.INTAKE_TOKEN });
+    expect((await api("GET", "/portal-api/intake/token", undefined, INTAKE)).status).toBe(401);
   });
 });
 

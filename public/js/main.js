@@ -3,13 +3,14 @@ import { mount } from "./dom.js";
 import { channelForm } from "./views/channel-form.js";
 import { channelPage } from "./views/channel.js";
 import { channelList } from "./views/channels.js";
+import { connectPage } from "./views/connect.js";
 import { eventsPage } from "./views/events.js";
 import { signIn } from "./views/sign-in.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 
-/** Hash routes: #/, #/channels?page=2, #/channels/new, #/channels/<id>, #/channels/<id>/edit, #/events?type=… */
+/** Hash routes: #/, #/channels?page=2, #/channels/new, #/channels/<id>, #/channels/<id>/edit, #/events?type=…, #/connect */
 const routes = [
   [/^#?\/?$/, () => channelList()],
   [/^#\/channels(?:\?(.*))?$/, (query) => channelList(new URLSearchParams(query ?? ""))],
@@ -17,6 +18,7 @@ const routes = [
   [/^#\/channels\/([^/?]+)\/edit$/, (id) => channelForm(id)],
   [/^#\/channels\/([^/?]+)$/, (id) => channelPage(id)],
   [/^#\/events(?:\?(.*))?$/, (query) => eventsPage(new URLSearchParams(query ?? ""))],
+  [/^#\/connect$/, () => connectPage()],
 ];
 
 // A view may return a cleanup (to stop polling); it runs when the next view replaces it.
@@ -33,7 +35,8 @@ async function render() {
   nav.hidden = false;
   const hash = location.hash;
   for (const link of nav.querySelectorAll("[data-nav]")) {
-    const current = link.dataset.nav === (hash.startsWith("#/events") ? "events" : "channels");
+    const section = hash.startsWith("#/events") ? "events" : hash.startsWith("#/connect") ? "connect" : "channels";
+    const current = link.dataset.nav === section;
     link.toggleAttribute("aria-current", current);
     if (current) link.setAttribute("aria-current", "page");
   }

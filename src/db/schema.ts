@@ -127,3 +127,13 @@ export const deliveries = sqliteTable(
     index("deliveries_live").on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'retrying')`),
   ],
 );
+
+/**
+ * When the portal last knocked on the intake in ways that leave no event: its Test
+ * Connection (a bare HEAD) and a POST refused for its token. Written at most every few
+ * seconds per kind, so an outsider's HEADs cannot turn into a stream of writes.
+ */
+export const intakeSeen = sqliteTable("intake_seen", {
+  kind: text("kind", { enum: ["head", "unauthorized"] }).primaryKey(),
+  at: integer("at").notNull(),
+});

@@ -1,6 +1,7 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requireToken } from "../auth";
+import { database } from "../db/client";
 import { enqueueDeliveries } from "../delivery/message";
 import { ApiError } from "../errors";
 import { portalEvent } from "../events/catalog";
@@ -8,17 +9,37 @@ import { assertJsonStructure } from "../http/json-body";
 import { log } from "../log";
 import type { AppEnv } from "../openapi";
 import { bytesToHex } from "../security/encoding";
+import { recordSeen } from "./seen";
 import { recordEvent } from "./store";
 
 export const MAX_EVENT_BYTES = 256 * 1024;
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** Work that must not hold up the answer (kept alive by waitUntil where the runtime gives one). */
+function inBackground(c: Context<AppEnv>, work: Promise<unknown>) {
+  const quiet = work.catch((err) => log.warn("background work failed", { error: err instanceof Error ? err.message : String(err) }));
+  try {
+    c.executionCtx.waitUntil(quiet);
+  } catch {
+    // No execution context (a direct app.request in tests): the promise still runs.
+  }
+}
+
 export const intakeRoutes = new Hono<AppEnv>()
-  // The portal's Test Connection sends a bare HEAD; GET answers HEAD too.
-  .get("/", (c) => c.json({ status: "ok" }))
+  // The portal's Test Connection sends a bare HEAD; GET answers HEAD too. The HEAD is
+  // noted so the admin UI can show that the portal reached the dispatcher.
+  .get("/", (c) => {
+    if (c.req.method === "HEAD") inBackground(c, recordSeen(database(c.env.DB), "head", Date.now()));
+    return c.json({ status: "ok" });
+  })
   .post(
     "/",
+    // A portal sending the wrong token is noted too: "it reaches us, but is refused".
+    async (c, next) => {
+      await next();
+      if (c.res.status === 401) inBackground(c, recordSeen(database(c.env.DB), "unauthorized", Date.now()));
+    },
     requireToken("INTAKE_TOKEN"),
     async (c, next) => {
       if (!JSON_MEDIA_TYPE.test(c.req.header("Content-Type") ?? "")) {

@@ -208,6 +208,27 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
     await expect.poll(() => page.locator("tr[data-channel]").count()).toBe(50);
   });
 
+  it("shows how to connect the portal, and turns green when its Test Connection arrives", async () => {
+    await page.getByRole("link", { name: "Connect portal" }).click();
+    await page.getByRole("heading", { name: "Connect your portal" }).waitFor();
+    expect(await page.locator("dl.settings").textContent()).toContain(`${server.url}/events`);
+    // The token stays hidden until asked for.
+    expect(await page.locator("#intake-token").textContent()).toBe("Bearer ••••••••••••••••");
+    expect(await page.content()).not.toContain(server.intakeToken);
+    const state = page.locator("#connection-state");
+    if (!(await state.textContent())!.includes("Test Connection arrived")) {
+      expect(await state.textContent()).toContain("Waiting for the portal's Test Connection");
+    }
+
+    // The portal's Test Connection: a bare HEAD.
+    expect((await fetch(`${server.url}/events`, { method: "HEAD" })).status).toBe(200);
+    await expect.poll(() => state.textContent(), { timeout: 10_000 }).toContain("The portal's Test Connection arrived");
+    expect(await state.textContent()).toContain("Last event:");
+
+    await page.getByRole("button", { name: "Reveal" }).click();
+    await expect.poll(() => page.locator("#intake-token").textContent()).toBe(`Bearer ${server.intakeToken}`);
+  });
+
   it("signs out, clearing the token", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("Admin token").waitFor();

@@ -20,7 +20,10 @@ export async function channelList(query = new URLSearchParams()) {
       h("div", { class: "card empty" },
         h("h2", {}, "No channels yet"),
         h("p", {}, "A channel sends the portal's events to one system: a target URL, a method, a timeout, headers and the event types it wants."),
-        h("a", { class: "button", href: "#/channels/new" }, "Create the first channel"),
+        h("div", { class: "actions center" },
+          h("a", { class: "button", href: "#/channels/new" }, "Create the first channel"),
+          h("a", { class: "button secondary", href: "#/connect" }, "Connect the portal"),
+        ),
       ),
     );
   }

@@ -1,0 +1,32 @@
+import { desc, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { iso } from "../db/client";
+import { events, intakeSeen } from "../db/schema";
+
+/** At most one write per kind in this long: HEAD needs no token, so anyone can send it. */
+const RECORD_EVERY_MS = 10_000;
+
+export type SeenKind = (typeof intakeSeen.$inferSelect)["kind"];
+
+/** Notes that the intake saw a request of this kind now (a Test Connection, a refused token). */
+export async function recordSeen(db: Db, kind: SeenKind, now: number): Promise<void> {
+  await db
+    .insert(intakeSeen)
+    .values({ kind, at: now })
+    .onConflictDoUpdate({ target: intakeSeen.kind, set: { at: now }, setWhere: sql`${intakeSeen.at} < ${now - RECORD_EVERY_MS}` });
+}
+
+/** What an admin connecting the portal wants to know: has it reached us yet, and how. */
+export async function intakeStatus(db: Db) {
+  const [seen, [lastEvent]] = await db.batch([
+    db.select().from(intakeSeen),
+    db.select({ type: events.type, receivedAt: events.receivedAt }).from(events).orderBy(desc(events.receivedAt)).limit(1),
+  ]);
+  const at = (kind: SeenKind) => iso(seen.find((s) => s.kind === kind)?.at);
+  return {
+    LastTestConnectionAt: at("head"),
+    LastRefusedAt: at("unauthorized"),
+    LastEventAt: iso(lastEvent?.receivedAt),
+    LastEventType: lastEvent?.type ?? null,
+  };
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+// What runs in Node rather than the Workers runtime: the admin UI in a real browser
+// against a real `wrangler dev`, and the scripts (deploy) against a stand-in wrangler.
+export default defineConfig({
+  test: {
+    include: ["test/browser/**/*.test.ts", "test/scripts/**/*.test.ts"],
+    environment: "node",
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    fileParallelism: false,
+  },
+});
