@@ -5,6 +5,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { requireToken } from "./auth";
 import { channelRoutes } from "./channels/routes";
 import { deliveryRoutes } from "./delivery/routes";
+import { deliverySearchRoutes } from "./delivery/search-routes";
 import { config } from "./env";
 import { ApiError, errorResponse } from "./errors";
 import { eventRoutes } from "./events/routes";
@@ -12,6 +13,7 @@ import { checkedJsonBody } from "./http/json-body";
 import { intakeAdminRoutes } from "./intake/admin-routes";
 import { intakeRoutes } from "./intake/routes";
 import { router, type AppEnv } from "./openapi";
+import { statsRoutes } from "./stats/routes";
 import pkg from "../package.json";
 
 export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
@@ -30,9 +32,11 @@ portalApi.use(
   checkedJsonBody,
 );
 portalApi.route("/webhooks", channelRoutes);
+portalApi.route("/", deliverySearchRoutes);
 portalApi.route("/", deliveryRoutes);
 portalApi.route("/", eventRoutes);
 portalApi.route("/", intakeAdminRoutes);
+portalApi.route("/", statsRoutes);
 portalApi.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
   type: "http",
   scheme: "bearer",

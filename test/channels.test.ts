@@ -281,9 +281,10 @@ describe("misc routes", () => {
     expect(await res.json()).toEqual({ status: "ok" });
   });
 
-  it("GET /portal-api/event-types lists the 14 types", async () => {
+  it("GET /portal-api/event-types lists the 14 portal types, then the 2 operational ones", async () => {
     const types = await (await api("GET", "/portal-api/event-types")).json<string[]>();
-    expect(types).toHaveLength(14);
+    expect(types).toHaveLength(16);
+    expect(types.slice(14)).toEqual(["Dispatcher.DeliveryFailed", "Dispatcher.WebhookDisabled"]);
     expect(types).toContain("RegisterInvite");
     expect(types).toContain("OrganisationRequestRejected");
   });
@@ -302,7 +303,8 @@ describe("misc routes", () => {
         "DELETE /webhooks/{id}/headers/{header_id}", "POST /webhooks/{id}/test", "GET /webhooks/{id}/secret",
         "POST /webhooks/{id}/secret/rotate", "GET /webhooks/{id}/deliveries", "POST /webhooks/{id}/recover",
         "GET /deliveries/{id}", "POST /deliveries/{id}/redeliver", "GET /events", "GET /events/{id}", "GET /event-types",
-        "GET /intake", "GET /intake/token",
+        "GET /intake", "GET /intake/token", "POST /webhooks/{id}/test-event", "GET /deliveries", "POST /deliveries/recover",
+        "GET /stats",
       ].sort(),
     );
     expect(doc.components.schemas.ChannelCreate.required).toEqual(expect.arrayContaining(["Name", "URL", "Events"]));

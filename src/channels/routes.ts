@@ -16,7 +16,10 @@ import {
   HeaderPatch,
   MAX_HEADERS,
   Secret,
+  TestEventResult,
 } from "./schemas";
+import { sendTestEvent } from "./test-event";
+import { eventType } from "../events/catalog";
 import {
   addHeader,
   channelView,
@@ -99,6 +102,12 @@ const test = createRoute({
   request: { params: IdParam },
   responses: { 200: json(ConnectionTest, "What the target answered"), ...errorResponses },
 });
+const testEvent = createRoute({
+  method: "post", path: "/{id}/test-event", tags, security: admin,
+  summary: "Send a type's sample payload through the webhook exactly as a delivery goes; nothing is recorded",
+  request: { params: IdParam, body: jsonBody(z.strictObject({ Event: eventType }).openapi("TestEvent")) },
+  responses: { 200: json(TestEventResult, "What the target answered"), ...errorResponses },
+});
 const readSecret = createRoute({
   method: "get", path: "/{id}/secret", tags, security: admin, summary: "The signing secret",
   request: { params: IdParam },
@@ -179,6 +188,11 @@ export const channelRoutes = router()
   .openapi(test, async (c) => {
     const { row } = await getChannel(database(c.env.DB), c.req.valid("param").id);
     return c.json(await testConnection(row.url, row.timeoutSeconds, config(c.env).allowPrivateTargets), 200);
+  })
+  .openapi(testEvent, async (c) => {
+    const box = await secretBox(c.env);
+    const channel = await getChannel(database(c.env.DB), c.req.valid("param").id);
+    return c.json(await sendTestEvent(channel, c.req.valid("json").Event, box, config(c.env).allowPrivateTargets), 200);
   })
   .openapi(readSecret, async (c) => {
     const box = await secretBox(c.env);

@@ -117,3 +117,7 @@ export const ConnectionTest = z
     Error: z.string().nullable(),
   })
   .openapi("ConnectionTest");
+
+export const TestEventResult = ConnectionTest.extend({
+  ResponseBody: z.string().nullable().openapi({ description: "The first KiB of the response, secrets masked" }),
+}).openapi("TestEventResult");

@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { iso } from "../db/client";
 import { channelEvents, channelHeaders, channels, deliveries } from "../db/schema";
 import { UNSUBSCRIBED } from "../delivery/outcome";
+import { countBulk } from "../stats/counters";
 import { ApiError } from "../errors";
 import { eventTypes, type EventType } from "../events/catalog";
 import { bytesToBase64 } from "../security/encoding";
@@ -155,10 +156,11 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
     // An event type the channel no longer wants is not sent to it, not even a retry.
     ...(dropped.length
       ? [
+          countBulk(db, unsubscribedLive(id, patch.Events!), "cancel"),
           db
             .update(deliveries)
             .set({ status: "cancelled", lastError: UNSUBSCRIBED, nextAttemptAt: null, updatedAt: now })
-            .where(and(eq(deliveries.channelId, id), inArray(deliveries.status, ["pending", "retrying"]), notInArray(deliveries.eventType, patch.Events!))),
+            .where(unsubscribedLive(id, patch.Events!)),
         ]
       : []),
     ...(events ? [db.delete(channelEvents).where(eq(channelEvents.channelId, id)), db.insert(channelEvents).values(events)] : []),
@@ -172,14 +174,18 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
   };
 }
 
+const liveOf = (channelId: string) => and(eq(deliveries.channelId, channelId), inArray(deliveries.status, ["pending", "retrying"]));
+const unsubscribedLive = (channelId: string, events: string[]) => and(liveOf(channelId), notInArray(deliveries.eventType, events));
+
 /** Deletes the channel and cancels its deliveries still waiting to be sent, atomically. */
 export async function deleteChannel(db: Db, id: string): Promise<void> {
   const now = Date.now();
-  const [, deleted] = await db.batch([
+  const [, , deleted] = await db.batch([
+    countBulk(db, liveOf(id), "cancel"),
     db
       .update(deliveries)
       .set({ status: "cancelled", lastError: "webhook deleted", nextAttemptAt: null, updatedAt: now })
-      .where(and(eq(deliveries.channelId, id), inArray(deliveries.status, ["pending", "retrying"]))),
+      .where(liveOf(id)),
     db.delete(channels).where(eq(channels.id, id)).returning({ id: channels.id }),
   ]);
   if (deleted.length === 0) throw ApiError.notFound("Webhook");

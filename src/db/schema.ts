@@ -75,7 +75,7 @@ export const events = sqliteTable(
   ],
 );
 
-export const deliveryStatuses = ["pending", "retrying", "succeeded", "failed", "cancelled"] as const;
+export const deliveryStatuses = ["pending", "retrying", "held", "succeeded", "failed", "cancelled"] as const;
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 /** One attempt to send a delivery, kept in its delivery's `attempts` column. */
@@ -137,3 +137,27 @@ export const intakeSeen = sqliteTable("intake_seen", {
   kind: text("kind", { enum: ["head", "unauthorized"] }).primaryKey(),
   at: integer("at").notNull(),
 });
+
+/**
+ * Delivery counts per channel and hour of creation, for `GET /portal-api/stats`: how many
+ * deliveries created in that hour have ended in each status, a histogram of the latency
+ * of their answered attempts, and the latest failure. Written in the same D1 batch as the
+ * changes they count, so stats over a week read a few thousand rows, not a million.
+ * Live statuses (pending, retrying, held) are not counted here: they are read live.
+ */
+export const deliveryCounts = sqliteTable(
+  "delivery_counts",
+  {
+    channelId: text("channel_id").notNull(),
+    /** The hour's start, unix ms. */
+    hour: integer("hour").notNull(),
+    succeeded: integer("succeeded").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    cancelled: integer("cancelled").notNull().default(0),
+    /** JSON array: answered attempts per latency bucket (see stats/latency.ts). */
+    latency: text("latency").notNull().default("[]"),
+    lastError: text("last_error"),
+    lastFailureAt: integer("last_failure_at"),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.hour] })],
+);

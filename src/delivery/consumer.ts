@@ -5,11 +5,16 @@ import { log } from "../log";
 import { maskSecrets } from "../security/mask";
 import { secretBox, type SecretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";
-import type { DeliveryMessage } from "./message";
+import { isOperational } from "../events/catalog";
+import { CountChanges } from "../stats/counters";
+import { deliveryFailed, webhookDisabled, type OperationalEvent } from "../operational/events";
+import { enqueueDeliveries, type DeliveryMessage } from "./message";
 import { judge, next, UNSUBSCRIBED } from "./outcome";
 import { decryptCredentials, secretValues, signedRequest, type ChannelCredentials } from "./request";
 import {
+  channelNames,
   failDeliveries,
+  raiseEvents,
   loadBatch,
   recordBatch,
   type BatchData,
@@ -33,7 +38,10 @@ type Plan = { ack: true } | { ack: false; delaySeconds: number };
 interface Handled {
   plan: Plan;
   change?: DeliveryChange;
-  channel?: { id: string; ok: boolean; gone?: string };
+  /** What the attempt says of the channel; `quiet`: an operational event's delivery, whose outcome raises nothing. */
+  channel?: { id: string; ok: boolean; gone?: string; quiet: boolean };
+  /** Raised when the delivery ends failed (never for an operational event's own delivery). */
+  raise?: OperationalEvent;
 }
 
 /**
@@ -73,9 +81,10 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
   });
 
   const now = Date.now();
-  const writes = collectWrites(handled, data.channels);
+  const writes = collectWrites(handled, data, now);
+  let raised: DeliveryMessage[];
   try {
-    await recordBatch(db, writes, now);
+    raised = await recordBatch(db, writes, now);
   } catch (err) {
     // Nothing of this batch is recorded: let every message come back (at least once).
     log.error("consumer could not record its batch", { messages: batch.messages.length, error: errorText(err) });
@@ -87,6 +96,26 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
     if (plan.ack) message.ack();
     else message.retry({ delaySeconds: plan.delaySeconds });
   });
+  await enqueueRaised(env, raised);
+}
+
+/** Queues the deliveries of raised operational events; if the queue refuses, the sweeper sends them. */
+async function enqueueRaised(env: Env, messages: DeliveryMessage[]) {
+  if (!messages.length) return;
+  try {
+    await enqueueDeliveries(env.DELIVERIES, messages);
+  } catch (err) {
+    log.error("enqueue of operational deliveries failed; the sweeper will resend", { deliveries: messages.length, error: errorText(err) });
+  }
+}
+
+/** The operational event for a delivery that ended failed; none for an operational event's own. */
+function failedEvent(delivery: BatchDelivery, channelName: string | null, attempts: number, lastStatusCode: number | null, lastError: string | null) {
+  if (isOperational(delivery.eventType)) return undefined;
+  return deliveryFailed(
+    { deliveryId: delivery.id, channelId: delivery.channelId, channelName, eventId: delivery.eventId, eventType: delivery.eventType, attempts, lastStatusCode, lastError },
+    Date.now(),
+  );
 }
 
 /** One message, in named steps: triage, sign, call, judge. */
@@ -127,11 +156,12 @@ function triage(message: DeliveryMessage | undefined, data: BatchData, cfg: Conf
   const waitMs = (delivery.nextAttemptAt ?? 0) - Date.now();
   if (waitMs > 1000) return { plan: { ack: false, delaySeconds: Math.min(Math.ceil(waitMs / 1000), MAX_QUEUE_DELAY_SECONDS) } };
 
+  const channel = data.channels.get(delivery.channelId);
   const end = (status: "cancelled" | "failed", lastError: string): Handled => ({
     plan: { ack: true },
     change: { id: delivery.id, status, nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError },
+    raise: status === "failed" ? failedEvent(delivery, channel?.name ?? null, delivery.attemptCount, delivery.lastStatusCode, lastError) : undefined,
   });
-  const channel = data.channels.get(delivery.channelId);
   if (!channel) return end("cancelled", "webhook deleted");
   if (!channel.enabled) return end("cancelled", `webhook disabled${channel.disabledReason ? `: ${channel.disabledReason}` : ""}`);
   if (!delivery.subscribed) return end("cancelled", UNSUBSCRIBED);
@@ -161,6 +191,7 @@ function judgeAttempt(delivery: BatchDelivery, channel: BatchChannel, startedAt:
   }
 
   const retrying = then.status === "retrying";
+  const lastError = then.status === "failed" && then.reason ? then.reason : error;
   return {
     plan: retrying ? { ack: false, delaySeconds: Math.min(then.delaySeconds, MAX_QUEUE_DELAY_SECONDS) } : { ack: true },
     change: {
@@ -176,22 +207,41 @@ function judgeAttempt(delivery: BatchDelivery, channel: BatchChannel, startedAt:
       },
       nextAttemptAt: retrying ? Date.now() + then.delaySeconds * 1000 : null,
       lastStatusCode: statusCode,
-      lastError: then.status === "failed" && then.reason ? then.reason : error,
+      lastError,
     },
-    channel: { id: channel.id, ok: outcome.kind === "delivered", gone: outcome.kind === "gone" ? "the target answered 410 Gone" : undefined },
+    channel: {
+      id: channel.id,
+      ok: outcome.kind === "delivered",
+      gone: outcome.kind === "gone" ? "the target answered 410 Gone" : undefined,
+      quiet: isOperational(delivery.eventType),
+    },
+    raise: then.status === "failed" ? failedEvent(delivery, channel.name, attemptNumber, statusCode, lastError) : undefined,
   };
 }
 
-function collectWrites(handled: Handled[], channels: BatchData["channels"]): BatchWrites {
-  const writes: BatchWrites = { changes: [], channelHealth: [], disable: [] };
+/** A change's part in the stats: an attempt's latency and failure, and an end. */
+function countChange(counts: CountChanges, change: DeliveryChange, delivery: BatchDelivery) {
+  if (change.attempt) counts.attempt(delivery.channelId, delivery.createdAt, change.attempt);
+  if (change.status === "succeeded" || change.status === "failed" || change.status === "cancelled") {
+    counts.ended(delivery.channelId, delivery.createdAt, change.status);
+  }
+}
+
+function collectWrites(handled: Handled[], { channels, deliveries }: BatchData, now: number): BatchWrites {
+  const writes: BatchWrites = { changes: [], channelHealth: [], disable: [], raise: [], counts: new CountChanges() };
   const health = new Map<string, boolean>();
   for (const h of handled) {
-    if (h.change) writes.changes.push(h.change);
+    if (h.change) {
+      writes.changes.push(h.change);
+      countChange(writes.counts, h.change, deliveries.get(h.change.id)!);
+    }
+    if (h.raise) writes.raise.push(h.raise);
     if (h.channel) {
       // One success in the batch is enough to say the channel works.
       health.set(h.channel.id, (health.get(h.channel.id) ?? false) || h.channel.ok);
       if (h.channel.gone && !writes.disable.some((d) => d.id === h.channel!.id)) {
         writes.disable.push({ id: h.channel.id, reason: h.channel.gone });
+        if (!h.channel.quiet) writes.raise.push(webhookDisabled({ id: h.channel.id, name: channels.get(h.channel.id)?.name ?? "" }, h.channel.gone, now));
       }
     }
   }
@@ -205,10 +255,19 @@ function collectWrites(handled: Handled[], channels: BatchData["channels"]): Bat
 /** The dead-letter queue: messages that crashed the consumer too often end as `failed`. */
 export async function consumeDeadLetters(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
   const messages = batch.messages.map((m) => m.body).filter((body) => Boolean(body?.deliveryId));
+  const db = database(env.DB);
   try {
-    await failDeliveries(database(env.DB), messages, "dead-lettered: the consumer failed on it too many times", Date.now());
+    const now = Date.now();
+    const ended = await failDeliveries(db, messages, "dead-lettered: the consumer failed on it too many times", now);
+    const counts = new CountChanges();
+    for (const d of ended) counts.ended(d.channelId, d.createdAt, "failed");
+    const failed = ended.filter((d) => !isOperational(d.eventType));
+    const names = await channelNames(db, [...new Set(failed.map((d) => d.channelId))]);
+    const raise = failed.map((d) => deliveryFailed({ ...d, channelName: names.get(d.channelId) ?? null }, now));
+    const raised = await raiseEvents(db, raise, now, counts.size ? [counts.statement(env.DB)] : []);
     log.warn("dead-lettered", { deliveries: messages.length });
     batch.ackAll();
+    await enqueueRaised(env, raised);
   } catch (err) {
     log.error("dead-letter consumer could not record", { error: errorText(err) });
     batch.retryAll({ delaySeconds: CRASH_RETRY_SECONDS });

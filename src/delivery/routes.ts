@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getChannel, type ChannelRecord } from "../channels/store";
 import { database } from "../db/client";
-import { deliveryStatuses } from "../db/schema";
 import { ApiError } from "../errors";
 import { timestamp, type EventType } from "../events/catalog";
 import { admin, errorResponses, IdParam, json, jsonBody, Pagination, router } from "../openapi";
 import { enqueueDeliveries, messageFor } from "./message";
+import { Delivery, DeliveryWithAttempts, RequeuedCount, StatusFilter } from "./schemas";
 import {
   attemptView,
   deliveryById,
@@ -16,43 +16,13 @@ import {
   restartDeliveries,
 } from "./store";
 
-export const Delivery = z
-  .object({
-    ID: z.string(),
-    EventID: z.string(),
-    WebhookID: z.string(),
-    EventType: z.string(),
-    Status: z.enum(deliveryStatuses),
-    AttemptCount: z.int(),
-    NextAttemptAt: z.string().nullable(),
-    LastStatusCode: z.int().nullable(),
-    LastError: z.string().nullable(),
-    CreatedAt: z.string(),
-    UpdatedAt: z.string(),
-  })
-  .openapi("Delivery");
-
-const Attempt = z
-  .object({
-    Attempt: z.int(),
-    StartedAt: z.string(),
-    DurationMs: z.int(),
-    StatusCode: z.int().nullable(),
-    Error: z.string().nullable(),
-    ResponseBody: z.string().nullable().openapi({ description: "The first KiB of the response" }),
-  })
-  .openapi("Attempt");
-
-const DeliveryWithAttempts = Delivery.extend({ Attempts: z.array(Attempt) }).openapi("DeliveryWithAttempts");
-
 const channelDeliveries = createRoute({
   method: "get", path: "/webhooks/{id}/deliveries", tags: ["Deliveries"], security: admin,
   summary: "A webhook's deliveries, newest first",
   request: {
     params: IdParam,
     query: Pagination.extend({
-      status: z.enum(deliveryStatuses, { error: `must be one of ${deliveryStatuses.join(", ")}` }).optional()
-        .openapi({ param: { in: "query" } }),
+      status: StatusFilter,
     }),
   },
   responses: { 200: json(z.array(Delivery), "Deliveries"), ...errorResponses },
@@ -62,7 +32,7 @@ const recover = createRoute({
   method: "post", path: "/webhooks/{id}/recover", tags: ["Deliveries"], security: admin,
   summary: "Send again the webhook's failed deliveries created since a time",
   request: { params: IdParam, body: jsonBody(z.strictObject({ Since: timestamp }).openapi("Recover")) },
-  responses: { 202: json(z.object({ Requeued: z.int() }), "Deliveries queued again"), ...errorResponses },
+  responses: { 202: json(RequeuedCount, "Deliveries queued again"), ...errorResponses },
 });
 
 const readDelivery = createRoute({

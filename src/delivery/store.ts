@@ -1,8 +1,10 @@
 import { and, desc, eq, getTableColumns, gte, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { raisedMessages, raiseStatements, type OperationalEvent } from "../operational/events";
 import type { DeliveryMessage } from "./message";
 import { iso } from "../db/client";
-import { channels, deliveries, events, type AttemptRecord, type DeliveryStatus } from "../db/schema";
+import { channels, deliveries, deliveryCounts, events, type AttemptRecord, type DeliveryStatus } from "../db/schema";
+import { countBulk, hourOf, type CountChanges } from "../stats/counters";
 
 /** A delivery's columns but its attempt log, which only the delivery's own page reads. */
 export const deliverySummary = (({ attempts, ...columns }) => columns)(getTableColumns(deliveries));
@@ -12,6 +14,7 @@ export type DeliveryRow = Omit<typeof deliveries.$inferSelect, "attempts">;
 export interface BatchDelivery {
   id: string;
   eventId: string;
+  eventType: string;
   channelId: string;
   status: DeliveryStatus;
   attemptCount: number;
@@ -19,6 +22,7 @@ export interface BatchDelivery {
   generation: number;
   nextAttemptAt: number | null;
   lastStatusCode: number | null;
+  createdAt: number;
   body: string | null;
   /** Whether the channel still subscribes to the delivery's event type. */
   subscribed: boolean;
@@ -27,6 +31,7 @@ export interface BatchDelivery {
 /** What the consumer reads of a channel; the secret and header values still encrypted. */
 export interface BatchChannel {
   id: string;
+  name: string;
   url: string;
   method: string;
   timeoutSeconds: number;
@@ -56,10 +61,10 @@ export interface BatchData {
 // Each message's delivery, with its event's body, its channel and the channel's headers (a
 // JSON array, in the order they were added); ?1 is the batch's delivery ids as JSON.
 const LOAD_BATCH = `
-  select d.id, d.event_id as eventId, d.channel_id as channelId, d.status, d.attempt_count as attemptCount,
+  select d.id, d.event_id as eventId, d.event_type as eventType, d.channel_id as channelId, d.status, d.attempt_count as attemptCount,
          d.retry_base as retryBase, d.generation, d.next_attempt_at as nextAttemptAt,
-         d.last_status_code as lastStatusCode, e.body,
-         c.id is not null as channelExists, c.url, c.method, c.timeout_seconds as timeoutSeconds, c.enabled,
+         d.last_status_code as lastStatusCode, d.created_at as createdAt, e.body,
+         c.id is not null as channelExists, c.name, c.url, c.method, c.timeout_seconds as timeoutSeconds, c.enabled,
          c.disabled_reason as disabledReason,
          exists (select 1 from channel_events as ce where ce.channel_id = d.channel_id and ce.event_type = d.event_type) as subscribed,
          c.secret, c.previous_secret as previousSecret,
@@ -79,13 +84,15 @@ export async function loadBatch(db: Db, deliveryIds: string[]): Promise<BatchDat
   const { results } = await db.$client.prepare(LOAD_BATCH).bind(JSON.stringify(deliveryIds)).all<BatchRow>();
   const data: BatchData = { deliveries: new Map(), channels: new Map() };
   for (const row of results) {
-    const { id, eventId, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, body } = row;
+    const { id, eventId, eventType, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, createdAt, body } = row;
     const subscribed = row.subscribed === 1;
-    data.deliveries.set(id, { id, eventId, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, body, subscribed });
+    data.deliveries.set(id, {
+      id, eventId, eventType, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, createdAt, body, subscribed,
+    });
     if (!row.channelExists || data.channels.has(channelId)) continue;
-    const { url, method, timeoutSeconds, enabled, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince, headers } = row;
+    const { name, url, method, timeoutSeconds, enabled, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince, headers } = row;
     data.channels.set(channelId, {
-      id: channelId, url, method, timeoutSeconds, enabled: enabled === 1, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince,
+      id: channelId, name, url, method, timeoutSeconds, enabled: enabled === 1, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince,
       headers: JSON.parse(headers),
     });
   }
@@ -111,13 +118,18 @@ export interface BatchWrites {
   channelHealth: { id: string; ok: boolean }[];
   /** Channels to disable (410 Gone), with the reason. */
   disable: { id: string; reason: string }[];
+  /** Operational events this batch raises (deliveries failed, channels disabled). */
+  raise: OperationalEvent[];
+  /** What the batch changes in the stats' counts. */
+  counts: CountChanges;
 }
 
 /**
- * Every attempt and status change of a consumer batch, in one D1 round trip.
+ * Every attempt and status change of a consumer batch, and the operational events it
+ * raises, in one D1 round trip. Returns the queue messages of the deliveries raised.
  * Plain D1 statements: drizzle's D1 batch cannot bind parameters of raw SQL.
  */
-export async function recordBatch(db: Db, writes: BatchWrites, now: number): Promise<void> {
+export async function recordBatch(db: Db, writes: BatchWrites, now: number): Promise<DeliveryMessage[]> {
   const d1 = db.$client;
   const statements: D1PreparedStatement[] = [];
   if (writes.changes.length) {
@@ -159,10 +171,14 @@ export async function recordBatch(db: Db, writes: BatchWrites, now: number): Pro
   }
   for (const { id, reason } of writes.disable) {
     statements.push(
-      d1.prepare("update channels set enabled = 0, disabled_reason = ?2, updated_at = ?3 where id = ?1").bind(id, reason, now),
+      d1.prepare("update channels set enabled = 0, disabled_reason = ?2, updated_at = ?3 where id = ?1 and enabled = 1").bind(id, reason, now),
     );
   }
-  if (statements.length) await d1.batch(statements);
+  if (writes.counts.size) statements.push(writes.counts.statement(d1));
+  if (writes.raise.length) statements.push(...raiseStatements(d1, writes.raise, now));
+  if (!statements.length) return [];
+  const results = await d1.batch(statements);
+  return writes.raise.length ? raisedMessages(results.at(-1)) : [];
 }
 
 // --- admin views ----------------------------------------------------------------------
@@ -214,7 +230,10 @@ export async function findDelivery(db: Db, id: string) {
  * retry schedule, due now, in a new generation. Returns them as they now are.
  */
 export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, now: number): Promise<DeliveryRow[]> {
-  return db
+  const [, restarted] = await db.batch([
+    // They leave the counts of the status they ended in.
+    countBulk(db, where, "restart"),
+    db
     .update(deliveries)
     .set({
       status: "pending",
@@ -224,7 +243,9 @@ export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, n
       updatedAt: now,
     })
     .where(where)
-    .returning(deliverySummary);
+    .returning(deliverySummary),
+  ]);
+  return restarted;
 }
 
 /** A channel's failed deliveries created since a time, of the types it still subscribes to. */
@@ -266,16 +287,36 @@ export async function reclaimLostDeliveries(db: Db, now: number, grace: { pendin
  * was of an older generation (a newer message is looking after the delivery).
  */
 export async function failDeliveries(db: Db, messages: DeliveryMessage[], reason: string, now: number) {
-  await db.$client
+  const { results } = await db.$client
     .prepare(
       `update deliveries set status = 'failed', last_error = ?2, next_attempt_at = null, updated_at = ?3
        from json_each(?1) as m
        where deliveries.id = m.value->>'deliveryId'
          and deliveries.generation = coalesce(m.value->>'generation', 0)
-         and deliveries.status in ('pending', 'retrying')`,
+         and deliveries.status in ('pending', 'retrying')
+       returning deliveries.id as deliveryId, channel_id as channelId, event_id as eventId, event_type as eventType,
+                 attempt_count as attempts, last_status_code as lastStatusCode, last_error as lastError, created_at as createdAt`,
     )
     .bind(JSON.stringify(messages), reason, now)
-    .run();
+    .all<{ deliveryId: string; channelId: string; eventId: string; eventType: string; attempts: number; lastStatusCode: number | null; lastError: string; createdAt: number }>();
+  return results;
+}
+
+/** Channels' names by id (deleted ones are missing). */
+export async function channelNames(db: Db, ids: string[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db.select({ id: channels.id, name: channels.name }).from(channels).where(inArray(channels.id, ids));
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/**
+ * Stores operational events and their deliveries, after any `first` statements, in one
+ * round trip; returns the messages to queue.
+ */
+export async function raiseEvents(db: Db, raise: OperationalEvent[], now: number, first: D1PreparedStatement[] = []): Promise<DeliveryMessage[]> {
+  if (!raise.length && !first.length) return [];
+  const results = await db.$client.batch([...first, ...(raise.length ? raiseStatements(db.$client, raise, now) : [])]);
+  return raise.length ? raisedMessages(results.at(-1)) : [];
 }
 
 export async function housekeeping(db: Db, now: number, retentionMs: number, failingMs: number) {
@@ -297,9 +338,10 @@ export async function housekeeping(db: Db, now: number, retentionMs: number, fai
         updatedAt: now,
       })
       .where(and(eq(channels.enabled, true), lt(channels.failingSince, now - failingMs)))
-      .returning({ id: channels.id }),
+      .returning({ id: channels.id, name: channels.name, reason: channels.disabledReason }),
     db.delete(deliveries).where(inArray(deliveries.eventId, oldEvents)),
     db.delete(events).where(inArray(events.id, oldEvents)),
+    db.delete(deliveryCounts).where(lt(deliveryCounts.hour, hourOf(now - retentionMs))),
   ]);
-  return { disabledChannels: disabled.map((c) => c.id) };
+  return { disabledChannels: disabled.map((c) => ({ id: c.id, name: c.name, reason: c.reason ?? "" })) };
 }

@@ -4,7 +4,8 @@ import { config, type Env } from "../env";
 import { log } from "../log";
 import { secretBox } from "../security/secret-box";
 import { enqueueDeliveries } from "./message";
-import { housekeeping, reclaimLostDeliveries } from "./store";
+import { webhookDisabled } from "../operational/events";
+import { housekeeping, raiseEvents, reclaimLostDeliveries } from "./store";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -23,6 +24,8 @@ export async function sweep(env: Env, now = Date.now()) {
   const reclaimed = await reclaimLostDeliveries(db, now, cfg.lostAfter, RECLAIM_LIMIT);
   if (reclaimed.length) await enqueueDeliveries(env.DELIVERIES, reclaimed);
   const { disabledChannels } = await housekeeping(db, now, cfg.retentionDays * DAY, FAILING_DISABLES_AFTER_MS);
+  const raised = await raiseEvents(db, disabledChannels.map((c) => webhookDisabled(c, c.reason, now)), now);
+  if (raised.length) await enqueueDeliveries(env.DELIVERIES, raised);
   // During an ENCRYPTION_KEY rotation, move a slice of the stored secrets to the new key.
   const reencrypted = env.ENCRYPTION_KEY_PREVIOUS ? await reencryptStale(db, await secretBox(env)) : 0;
   log.info("sweep", { reclaimed: reclaimed.length, disabledChannels: disabledChannels.length, reencrypted });

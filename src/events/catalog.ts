@@ -90,14 +90,41 @@ export const catalog = {
   RegisterInvite: z.looseObject({}),
 } satisfies Record<string, z.ZodType>;
 
-export type EventType = keyof typeof catalog;
-export const eventTypes = Object.keys(catalog) as [EventType, ...EventType[]];
+/**
+ * The dispatcher's own events (contract: Operational events), raised by the consumer and
+ * the sweeper and delivered like the portal's to the channels subscribed to them. The
+ * portal cannot post them.
+ */
+export const operationalCatalog = {
+  "Dispatcher.DeliveryFailed": z.looseObject({
+    DeliveryID: z.string(),
+    WebhookID: z.string(),
+    WebhookName: z.string().nullable(),
+    EventID: z.string(),
+    EventType: z.string(),
+    Attempts: z.int(),
+    LastStatusCode: z.int().nullable(),
+    LastError: z.string().nullable(),
+  }),
+  "Dispatcher.WebhookDisabled": z.looseObject({ WebhookID: z.string(), WebhookName: z.string(), Reason: z.string() }),
+} satisfies Record<string, z.ZodType>;
+
+export type PortalEventType = keyof typeof catalog;
+export type OperationalEventType = keyof typeof operationalCatalog;
+export type EventType = PortalEventType | OperationalEventType;
+
+export const portalEventTypes = Object.keys(catalog) as [PortalEventType, ...PortalEventType[]];
+/** Every type a channel can subscribe to: the portal's 14, then the dispatcher's 2. */
+export const eventTypes = [...portalEventTypes, ...(Object.keys(operationalCatalog) as OperationalEventType[])] as [EventType, ...EventType[]];
 export const eventType = z.enum(eventTypes, { error: `must be one of ${eventTypes.join(", ")}` });
+const portalEventType = z.enum(portalEventTypes, { error: `must be one of ${portalEventTypes.join(", ")}` });
+
+export const isOperational = (type: string) => type in operationalCatalog;
 
 /** The envelope the portal posts: `{"Event", "Message", "Timestamp"}`, checked against the catalog. */
 export const portalEvent = z
   .looseObject({
-    Event: z.string({ error: "is required" }).pipe(eventType),
+    Event: z.string({ error: "is required" }).pipe(portalEventType),
     Message: z.looseObject({}, { error: "must be an object" }),
     Timestamp: timestamp,
   })

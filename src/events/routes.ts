@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { desc, eq } from "drizzle-orm";
 import { database, iso } from "../db/client";
 import { deliveries, events } from "../db/schema";
-import { Delivery } from "../delivery/routes";
+import { Delivery } from "../delivery/schemas";
 import { deliverySummary, deliveryView } from "../delivery/store";
 import { ApiError } from "../errors";
 import { admin, errorResponses, IdParam, json, Pagination, router } from "../openapi";
@@ -33,7 +33,7 @@ const read = createRoute({
 
 const types = createRoute({
   method: "get", path: "/event-types", tags, security: admin, summary: "The event types a webhook can subscribe to",
-  responses: { 200: json(z.array(z.string()), "The 14 event type names"), ...errorResponses },
+  responses: { 200: json(z.array(z.string()), "The 14 portal event types, then the dispatcher's 2 operational ones"), ...errorResponses },
 });
 
 type EventRow = typeof events.$inferSelect;

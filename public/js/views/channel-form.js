@@ -24,10 +24,10 @@ export async function channelForm(id) {
   const timeout = h("input", { type: "number", min: 1, max: 60, step: 1, required: true, value: value.Timeout });
   const enabled = h("input", { type: "checkbox", id: "field-Enabled", checked: value.Enabled });
 
-  // Events, with "select all".
-  const boxes = eventTypes.map((type) =>
-    h("label", { class: "check" }, h("input", { type: "checkbox", name: "Events", value: type, checked: value.Events.includes(type) }), type),
-  );
+  // Events: the portal's, with "select all", then the dispatcher's own alerts apart.
+  const box = (type) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "Events", value: type, checked: value.Events.includes(type) }), type);
+  const boxes = eventTypes.filter((t) => !t.startsWith("Dispatcher.")).map(box);
+  const alertBoxes = eventTypes.filter((t) => t.startsWith("Dispatcher.")).map(box);
   const all = h("input", { type: "checkbox", id: "events-all" });
   const syncAll = () => {
     const checked = boxes.filter((b) => b.firstChild.checked).length;
@@ -87,6 +87,8 @@ export async function channelForm(id) {
       h("legend", {}, "Events"),
       h("label", { class: "check all" }, all, "Select all"),
       h("div", { class: "checks" }, boxes),
+      h("p", { class: "hint" }, "The dispatcher's own events, to alert a team (a delivery failed for good, a channel was disabled):"),
+      h("div", { class: "checks" }, alertBoxes),
       errorFor("Events"),
     ),
     h("div", { class: "field" }, h("label", { class: "check" }, enabled, "Enabled"), errorFor("Enabled")),
@@ -106,7 +108,7 @@ export async function channelForm(id) {
       URL: url.value,
       Method: method.value,
       Timeout: Number(timeout.value),
-      Events: boxes.filter((b) => b.firstChild.checked).map((b) => b.firstChild.value),
+      Events: [...boxes, ...alertBoxes].filter((b) => b.firstChild.checked).map((b) => b.firstChild.value),
       Headers: [...rows.children].map((row) => ({ Name: row.querySelector(".header-name").value, Value: row.querySelector(".header-value").value })),
       Enabled: enabled.checked,
     };

@@ -32,7 +32,7 @@ export async function channelPage(id) {
           h("dt", {}, "State"),
           h("dd", {}, channel.Enabled ? badge("enabled") : h("span", {}, badge("disabled"), " ", channel.DisabledReason ?? "")),
           h("dt", {}, "Timeout"), h("dd", {}, `${channel.Timeout} s`),
-          h("dt", {}, "Events"), h("dd", {}, channel.Events.length === 14 ? "All 14 event types" : channel.Events.join(", ")),
+          h("dt", {}, "Events"), h("dd", {}, channel.Events.filter((t) => !t.startsWith("Dispatcher.")).length === 14 ? ["All 14 portal event types", ...channel.Events.filter((t) => t.startsWith("Dispatcher."))].join(", ") : channel.Events.join(", ")),
           h("dt", {}, "Headers"), h("dd", {}, channel.Headers.length ? channel.Headers.map((x) => x.Name).join(", ") : "none"),
         ),
         connectionTest(id),

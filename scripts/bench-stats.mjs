@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// `npm run bench:stats`: the admin reads on a big table. Fills a local D1 with 1,000,000
+// deliveries over the last 7 days (100 channels, one event each, 95% succeeded, 3% failed,
+// 1% cancelled, 1% still retrying) and their hourly counts, then times GET /stats for 24 h
+// and 7 days and the admin lists, each 20 times, against `wrangler dev`.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { root, startDispatcher } from "./lib/dev-server.mjs";
+
+const DELIVERIES = Number(process.env.STATS_DELIVERIES ?? 1_000_000);
+const CHANNELS = 100;
+const RUNS = 20;
+const HOUR = 3_600_000;
+const now = Date.now();
+const span = 7 * 24 * HOUR;
+
+const state = mkdtempSync(path.join(tmpdir(), "dispatcher-stats-"));
+const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
+const d1 = (...args) => {
+  const run = spawnSync(wrangler, ["d1", ...args, "--local", "--persist-to", state], { cwd: root, env, encoding: "utf8", maxBuffer: 1 << 26 });
+  if (run.status !== 0) throw new Error(`wrangler d1 ${args[0]} failed:\n${run.stdout}\n${run.stderr}`);
+};
+
+console.log(`Filling a local D1 with ${DELIVERIES.toLocaleString("en")} deliveries over 7 days…`);
+d1("migrations", "apply", "DB");
+const latencyBuckets = 49;
+// A histogram for n answered attempts: 60% at ~20 ms, 35% at ~40 ms, 5% at ~256 ms.
+const histogram = (n) => `json_array(${Array.from({ length: latencyBuckets }, (_, k) => (k === 10 ? `${n} * 60 / 100` : k === 13 ? `${n} * 35 / 100` : k === 21 ? `${n} * 5 / 100` : "0")).join(", ")})`;
+const sql = `
+  insert into channels (id, name, url, method, timeout_seconds, enabled, secret, created_at, updated_at)
+  with recursive c(i) as (select 0 union all select i + 1 from c where i < ${CHANNELS - 1})
+  select 'ch-' || i, 'Channel ' || i, 'https://crm.example.com/' || i, 'POST', 10, 1, 'enc1:none:none', ${now - span - HOUR}, ${now - span - HOUR} from c;
+  insert into channel_events (event_type, channel_id) select 'UserRegistered', id from channels;
+  insert into events (id, type, body, received_at, body_hash)
+  with recursive s(i) as (select 0 union all select i + 1 from s where i < ${DELIVERIES - 1})
+  select 'ev-' || i, 'UserRegistered', '{"Event":"UserRegistered","Message":{"ID":' || i || '},"Timestamp":"2026-01-01T00:00:00Z"}',
+         ${now - span} + i * ${Math.floor(span / DELIVERIES)}, lower(hex(randomblob(32))) from s;
+  insert into deliveries (id, event_id, channel_id, event_type, status, attempt_count, next_attempt_at, last_status_code, last_error, attempts, created_at, updated_at)
+  select lower(hex(randomblob(16))), e.id, 'ch-' || (abs(random()) % ${CHANNELS}), 'UserRegistered', st.status,
+         case st.status when 'failed' then 8 else 1 end,
+         case st.status when 'retrying' then e.received_at + 300000 else null end,
+         case st.status when 'succeeded' then 200 when 'cancelled' then null else 500 end,
+         case st.status when 'succeeded' then null when 'cancelled' then 'webhook deleted' else 'target answered 500' end,
+         case st.status when 'cancelled' then '[]' else json_array(json_object('attempt', 1, 'startedAt', e.received_at, 'durationMs', 20 + abs(random()) % 30,
+           'statusCode', case st.status when 'succeeded' then 200 else 500 end, 'error', case st.status when 'succeeded' then null else 'target answered 500' end,
+           'responseBody', 'ok')) end,
+         e.received_at, e.received_at
+  from (select id, received_at, abs(random()) % 100 as r from events) as e
+  join (select 'succeeded' as status, 0 as lo, 95 as hi union all select 'failed', 95, 98 union all select 'cancelled', 98, 99 union all select 'retrying', 99, 100) as st
+    on e.r >= st.lo and e.r < st.hi;
+  insert into delivery_counts (channel_id, hour, succeeded, failed, cancelled, latency, last_error, last_failure_at)
+  select channel_id, created_at - created_at % ${HOUR}, sum(status = 'succeeded'), sum(status = 'failed'), sum(status = 'cancelled'),
+         ${histogram("sum(status <> 'cancelled')")}, max(last_error), max(case when status = 'failed' then created_at end)
+  from deliveries where status in ('succeeded', 'failed', 'cancelled') group by 1, 2;
+`;
+const file = path.join(state, "fill.sql");
+writeFileSync(file, sql);
+const started = Date.now();
+d1("execute", "DB", "--file", file, "--yes");
+console.log(`Filled in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+
+const worker = await startDispatcher({}, { state });
+const headers = { Authorization: `Bearer ${worker.vars.ADMIN_TOKEN}` };
+const iso = (ms) => new Date(ms).toISOString();
+
+async function time(label, route) {
+  const times = [];
+  let status = 0;
+  for (let i = 0; i < RUNS + 2; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${worker.url}/portal-api${route}`, { headers });
+    await res.arrayBuffer();
+    status = res.status;
+    if (i >= 2) times.push(performance.now() - t0); // two warm-ups
+  }
+  if (status !== 200) throw new Error(`${route} answered ${status}`);
+  times.sort((a, b) => a - b);
+  const p = (q) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)].toFixed(0);
+  console.log(`| ${label} | ${p(0.5)} ms | ${p(0.95)} ms |`);
+}
+
+const [{ ID: eventId }] = await (await fetch(`${worker.url}/portal-api/events?per_page=1`, { headers })).json();
+console.log(`\n${DELIVERIES.toLocaleString("en")} deliveries, ${CHANNELS} channels, 7 days; ${RUNS} requests each after 2 warm-ups:\n`);
+console.log("| request | p50 | p95 |");
+console.log("| --- | --- | --- |");
+await time("stats, last 24 h (default)", "/stats");
+await time("stats, last 7 days", `/stats?since=${iso(now - span)}&until=${iso(now)}`);
+await time("stats, 7 days, one channel", `/stats?since=${iso(now - span)}&until=${iso(now)}&webhook_id=ch-7`);
+await time("a channel's deliveries, newest first", "/webhooks/ch-7/deliveries?per_page=50");
+await time("a channel's failed deliveries", "/webhooks/ch-7/deliveries?status=failed&per_page=50");
+await time("every channel's deliveries, newest first", "/deliveries?per_page=50");
+await time("every channel's failed deliveries", "/deliveries?status=failed&per_page=50");
+await time("events, newest first", "/events?per_page=50");
+await time("one event with its deliveries", `/events/${eventId}`);
+
+await worker.stop();
+rmSync(state, { recursive: true, force: true });

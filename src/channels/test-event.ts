@@ -1,0 +1,24 @@
+import { decryptCredentials, secretValues, signedRequest } from "../delivery/request";
+import type { EventType } from "../events/catalog";
+import { sampleEvent } from "../events/samples";
+import { call } from "../http/outbound";
+import { maskSecrets } from "../security/mask";
+import type { SecretBox } from "../security/secret-box";
+import { targetUrlProblem } from "../security/target-url";
+import type { ChannelRecord } from "./store";
+import { checkResult } from "./test-connection";
+
+/**
+ * "Send a test event": the type's sample payload, with a fresh Timestamp, sent through the
+ * channel exactly as a delivery goes (its method, custom headers and signature), and what
+ * the target answered. Nothing is recorded.
+ */
+export async function sendTestEvent(channel: ChannelRecord, type: EventType, box: SecretBox, allowPrivate: boolean) {
+  const { row } = channel;
+  const problem = targetUrlProblem(row.url, allowPrivate);
+  if (problem) return { Success: false, StatusCode: null, DurationMs: 0, Error: `URL ${problem}`, ResponseBody: null };
+  const credentials = await decryptCredentials({ ...row, headers: channel.headers }, box, Date.now());
+  const request = await signedRequest(row.method, `test_${crypto.randomUUID()}`, sampleEvent(type), credentials);
+  const result = await call(row.url, request, row.timeoutSeconds * 1000);
+  return { ...checkResult(result), ResponseBody: result.ok ? maskSecrets(result.body, secretValues(credentials)) : null };
+}

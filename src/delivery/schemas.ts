@@ -1,0 +1,63 @@
+import { z } from "@hono/zod-openapi";
+import { deliveryStatuses } from "../db/schema";
+import { eventType, timestamp } from "../events/catalog";
+
+/** The API's shapes for deliveries: what the routes answer and what they take. */
+
+export const Delivery = z
+  .object({
+    ID: z.string(),
+    EventID: z.string(),
+    WebhookID: z.string(),
+    EventType: z.string(),
+    Status: z.enum(deliveryStatuses),
+    AttemptCount: z.int(),
+    NextAttemptAt: z.string().nullable(),
+    LastStatusCode: z.int().nullable(),
+    LastError: z.string().nullable(),
+    CreatedAt: z.string(),
+    UpdatedAt: z.string(),
+  })
+  .openapi("Delivery");
+
+export const Attempt = z
+  .object({
+    Attempt: z.int(),
+    StartedAt: z.string(),
+    DurationMs: z.int(),
+    StatusCode: z.int().nullable(),
+    Error: z.string().nullable(),
+    ResponseBody: z.string().nullable().openapi({ description: "The first KiB of the response" }),
+  })
+  .openapi("Attempt");
+
+export const DeliveryWithAttempts = Delivery.extend({ Attempts: z.array(Attempt) }).openapi("DeliveryWithAttempts");
+
+export const StatusFilter = z
+  .enum(deliveryStatuses, { error: `must be one of ${deliveryStatuses.join(", ")}` })
+  .optional()
+  .openapi({ param: { in: "query" } });
+
+export const RequeuedCount = z.object({ Requeued: z.int() }).openapi("Requeued");
+
+const query = <T extends z.ZodType>(schema: T) => schema.optional().openapi({ param: { in: "query" } });
+
+/** The filters of the deliveries of every channel; `since` and `until` bound their creation. */
+export const DeliveryFilters = z.object({
+  status: StatusFilter,
+  webhook_id: query(z.string().min(1)),
+  event_type: query(eventType),
+  event_id: query(z.string().min(1)),
+  since: query(timestamp),
+  until: query(timestamp),
+});
+
+export const RecoverAll = z
+  .strictObject({
+    Since: timestamp,
+    Until: timestamp.optional(),
+    WebhookID: z.string().min(1).optional(),
+    EventType: eventType.optional(),
+    DryRun: z.boolean().optional(),
+  })
+  .openapi("RecoverAll");

@@ -1,0 +1,44 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import { admin, errorResponses, json, jsonBody, Pagination, router } from "../openapi";
+import { enqueueDeliveries, messageFor } from "./message";
+import { Delivery, DeliveryFilters, RecoverAll, RequeuedCount } from "./schemas";
+import { countDeliveries, recoverable, searchDeliveries } from "./search";
+import { deliveryView, restartDeliveries } from "./store";
+
+const tags = ["Deliveries"];
+const ms = (time: string | undefined) => (time === undefined ? undefined : Date.parse(time));
+
+const list = createRoute({
+  method: "get", path: "/deliveries", tags, security: admin, summary: "Deliveries of every webhook, newest first, filtered",
+  request: { query: Pagination.extend(DeliveryFilters.shape) },
+  responses: { 200: json(z.array(Delivery), "Deliveries"), ...errorResponses },
+});
+
+const recoverAll = createRoute({
+  method: "post", path: "/deliveries/recover", tags, security: admin,
+  summary: "Send again the failed deliveries that match (of enabled webhooks still subscribed to their type); with DryRun, only count them",
+  request: { body: jsonBody(RecoverAll) },
+  responses: {
+    202: json(RequeuedCount, "Deliveries queued again"),
+    200: json(z.object({ WouldRequeue: z.int() }).openapi("WouldRequeue"), "How many a recover would queue again"),
+    ...errorResponses,
+  },
+});
+
+export const deliverySearchRoutes = router()
+  .openapi(list, async (c) => {
+    const { page, per_page, status, webhook_id, event_type, event_id, since, until } = c.req.valid("query");
+    const search = { status, webhookId: webhook_id, eventType: event_type, eventId: event_id, since: ms(since), until: ms(until) };
+    const rows = await searchDeliveries(database(c.env.DB), search, page, per_page);
+    return c.json(rows.map(deliveryView), 200);
+  })
+  .openapi(recoverAll, async (c) => {
+    const body = c.req.valid("json");
+    const db = database(c.env.DB);
+    const where = recoverable({ webhookId: body.WebhookID, eventType: body.EventType, since: ms(body.Since), until: ms(body.Until) });
+    if (body.DryRun) return c.json({ WouldRequeue: await countDeliveries(db, where) }, 200);
+    const restarted = await restartDeliveries(db, where, Date.now());
+    await enqueueDeliveries(c.env.DELIVERIES, restarted.map(messageFor));
+    return c.json({ Requeued: restarted.length }, 202);
+  });

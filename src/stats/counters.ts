@@ -1,0 +1,123 @@
+import { sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { deliveries, deliveryCounts } from "../db/schema";
+import { BUCKET_BOUNDS, bucketOf } from "./latency";
+
+/**
+ * Keeping `delivery_counts` true: every writer that ends a delivery, or takes an ended one
+ * back (redeliver, recover), changes its channel's count for the hour the delivery was
+ * created, in the same D1 batch as the change itself.
+ */
+export const HOUR_MS = 60 * 60 * 1000;
+export const hourOf = (ms: number) => ms - (ms % HOUR_MS);
+
+export type EndStatus = "succeeded" | "failed" | "cancelled";
+
+/** One channel-hour's changes, gathered by a consumer batch. */
+interface Delta {
+  channelId: string;
+  hour: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  latency: number[];
+  lastError: string | null;
+  lastFailureAt: number | null;
+}
+
+/** What a consumer batch changes in the counts, gathered as it judges each message. */
+export class CountChanges {
+  private readonly deltas = new Map<string, Delta>();
+
+  private at(channelId: string, createdAt: number): Delta {
+    const hour = hourOf(createdAt);
+    const key = `${channelId}/${hour}`;
+    let delta = this.deltas.get(key);
+    if (!delta) {
+      delta = { channelId, hour, succeeded: 0, failed: 0, cancelled: 0, latency: [], lastError: null, lastFailureAt: null };
+      this.deltas.set(key, delta);
+    }
+    return delta;
+  }
+
+  /** A delivery reached an end. */
+  ended(channelId: string, createdAt: number, status: EndStatus) {
+    this.at(channelId, createdAt)[status]++;
+  }
+
+  /** An attempt: its latency counts if the target answered; a failure is remembered. */
+  attempt(channelId: string, createdAt: number, attempt: { startedAt: number; durationMs: number; statusCode: number | null; error: string | null }) {
+    const delta = this.at(channelId, createdAt);
+    if (attempt.statusCode !== null) {
+      const k = bucketOf(attempt.durationMs);
+      delta.latency[k] = (delta.latency[k] ?? 0) + 1;
+    }
+    if (attempt.error !== null && attempt.startedAt >= (delta.lastFailureAt ?? 0)) {
+      delta.lastError = attempt.error;
+      delta.lastFailureAt = attempt.startedAt;
+    }
+  }
+
+  get size() {
+    return this.deltas.size;
+  }
+
+  /** The one statement that adds these changes to the counts. */
+  statement(d1: D1Database): D1PreparedStatement {
+    const rows = [...this.deltas.values()].map((d) => ({ ...d, latency: Array.from({ length: BUCKET_BOUNDS.length }, (_, k) => d.latency[k] ?? 0) }));
+    return d1.prepare(UPSERT).bind(JSON.stringify(rows));
+  }
+}
+
+// Adds a histogram to the stored one, bucket by bucket.
+const mergedLatency = `json_array(${BUCKET_BOUNDS.map((_, k) => `coalesce(delivery_counts.latency->>'$[${k}]', 0) + coalesce(excluded.latency->>'$[${k}]', 0)`).join(", ")})`;
+
+const UPSERT = `
+  insert into delivery_counts (channel_id, hour, succeeded, failed, cancelled, latency, last_error, last_failure_at)
+  select d.value->>'channelId', d.value->>'hour', d.value->>'succeeded', d.value->>'failed', d.value->>'cancelled',
+         d.value->>'latency', d.value->>'lastError', d.value->>'lastFailureAt'
+  from json_each(?1) as d
+  where true
+  on conflict (channel_id, hour) do update set
+    succeeded = succeeded + excluded.succeeded,
+    failed = failed + excluded.failed,
+    cancelled = cancelled + excluded.cancelled,
+    latency = ${mergedLatency},
+    last_error = case when coalesce(excluded.last_failure_at, 0) > coalesce(last_failure_at, 0) then excluded.last_error else last_error end,
+    last_failure_at = max(coalesce(last_failure_at, 0), coalesce(excluded.last_failure_at, 0))`;
+
+/**
+ * For an admin's bulk change (run it in the same batch, before the change): the deliveries
+ * matching `where` leave the status they ended in (`"restart"`: redeliver, recover), or
+ * end cancelled (`"cancel"`: a channel deleted or unsubscribed).
+ */
+export function countBulk(db: Db, where: SQL | undefined, change: "restart" | "cancel") {
+  const ending = (status: EndStatus) =>
+    change === "restart" ? sql<number>`-sum(${deliveries.status} = ${status})` : sql<number>`${status === "cancelled" ? sql`count(*)` : sql`0`}`;
+  return db
+    .insert(deliveryCounts)
+    .select(
+      db
+        .select({
+          channelId: deliveries.channelId,
+          hour: sql<number>`${deliveries.createdAt} - ${deliveries.createdAt} % ${HOUR_MS}`.as("hour"),
+          succeeded: ending("succeeded").as("succeeded"),
+          failed: ending("failed").as("failed"),
+          cancelled: ending("cancelled").as("cancelled"),
+          latency: sql<string>`'[]'`.as("latency"),
+          lastError: sql<string | null>`null`.as("last_error"),
+          lastFailureAt: sql<number | null>`null`.as("last_failure_at"),
+        })
+        .from(deliveries)
+        .where(where ?? sql`true`)
+        .groupBy(sql`1`, sql`2`),
+    )
+    .onConflictDoUpdate({
+      target: [deliveryCounts.channelId, deliveryCounts.hour],
+      set: {
+        succeeded: sql`${deliveryCounts.succeeded} + excluded.succeeded`,
+        failed: sql`${deliveryCounts.failed} + excluded.failed`,
+        cancelled: sql`${deliveryCounts.cancelled} + excluded.cancelled`,
+      },
+    });
+}

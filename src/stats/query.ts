@@ -1,0 +1,161 @@
+import { and, asc, eq, gte, lt, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { iso } from "../db/client";
+import { channels, deliveries, deliveryCounts, deliveryStatuses, events, type DeliveryStatus } from "../db/schema";
+import { HOUR_MS, hourOf } from "./counters";
+import { addTo, percentile, type Histogram } from "./latency";
+
+/**
+ * `GET /portal-api/stats`: delivery health over the deliveries created in [since, until).
+ *
+ * Whole hours come from `delivery_counts` (a few rows per channel and hour, however many
+ * deliveries); the part-hours at the window's two ends are read from the deliveries
+ * themselves, found through their events' time index; deliveries still live (pending,
+ * retrying) through the sweeper's partial index. One D1 round trip.
+ */
+export interface StatsQuery {
+  since: number;
+  until: number;
+  webhookId?: string;
+}
+
+type Counts = Record<DeliveryStatus, number>;
+const MAX_BUCKETS = 60;
+
+const zero = (): Counts => Object.fromEntries(deliveryStatuses.map((s) => [s, 0])) as Counts;
+
+interface Tally {
+  counts: Counts;
+  latency: Histogram;
+  exact: number[];
+  lastError: string | null;
+  lastFailureAt: number | null;
+}
+const tally = (): Tally => ({ counts: zero(), latency: [], exact: [], lastError: null, lastFailureAt: null });
+
+function noteFailure(t: Tally, error: string | null, at: number | null) {
+  if (error !== null && at !== null && at >= (t.lastFailureAt ?? 0)) {
+    t.lastError = error;
+    t.lastFailureAt = at;
+  }
+}
+
+/** An ended status counted from a delivery itself. */
+const isEnded = (status: DeliveryStatus) => status === "succeeded" || status === "failed" || status === "cancelled";
+
+export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQuery) {
+  // Whole hours inside the window, read from the counts; the rest from the deliveries.
+  const firstWhole = Math.ceil(since / HOUR_MS) * HOUR_MS;
+  const endWhole = hourOf(until);
+  const wholeHours = firstWhole < endWhole;
+  const edges: [number, number][] = wholeHours
+    ? ([[since, firstWhole], [endWhole, until]] as [number, number][]).filter(([a, b]) => a < b)
+    : [[since, until]];
+  const ofChannel = webhookId ? eq(deliveries.channelId, webhookId) : undefined;
+
+  const edgeRows = (from: number, to: number) =>
+    db
+      .select({
+        channelId: deliveries.channelId,
+        status: deliveries.status,
+        createdAt: deliveries.createdAt,
+        // Each attempt as [durationMs, answered, startedAt, error], without its response.
+        attempts: sql<string>`(select json_group_array(json_array(a.value->>'durationMs', a.value->>'statusCode' is not null,
+                               a.value->>'startedAt', a.value->>'error')) from json_each(deliveries.attempts) as a)`,
+      })
+      .from(events)
+      .innerJoin(deliveries, eq(deliveries.eventId, events.id))
+      .where(and(gte(events.receivedAt, from), lt(events.receivedAt, to), ofChannel));
+
+  const [counted, edgeA, edgeB, live, channelRows] = await db.batch([
+    db
+      .select()
+      .from(deliveryCounts)
+      .where(and(gte(deliveryCounts.hour, wholeHours ? firstWhole : 0), lt(deliveryCounts.hour, wholeHours ? endWhole : 0), webhookId ? eq(deliveryCounts.channelId, webhookId) : undefined)),
+    edgeRows(...(edges[0] ?? [0, 0])),
+    edgeRows(...(edges[1] ?? [0, 0])),
+    db
+      .select({ channelId: deliveries.channelId, status: deliveries.status, createdAt: deliveries.createdAt })
+      .from(deliveries)
+      // The first term is the condition of the deliveries_live index, spelled as it is there.
+      .where(and(sql`${deliveries.status} in ('pending', 'retrying')`, gte(deliveries.createdAt, since), lt(deliveries.createdAt, until), ofChannel)),
+    db.select({ id: channels.id, name: channels.name }).from(channels).where(webhookId ? eq(channels.id, webhookId) : undefined).orderBy(asc(channels.createdAt), asc(channels.id)),
+  ]);
+
+  const series = seriesBuckets(since, until, wholeHours);
+  const total = tally();
+  const perChannel = new Map<string, Tally>(channelRows.map((c) => [c.id, tally()]));
+  const of = (channelId: string) => {
+    let t = perChannel.get(channelId);
+    if (!t) perChannel.set(channelId, (t = tally()));
+    return t;
+  };
+
+  for (const row of counted) {
+    const latency = JSON.parse(row.latency) as number[];
+    const ended: [DeliveryStatus, number][] = [["succeeded", row.succeeded], ["failed", row.failed], ["cancelled", row.cancelled]];
+    for (const t of [total, of(row.channelId)]) {
+      for (const [status, n] of ended) t.counts[status] += n;
+      addTo(t.latency, latency);
+      noteFailure(t, row.lastError, row.lastFailureAt);
+    }
+    for (const [status, n] of ended) series.add(row.hour, status, n);
+  }
+  for (const row of [...edgeA, ...edgeB]) {
+    const attempts = JSON.parse(row.attempts) as [number, number, number, string | null][];
+    for (const t of [total, of(row.channelId)]) {
+      if (isEnded(row.status)) t.counts[row.status]++;
+      for (const [durationMs, answered, startedAt, error] of attempts) {
+        if (answered) t.exact.push(Number(durationMs));
+        noteFailure(t, error, Number(startedAt));
+      }
+    }
+    if (isEnded(row.status)) series.add(row.createdAt, row.status, 1);
+  }
+  for (const row of live) {
+    total.counts[row.status]++;
+    of(row.channelId).counts[row.status]++;
+    series.add(row.createdAt, row.status, 1);
+  }
+
+  const names = new Map(channelRows.map((c) => [c.id, c.name]));
+  return {
+    Since: iso(since)!,
+    Until: iso(until)!,
+    ...health(total),
+    Webhooks: [...perChannel].map(([id, t]) => ({ ID: id, Name: names.get(id) ?? null, ...health(t), LastError: t.lastError, LastFailureAt: iso(t.lastFailureAt) })),
+    Series: series.list(),
+  };
+}
+
+function health(t: Tally) {
+  const { succeeded, failed } = t.counts;
+  return {
+    Counts: t.counts,
+    SuccessRate: succeeded + failed === 0 ? null : Math.round((succeeded / (succeeded + failed)) * 10_000) / 10_000,
+    LatencyMs: { P50: percentile(t.exact, t.latency, 0.5), P95: percentile(t.exact, t.latency, 0.95) },
+  };
+}
+
+/**
+ * The window in at most 60 equal buckets. Over whole hours the buckets are whole hours too
+ * (the counts are hourly), starting at the hour `since` falls in; a window read entirely
+ * from the deliveries is split finely.
+ */
+function seriesBuckets(since: number, until: number, hourly: boolean) {
+  const start = hourly ? hourOf(since) : since;
+  const width = hourly
+    ? Math.ceil((until - start) / MAX_BUCKETS / HOUR_MS) * HOUR_MS
+    : Math.max(1000, Math.ceil((until - start) / MAX_BUCKETS / 1000) * 1000);
+  const buckets = Array.from({ length: Math.max(1, Math.ceil((until - start) / width)) }, (_, k) => ({
+    start: Math.max(since, start + k * width),
+    counts: zero(),
+  }));
+  return {
+    add(at: number, status: DeliveryStatus, n: number) {
+      const k = Math.min(buckets.length - 1, Math.max(0, Math.floor((at - start) / width)));
+      buckets[k]!.counts[status] += n;
+    },
+    list: () => buckets.map((b) => ({ Start: iso(b.start)!, Counts: b.counts })),
+  };
+}
