@@ -85,6 +85,9 @@ describe("GET /portal-api/stats", () => {
     expect(body.Series.length).toBeLessThanOrEqual(60);
     const summed = body.Series.reduce((n: number, b: any) => n + b.Counts.succeeded, 0);
     expect(summed).toBe(7);
+    // Beside the contract: each channel's [succeeded, failed] per bucket, for a sparkline.
+    expect(row.Trend).toHaveLength(body.Series.length);
+    expect(row.Trend.reduce((n: number[], [ok, bad]: number[]) => [n[0]! + ok!, n[1]! + bad!], [0, 0])).toEqual([7, 3]);
   });
 
   it("reads whole hours from the hourly counts and gives the same answer", async () => {
@@ -125,7 +128,7 @@ describe("GET /portal-api/stats", () => {
     expect(rows.n).toBe(2);
     const all = await stats();
     const deleted = all.Webhooks.find((w: any) => w.ID === channel.ID);
-    expect(deleted).toMatchObject({ Name: null, Counts: { cancelled: 2 } });
+    expect(deleted).toMatchObject({ Name: "CRM", Deleted: true, Counts: { cancelled: 2 } });
   });
 
   it("refuses a window that ends before it starts, and an unknown webhook", async () => {
@@ -162,6 +165,15 @@ describe("GET /portal-api/deliveries and POST /portal-api/deliveries/recover", (
     expect(byType).toEqual([]);
     const future = new Date(Date.now() + HOUR).toISOString();
     expect(await (await api("GET", `/portal-api/deliveries?since=${future}`)).json()).toEqual([]);
+    // Beside the contract's fields, what a list shows: the channel's name (kept after a
+    // delete), whether a redeliver can work, and the last attempt.
+    expect(failed[0]).toMatchObject({ WebhookName: "CRM", WebhookDeleted: false, CanRedeliver: true, LastDurationMs: expect.any(Number) });
+    expect(Date.now() - Date.parse(failed[0].LastAttemptAt)).toBeLessThan(60_000);
+    await api("PATCH", `/portal-api/webhooks/${b.ID}`, { Name: "Billing", Enabled: false });
+    expect((await (await api("GET", `/portal-api/deliveries?webhook_id=${b.ID}`)).json<any[]>())[0]).toMatchObject({ WebhookName: "Billing", CanRedeliver: false });
+    await api("DELETE", `/portal-api/webhooks/${b.ID}`);
+    const gone = await (await api("GET", `/portal-api/deliveries?webhook_id=${b.ID}`)).json<any[]>();
+    expect(gone[0]).toMatchObject({ ID: second.deliveryId, WebhookName: "Billing", WebhookDeleted: true, CanRedeliver: false });
     const res = await api("GET", "/portal-api/deliveries?status=lost");
     expect(res.status).toBe(422);
     expect((await res.json<any>()).errors[0]).toMatch(/^status: must be one of/);

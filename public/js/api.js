@@ -46,3 +46,16 @@ export function splitError(error) {
   const at = error.indexOf(": ");
   return at < 0 ? { field: "", message: error } : { field: error.slice(0, at), message: error.slice(at + 2) };
 }
+
+/**
+ * An API error as a sentence for people: "Enabled: the webhook is disabled; enable it
+ * first" becomes "The webhook is disabled; enable it first." The field stays for forms,
+ * which show the message beside it.
+ */
+export function humanError(err) {
+  const errors = err?.errors ?? [err?.message ?? String(err)];
+  return errors
+    .map((e) => splitError(e).message)
+    .map((m) => `${m.charAt(0).toUpperCase()}${m.slice(1)}${/[.!?]$/.test(m) ? "" : "."}`)
+    .join(" ");
+}

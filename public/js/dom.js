@@ -49,8 +49,15 @@ export function toast(message, kind = "info") {
   el.className = `show ${kind}`;
   el.textContent = message;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (el.className = ""), 4000);
+  toastTimer = setTimeout(toast.clear, 4000);
 }
+/** A message belongs to the page it was said on. */
+toast.clear = () => {
+  clearTimeout(toastTimer);
+  const el = document.getElementById("toast");
+  el.className = "";
+  el.textContent = "";
+};
 
 /** A modal confirmation on a native <dialog>: focus-trapped and closable with Escape. */
 export function confirmDialog(message, action = "Confirm") {
@@ -93,12 +100,25 @@ export function prettyJson(value, maxDepth = 24) {
   return write(value, 0, "");
 }
 
-/** Previous / next links for a paged list; `href(page)` makes a page's address. */
-export function pager(page, hasNext, href) {
+/**
+ * Previous / next for a paged list: links when `href(page)` makes a page's address,
+ * buttons calling `go(page)` otherwise.
+ */
+export function pager(page, hasNext, href, go) {
   if (page <= 1 && !hasNext) return null;
+  const to = (n, text, rel) => (href ? h("a", { href: href(n), rel }, text) : h("button", { type: "button", class: "secondary small", onclick: () => go(n) }, text));
   return h("nav", { class: "pager", "aria-label": "Pages" },
-    page > 1 ? h("a", { href: href(page - 1), rel: "prev" }, "← Previous") : h("span", {}),
+    page > 1 ? to(page - 1, "← Previous", "prev") : h("span", {}),
     h("span", { class: "muted small" }, `Page ${page}`),
-    hasNext ? h("a", { href: href(page + 1), rel: "next" }, "Next →") : h("span", {}),
+    hasNext ? to(page + 1, "Next →", "next") : h("span", {}),
   );
+}
+
+/** "in 4 min", "12 s ago": a time relative to now, with the exact time on hover. */
+export function relativeTime(iso) {
+  const ms = new Date(iso).getTime() - Date.now();
+  const abs = Math.abs(ms);
+  const [value, unit] =
+    abs < 60_000 ? [Math.round(abs / 1000), "s"] : abs < 3_600_000 ? [Math.round(abs / 60_000), "min"] : abs < 86_400_000 ? [Math.round(abs / 3_600_000), "h"] : [Math.round(abs / 86_400_000), "d"];
+  return h("time", { datetime: iso, title: new Date(iso).toLocaleString() }, ms >= 0 ? `in ${value} ${unit}` : `${value} ${unit} ago`);
 }

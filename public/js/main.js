@@ -1,32 +1,40 @@
 import { session } from "./api.js";
-import { mount } from "./dom.js";
+import { h, mount, toast } from "./dom.js";
 import { channelForm } from "./views/channel-form.js";
 import { channelPage } from "./views/channel.js";
 import { channelList } from "./views/channels.js";
 import { connectPage } from "./views/connect.js";
+import { dashboard } from "./views/dashboard.js";
+import { deliveriesPage } from "./views/deliveries-page.js";
 import { eventsPage } from "./views/events.js";
 import { signIn } from "./views/sign-in.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
+const params = (query) => new URLSearchParams(query ?? "");
 
-/** Hash routes: #/, #/channels?page=2, #/channels/new, #/channels/<id>, #/channels/<id>/edit, #/events?type=…, #/connect */
+/** Hash routes, each with the nav section it belongs to. */
 const routes = [
-  [/^#?\/?$/, () => channelList()],
-  [/^#\/channels(?:\?(.*))?$/, (query) => channelList(new URLSearchParams(query ?? ""))],
-  [/^#\/channels\/new$/, () => channelForm()],
-  [/^#\/channels\/([^/?]+)\/edit$/, (id) => channelForm(id)],
-  [/^#\/channels\/([^/?]+)$/, (id) => channelPage(id)],
-  [/^#\/events(?:\?(.*))?$/, (query) => eventsPage(new URLSearchParams(query ?? ""))],
-  [/^#\/connect$/, () => connectPage()],
+  [/^#?\/?(?:\?(.*))?$/, "dashboard", (query) => dashboard(params(query))],
+  [/^#\/channels(?:\?(.*))?$/, "channels", (query) => channelList(params(query))],
+  [/^#\/channels\/new$/, "channels", () => channelForm()],
+  [/^#\/channels\/([^/?]+)\/edit$/, "channels", (id) => channelForm(id)],
+  [/^#\/channels\/([^/?]+)$/, "channels", (id) => channelPage(id)],
+  [/^#\/deliveries(?:\?(.*))?$/, "deliveries", (query) => deliveriesPage(params(query))],
+  [/^#\/events(?:\?(.*))?$/, "events", (query) => eventsPage(params(query))],
+  [/^#\/connect$/, "connect", () => connectPage()],
 ];
 
 // A view may return a cleanup (to stop polling); it runs when the next view replaces it.
 let cleanup = null;
+// Each render supersedes the one before: a slow view must not land after a faster one.
+let renders = 0;
 
 async function render() {
+  const current = ++renders;
   cleanup?.();
   cleanup = null;
+  toast.clear();
   if (!session.token) {
     nav.hidden = true;
     mount(main, signIn(render));
@@ -34,23 +42,50 @@ async function render() {
   }
   nav.hidden = false;
   const hash = location.hash;
+  const route = routes.find(([pattern]) => pattern.test(hash));
+  if (!route) {
+    location.hash = "#/";
+    return;
+  }
+  const [pattern, section, view] = route;
   for (const link of nav.querySelectorAll("[data-nav]")) {
-    const section = hash.startsWith("#/events") ? "events" : hash.startsWith("#/connect") ? "connect" : "channels";
-    const current = link.dataset.nav === section;
-    link.toggleAttribute("aria-current", current);
-    if (current) link.setAttribute("aria-current", "page");
+    if (link.dataset.nav === section) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
   }
-  for (const [pattern, view] of routes) {
-    const match = hash.match(pattern);
-    if (match) {
-      const result = await view(...match.slice(1).map((part) => part && decodeURIComponent(part)));
-      mount(main, result.element ?? result);
-      cleanup = result.cleanup ?? null;
-      main.focus({ preventScroll: true });
-      return;
-    }
+  let result;
+  try {
+    result = await view(...hash.match(pattern).slice(1).map((part) => part && decodeURIComponent(part)));
+  } catch (err) {
+    if (current !== renders) return;
+    if (err.status === 401) return; // signed out meanwhile: the sign-in form is on its way
+    mount(main, err.status === 404 ? notFound(section) : failed(err));
+    main.focus({ preventScroll: true });
+    return;
   }
-  location.hash = "#/";
+  if (current !== renders) {
+    result.cleanup?.();
+    return;
+  }
+  mount(main, result.element ?? result);
+  cleanup = result.cleanup ?? null;
+  main.focus({ preventScroll: true });
+}
+
+function notFound(section) {
+  const what = { channels: "channel", deliveries: "delivery", events: "event" }[section] ?? "page";
+  return h("section", { class: "card empty state-page", dataset: { state: "not-found" } },
+    h("h1", {}, `This ${what} does not exist`),
+    h("p", { class: "muted" }, what === "channel" ? "It may have been deleted. Its deliveries stay listed under Deliveries." : "The link may be out of date."),
+    h("a", { class: "button", href: section === "channels" ? "#/channels" : "#/" }, section === "channels" ? "All channels" : "Dashboard"),
+  );
+}
+
+function failed(err) {
+  return h("section", { class: "card empty state-page", dataset: { state: "error" } },
+    h("h1", {}, "This page could not be loaded"),
+    h("p", { class: "muted" }, err.message),
+    h("button", { type: "button", onclick: render }, "Try again"),
+  );
 }
 
 document.getElementById("sign-out").addEventListener("click", () => {

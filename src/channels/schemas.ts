@@ -56,6 +56,8 @@ const channelFields = {
     .min(1, "is required")
     .max(2048)
     .superRefine((url, ctx) => {
+      // One message per problem: an empty URL is only "is required".
+      if (!url) return;
       const problem = targetUrlProblem(url, true);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     }),

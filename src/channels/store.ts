@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNotNull, notInArray, notLike, or, sql, type Column } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { iso } from "../db/client";
-import { channelEvents, channelHeaders, channels, deliveries } from "../db/schema";
+import { channelEvents, channelHeaders, channels, deletedChannels, deliveries } from "../db/schema";
 import { UNSUBSCRIBED } from "../delivery/outcome";
 import { countBulk } from "../stats/counters";
 import { ApiError } from "../errors";
@@ -180,8 +180,10 @@ const unsubscribedLive = (channelId: string, events: string[]) => and(liveOf(cha
 /** Deletes the channel and cancels its deliveries still waiting to be sent, atomically. */
 export async function deleteChannel(db: Db, id: string): Promise<void> {
   const now = Date.now();
-  const [, , deleted] = await db.batch([
+  const [, , , deleted] = await db.batch([
     countBulk(db, liveOf(id), "cancel"),
+    // Its deliveries still say whose they were.
+    db.insert(deletedChannels).select(db.select({ id: channels.id, name: channels.name, deletedAt: sql<number>`${now}`.as("deleted_at") }).from(channels).where(eq(channels.id, id))).onConflictDoNothing(),
     db
       .update(deliveries)
       .set({ status: "cancelled", lastError: "webhook deleted", nextAttemptAt: null, updatedAt: now })

@@ -161,3 +161,10 @@ export const deliveryCounts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.channelId, t.hour] })],
 );
+
+/** The names of deleted channels, so their deliveries still say whose they were. */
+export const deletedChannels = sqliteTable("deleted_channels", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  deletedAt: integer("deleted_at").notNull(),
+});

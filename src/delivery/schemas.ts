@@ -17,6 +17,12 @@ export const Delivery = z
     LastError: z.string().nullable(),
     CreatedAt: z.string(),
     UpdatedAt: z.string(),
+    // In lists, beside the contract's fields:
+    WebhookName: z.string().nullable().optional().openapi({ description: "In lists: the channel's name, kept after it is deleted" }),
+    WebhookDeleted: z.boolean().optional().openapi({ description: "In lists: the channel was deleted" }),
+    CanRedeliver: z.boolean().optional().openapi({ description: "In lists: the channel exists, is enabled and still subscribes to the type" }),
+    LastAttemptAt: z.string().nullable().optional(),
+    LastDurationMs: z.int().nullable().optional(),
   })
   .openapi("Delivery");
 

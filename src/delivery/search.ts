@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { deliveries, type DeliveryStatus } from "../db/schema";
-import { deliverySummary } from "./store";
+import { channels, deliveries, type DeliveryStatus } from "../db/schema";
+import { deliveryChannel, deliveryListFields } from "./store";
 
 /** What an admin can narrow the deliveries of every channel down to. */
 export interface DeliverySearch {
@@ -33,8 +33,9 @@ function matching(search: DeliverySearch): SQL | undefined {
 export async function searchDeliveries(db: Db, search: DeliverySearch, page: number, perPage: number) {
   const order = search.webhookId ? [desc(deliveries.createdAt), sql`deliveries.rowid desc`] : [sql`deliveries.rowid desc`];
   return db
-    .select(deliverySummary)
+    .select(deliveryListFields)
     .from(deliveries)
+    .leftJoin(channels, deliveryChannel)
     .where(matching(search))
     .orderBy(...order)
     .limit(perPage)

@@ -10,6 +10,29 @@ import { countBulk, hourOf, type CountChanges } from "../stats/counters";
 export const deliverySummary = (({ attempts, ...columns }) => columns)(getTableColumns(deliveries));
 export type DeliveryRow = Omit<typeof deliveries.$inferSelect, "attempts">;
 
+/**
+ * What a list of deliveries shows beside each one: its channel's name (kept after a
+ * delete), whether a redeliver can work, and its last attempt. Select with
+ * `.leftJoin(channels, deliveryChannel)`.
+ */
+export const deliveryListFields = {
+  ...deliverySummary,
+  webhookName: sql<string | null>`coalesce(channels.name, (select name from deleted_channels where id = deliveries.channel_id))`,
+  webhookDeleted: sql<number>`channels.id is null`,
+  canRedeliver: sql<number>`coalesce(channels.enabled = 1 and exists (select 1 from channel_events as ce
+                   where ce.channel_id = deliveries.channel_id and ce.event_type = deliveries.event_type), 0)`,
+  lastAttemptAt: sql<number | null>`deliveries.attempts->>'$[#-1].startedAt'`,
+  lastDurationMs: sql<number | null>`deliveries.attempts->>'$[#-1].durationMs'`,
+};
+export const deliveryChannel = eq(channels.id, deliveries.channelId);
+type ListedDelivery = DeliveryRow & {
+  webhookName?: string | null;
+  webhookDeleted?: number;
+  canRedeliver?: number;
+  lastAttemptAt?: number | null;
+  lastDurationMs?: number | null;
+};
+
 /** What the consumer reads of a delivery, with its event's body (null if the event was purged). */
 export interface BatchDelivery {
   id: string;
@@ -183,7 +206,17 @@ export async function recordBatch(db: Db, writes: BatchWrites, now: number): Pro
 
 // --- admin views ----------------------------------------------------------------------
 
-export function deliveryView(row: DeliveryRow) {
+export function deliveryView(row: ListedDelivery) {
+  const listed =
+    row.webhookDeleted === undefined
+      ? {}
+      : {
+          WebhookName: row.webhookName ?? null,
+          WebhookDeleted: Boolean(row.webhookDeleted),
+          CanRedeliver: Boolean(row.canRedeliver),
+          LastAttemptAt: iso(row.lastAttemptAt == null ? null : Number(row.lastAttemptAt)),
+          LastDurationMs: row.lastDurationMs == null ? null : Number(row.lastDurationMs),
+        };
   return {
     ID: row.id,
     EventID: row.eventId,
@@ -196,6 +229,7 @@ export function deliveryView(row: DeliveryRow) {
     LastError: row.lastError,
     CreatedAt: iso(row.createdAt)!,
     UpdatedAt: iso(row.updatedAt)!,
+    ...listed,
   };
 }
 
@@ -212,8 +246,9 @@ export function attemptView(attempt: AttemptRecord) {
 
 export async function listChannelDeliveries(db: Db, channelId: string, status: DeliveryStatus | undefined, page: number, perPage: number) {
   return db
-    .select(deliverySummary)
+    .select(deliveryListFields)
     .from(deliveries)
+    .leftJoin(channels, deliveryChannel)
     .where(and(eq(deliveries.channelId, channelId), status ? eq(deliveries.status, status) : undefined))
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
     .limit(perPage)

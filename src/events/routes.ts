@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { desc, eq } from "drizzle-orm";
 import { database, iso } from "../db/client";
-import { deliveries, events } from "../db/schema";
+import { channels, deliveries, events } from "../db/schema";
 import { Delivery } from "../delivery/schemas";
-import { deliverySummary, deliveryView } from "../delivery/store";
+import { deliveryChannel, deliveryListFields, deliveryView } from "../delivery/store";
 import { ApiError } from "../errors";
 import { admin, errorResponses, IdParam, json, Pagination, router } from "../openapi";
 import { eventType, eventTypes } from "./catalog";
@@ -68,7 +68,7 @@ export const eventRoutes = router()
     const { id } = c.req.valid("param");
     const [rows, deliveryRows] = await db.batch([
       db.select().from(events).where(eq(events.id, id)),
-      db.select(deliverySummary).from(deliveries).where(eq(deliveries.eventId, id)).orderBy(deliveries.createdAt),
+      db.select(deliveryListFields).from(deliveries).leftJoin(channels, deliveryChannel).where(eq(deliveries.eventId, id)).orderBy(deliveries.createdAt),
     ]);
     const row = rows[0];
     if (!row) throw ApiError.notFound("Event");

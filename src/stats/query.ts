@@ -1,7 +1,7 @@
 import { and, asc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { iso } from "../db/client";
-import { channels, deliveries, deliveryCounts, deliveryStatuses, events, type DeliveryStatus } from "../db/schema";
+import { channels, deletedChannels, deliveries, deliveryCounts, deliveryStatuses, events, type DeliveryStatus } from "../db/schema";
 import { HOUR_MS, hourOf } from "./counters";
 import { addTo, percentile, type Histogram } from "./latency";
 
@@ -67,7 +67,7 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
       .innerJoin(deliveries, eq(deliveries.eventId, events.id))
       .where(and(gte(events.receivedAt, from), lt(events.receivedAt, to), ofChannel));
 
-  const [counted, edgeA, edgeB, live, channelRows] = await db.batch([
+  const [counted, edgeA, edgeB, live, channelRows, tombstones] = await db.batch([
     db
       .select()
       .from(deliveryCounts)
@@ -80,6 +80,7 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
       // The first term is the condition of the deliveries_live index, spelled as it is there.
       .where(and(sql`${deliveries.status} in ('pending', 'retrying')`, gte(deliveries.createdAt, since), lt(deliveries.createdAt, until), ofChannel)),
     db.select({ id: channels.id, name: channels.name }).from(channels).where(webhookId ? eq(channels.id, webhookId) : undefined).orderBy(asc(channels.createdAt), asc(channels.id)),
+    db.select({ id: deletedChannels.id, name: deletedChannels.name }).from(deletedChannels).where(webhookId ? eq(deletedChannels.id, webhookId) : undefined),
   ]);
 
   const series = seriesBuckets(since, until, wholeHours);
@@ -99,7 +100,7 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
       addTo(t.latency, latency);
       noteFailure(t, row.lastError, row.lastFailureAt);
     }
-    for (const [status, n] of ended) series.add(row.hour, status, n);
+    for (const [status, n] of ended) series.add(row.hour, status, n, row.channelId);
   }
   for (const row of [...edgeA, ...edgeB]) {
     const attempts = JSON.parse(row.attempts) as [number, number, number, string | null][];
@@ -110,20 +111,29 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
         noteFailure(t, error, Number(startedAt));
       }
     }
-    if (isEnded(row.status)) series.add(row.createdAt, row.status, 1);
+    if (isEnded(row.status)) series.add(row.createdAt, row.status, 1, row.channelId);
   }
   for (const row of live) {
     total.counts[row.status]++;
     of(row.channelId).counts[row.status]++;
-    series.add(row.createdAt, row.status, 1);
+    series.add(row.createdAt, row.status, 1, row.channelId);
   }
 
   const names = new Map(channelRows.map((c) => [c.id, c.name]));
+  const deletedNames = new Map(tombstones.map((c) => [c.id, c.name]));
   return {
     Since: iso(since)!,
     Until: iso(until)!,
     ...health(total),
-    Webhooks: [...perChannel].map(([id, t]) => ({ ID: id, Name: names.get(id) ?? null, ...health(t), LastError: t.lastError, LastFailureAt: iso(t.lastFailureAt) })),
+    Webhooks: [...perChannel].map(([id, t]) => ({
+      ID: id,
+      Name: names.get(id) ?? deletedNames.get(id) ?? null,
+      Deleted: !names.has(id),
+      ...health(t),
+      LastError: t.lastError,
+      LastFailureAt: iso(t.lastFailureAt),
+      Trend: series.trend(id),
+    })),
     Series: series.list(),
   };
 }
@@ -151,11 +161,18 @@ function seriesBuckets(since: number, until: number, hourly: boolean) {
     start: Math.max(since, start + k * width),
     counts: zero(),
   }));
+  // Per channel, [succeeded, failed] per bucket: a sparkline's worth.
+  const trends = new Map<string, [number, number][]>();
   return {
-    add(at: number, status: DeliveryStatus, n: number) {
+    add(at: number, status: DeliveryStatus, n: number, channelId: string) {
       const k = Math.min(buckets.length - 1, Math.max(0, Math.floor((at - start) / width)));
       buckets[k]!.counts[status] += n;
+      if (status !== "succeeded" && status !== "failed") return;
+      let trend = trends.get(channelId);
+      if (!trend) trends.set(channelId, (trend = buckets.map(() => [0, 0])));
+      trend[k]![status === "succeeded" ? 0 : 1] += n;
     },
     list: () => buckets.map((b) => ({ Start: iso(b.start)!, Counts: b.counts })),
+    trend: (channelId: string) => trends.get(channelId) ?? buckets.map((): [number, number] => [0, 0]),
   };
 }

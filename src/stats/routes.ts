@@ -23,7 +23,15 @@ const Stats = z
     Until: z.string(),
     ...Health,
     Webhooks: z.array(
-      z.object({ ID: z.string(), Name: z.string().nullable().openapi({ description: "null once the webhook is deleted" }), ...Health, LastError: z.string().nullable(), LastFailureAt: z.string().nullable() }),
+      z.object({
+        ID: z.string(),
+        Name: z.string().nullable().openapi({ description: "Kept after the webhook is deleted" }),
+        Deleted: z.boolean().openapi({ description: "Beside the contract: the webhook was deleted" }),
+        ...Health,
+        LastError: z.string().nullable(),
+        LastFailureAt: z.string().nullable(),
+        Trend: z.array(z.tuple([z.int(), z.int()])).openapi({ description: "Beside the contract: [succeeded, failed] per Series bucket, for a sparkline" }),
+      }),
     ),
     Series: z.array(z.object({ Start: z.string(), Counts })).openapi({ description: "The window in at most 60 equal buckets" }),
   })

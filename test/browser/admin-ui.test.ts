@@ -1,10 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { createRequire } from "node:module";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startDispatcher } from "../../scripts/lib/dev-server.mjs";
 import { startReceiver, type Receiver } from "./receiver";
 
+const require = createRequire(import.meta.url);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const root = path.resolve(import.meta.dirname, "../..");
 const seed: { type: string; body: string }[] = JSON.parse(readFileSync(path.join(root, "test/fixtures/seed-payloads.json"), "utf8"));
@@ -59,6 +61,8 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
 
     await page.getByLabel("Admin token").fill(server.adminToken);
     await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    await page.getByRole("link", { name: "Channels" }).click();
     await page.getByRole("heading", { name: "No channels yet" }).waitFor();
     // The token lives in this tab's session storage, not in the URL.
     expect(page.url()).not.toContain(server.adminToken);
@@ -153,7 +157,7 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
     await expect.poll(() => page.locator("details.event").count()).toBe(1);
     await page.locator("details.event summary").first().click();
     await expect.poll(() => page.locator("details.event tr[data-delivery]").count()).toBe(1);
-    expect(await page.locator("details.event tr[data-delivery] td").first().textContent()).toBe("CRM");
+    expect(await page.locator("details.event tr[data-delivery] td").first().textContent()).toBe("CRM ApplicationRegistered");
   });
 
   it("shows a payload nested deep, collapsed past a depth, without crashing", async () => {
@@ -169,7 +173,7 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
   });
 
   it("works by keyboard and fits a narrow window", async () => {
-    await page.goto(`${server.url}/#/`);
+    await page.goto(`${server.url}/#/channels`);
     await page.getByRole("link", { name: "CRM" }).focus();
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "CRM", level: 1 }).waitFor();
@@ -177,6 +181,51 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it("keeps keyboard focus, and open attempts, through the page's refreshes", async () => {
+    await page.goto(`${server.url}/#/channels`);
+    await page.getByRole("link", { name: "CRM" }).click();
+    await page.getByRole("heading", { name: "CRM", level: 1 }).waitFor();
+    const toggle = page.locator("tr[data-delivery]").first().getByRole("button", { name: "Attempts" });
+    await toggle.focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator("tr.attempts-row").count()).toBe(1);
+    const focused = () => page.evaluate(() => `${document.activeElement?.textContent}|${document.activeElement?.closest("tr")?.dataset.delivery}`);
+    const before = await focused();
+    expect(before).toMatch(/^Hide attempts\|[0-9a-f]{32}$/);
+    // The deliveries refresh every 2 s: focus and the open row stay.
+    await page.waitForTimeout(4500);
+    expect(await focused()).toBe(before);
+    expect(await page.locator("tr.attempts-row").count()).toBe(1);
+  });
+
+  it("shows a not-found state for an unknown channel, not the previous one", async () => {
+    await page.goto(`${server.url}/#/channels/00000000-0000-0000-0000-000000000000`);
+    await page.getByRole("heading", { name: "This channel does not exist" }).waitFor();
+    expect(await page.getByRole("heading", { name: "CRM", level: 1 }).count()).toBe(0);
+    await page.getByRole("link", { name: "All channels" }).click();
+    await page.getByRole("heading", { name: "Channels", level: 1 }).waitFor();
+  });
+
+  it("disables and enables a channel from its page; a disabled one offers no Redeliver", async () => {
+    await page.getByRole("link", { name: "CRM" }).click();
+    await page.getByRole("button", { name: "Disable" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Disable" }).click();
+    await expect.poll(() => page.locator(".badge-disabled").count()).toBe(1);
+    await expect.poll(() => page.locator("tr[data-delivery] .redeliver:visible").count()).toBe(0);
+    await page.getByRole("button", { name: "Enable" }).click();
+    await expect.poll(() => page.locator(".badge-enabled").count()).toBe(1);
+    await expect.poll(() => page.locator("tr[data-delivery] .redeliver:visible").count()).toBeGreaterThan(0);
+  });
+
+  it("sends a test event of a chosen type through the channel", async () => {
+    const before = receiver.received.length;
+    await page.getByLabel("Event type").selectOption("AccessRequestCreated");
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await expect.poll(() => page.locator(".test-event-result").textContent()).toMatch(/^Delivered: 200 in \d+ ms/);
+    const sent = receiver.received.slice(before).find((r) => r.method === "POST");
+    expect(JSON.parse(sent!.body).Event).toBe("AccessRequestCreated");
   });
 
   it("deletes a channel after confirmation", async () => {
@@ -189,7 +238,46 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
     await page.getByRole("heading", { name: "No channels yet" }).waitFor();
   });
 
+  it("shows on the dashboard what the traffic was, and retries failures in bulk after showing the count", async () => {
+    const admin = (method: string, route: string, body?: unknown) =>
+      fetch(`${server.url}/portal-api${route}`, { method, headers: { Authorization: server.adminToken, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const channel = await (await admin("POST", "/webhooks", { Name: "Dash", URL: receiver.url, Events: ["OrganisationRegistered"] })).json();
+    const event = (n: number) => JSON.stringify({ Event: "OrganisationRegistered", Message: { ID: n, Name: `Org ${n}`, CreatedAt: "2024-04-22T16:38:54Z" }, Timestamp: new Date().toISOString() });
+    const settled = async (status: string, n: number) =>
+      expect.poll(async () => (await (await admin("GET", `/webhooks/${channel.ID}/deliveries?status=${status}`)).json()).length, { timeout: 15_000 }).toBe(n);
+    for (let n = 1; n <= 3; n++) expect((await postEvent(event(n))).status).toBe(202);
+    await settled("succeeded", 3);
+    receiver.status = 410;
+    expect((await postEvent(event(4))).status).toBe(202);
+    await settled("failed", 1);
+    receiver.status = 200;
+    await admin("PATCH", `/webhooks/${channel.ID}`, { Enabled: true });
+
+    await page.goto(`${server.url}/#/`);
+    const row = page.locator(`tr[data-webhook="${channel.ID}"]`);
+    await row.waitFor();
+    expect(await row.locator('td[data-label="Success"]').textContent()).toBe("75.0%");
+    expect(await row.locator('td[data-label="Failed"]').textContent()).toBe("1");
+    expect(await row.locator('td[data-label="Last error"]').textContent()).toBe("target answered 410");
+    const stats = await (await admin("GET", "/stats")).json();
+    expect(await page.locator('[aria-label="Last 24 hours"] [data-tile="tile-failed"] dd').textContent()).toBe(String(stats.Counts.failed));
+    expect(await page.locator(".chart").getAttribute("aria-label")).toContain(`${stats.Counts.succeeded} succeeded`);
+    if (process.env.UPDATE_SCREENSHOTS) writeFileSync(path.join(root, "docs/dashboard.png"), await page.screenshot({ fullPage: true }));
+
+    // Every failure in one place, and a bulk retry that says how many first.
+    await page.getByRole("link", { name: "Deliveries" }).click();
+    await page.getByLabel("Status").selectOption("failed");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => page.locator("tr[data-delivery]").count()).toBe(1);
+    expect(await page.locator('tr[data-delivery] td[data-label="Last result"]').textContent()).toMatch(/^target answered 410 Gone in \d+ ms$/);
+    await page.getByRole("button", { name: "Retry failed…" }).click();
+    expect(await page.getByRole("dialog").textContent()).toContain("Send again 1 failed delivery?");
+    await page.getByRole("dialog").getByRole("button", { name: "Retry 1" }).click();
+    await settled("succeeded", 4);
+  });
+
   it("pages through more channels than fit one page", async () => {
+    const existing = (await (await fetch(`${server.url}/portal-api/webhooks?per_page=100`, { headers: { Authorization: server.adminToken } })).json()).length;
     for (let i = 1; i <= 55; i++) {
       const res = await fetch(`${server.url}/portal-api/webhooks`, {
         method: "POST",
@@ -201,8 +289,8 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
     await page.goto(`${server.url}/#/channels`);
     await expect.poll(() => page.locator("tr[data-channel]").count()).toBe(50);
     await page.getByRole("link", { name: "Next →" }).click();
-    await expect.poll(() => page.locator("tr[data-channel]").count()).toBe(5);
-    expect(await page.locator("tr[data-channel] a").first().textContent()).toBe("Channel 51");
+    await expect.poll(() => page.locator("tr[data-channel]").count()).toBe(existing + 55 - 50);
+    expect(await page.locator("tr[data-channel] a").first().textContent()).toBe(`Channel ${String(51 - existing).padStart(2, "0")}`);
     expect(await page.getByRole("link", { name: "Next →" }).count()).toBe(0);
     await page.getByRole("link", { name: "← Previous" }).click();
     await expect.poll(() => page.locator("tr[data-channel]").count()).toBe(50);
@@ -227,6 +315,34 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
 
     await page.getByRole("button", { name: "Reveal" }).click();
     await expect.poll(() => page.locator("#intake-token").textContent()).toBe(`Bearer ${server.intakeToken}`);
+  });
+
+  it("fits a phone on every view, and passes an accessibility check (axe) on every view", async () => {
+    const [first] = await (await fetch(`${server.url}/portal-api/webhooks?per_page=1`, { headers: { Authorization: server.adminToken } })).json();
+    const views = ["#/", "#/channels", "#/channels/new", `#/channels/${first.ID}`, `#/channels/${first.ID}/edit`, "#/channels/nope", "#/deliveries", "#/events", "#/connect"];
+    // axe is injected into the page: a context of its own lets it past the CSP.
+    const context = await browser.newContext({ bypassCSP: true });
+    const checked = await context.newPage();
+    await checked.goto(server.url);
+    await checked.evaluate((token) => sessionStorage.setItem("adminToken", token), server.adminToken);
+    for (const width of [1280, 390]) {
+      await checked.setViewportSize({ width, height: 844 });
+      for (const view of views) {
+        await checked.goto(`${server.url}/${view}`);
+        await checked.locator("main h1").first().waitFor();
+        expect(await checked.evaluate(() => document.documentElement.scrollWidth), `${view} at ${width}`).toBeLessThanOrEqual(width);
+        await checked.addScriptTag({ path: require.resolve("axe-core") });
+        const violations = await checked.evaluate(async () =>
+          // biome-ignore lint: axe is injected
+          ((await (window as any).axe.run()).violations as { id: string; impact: string }[]).filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id),
+        );
+        expect(violations, `${view} at ${width}`).toEqual([]);
+        if (process.env.UPDATE_SCREENSHOTS && width === 390 && view === "#/deliveries") {
+          writeFileSync(path.join(root, "docs/phone.png"), await checked.screenshot({ fullPage: true }));
+        }
+      }
+    }
+    await context.close();
   });
 
   it("signs out, clearing the token", async () => {

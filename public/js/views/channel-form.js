@@ -103,6 +103,11 @@ export async function channelForm(id) {
     for (const el of form.querySelectorAll(".field-error")) el.textContent = "";
     for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
     formError.hidden = true;
+    // An empty number would reach the API as 0 and come back as "must be at least 1".
+    if (timeout.value.trim() === "") {
+      showErrors(["Timeout: enter a number of seconds from 1 to 60"]);
+      return;
+    }
     const body = {
       Name: name.value,
       URL: url.value,
@@ -139,7 +144,8 @@ export async function channelForm(id) {
         unplaced.push(error);
         continue;
       }
-      slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : field.includes(".") && root === "Headers" ? `${field.split(".").pop()} ${message}` : message;
+      // One line per problem, never run together.
+      slot.append(h("span", { class: "error-line" }, field.includes(".") && root === "Headers" ? `${field.split(".").pop()} ${message}` : message));
       const input = slot.closest(".field, .header-row, fieldset")?.querySelector("input, select");
       input?.setAttribute("aria-invalid", "true");
       first ??= input;
@@ -174,7 +180,7 @@ export async function channelForm(id) {
             if (!(await confirmDialog(`Delete the channel “${channel.Name}”?`, "Delete"))) return;
             await api("DELETE", `/webhooks/${channel.ID}`);
             toast("Channel deleted.", "success");
-            location.hash = "#/";
+            location.hash = "#/channels";
           },
         }, "Delete channel"),
       ),

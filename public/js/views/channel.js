@@ -1,21 +1,21 @@
-import { api } from "../api.js";
+import { api, humanError } from "../api.js";
 import { badge, confirmDialog, h, time, toast } from "../dom.js";
 import { connectionTest } from "./connection-test.js";
 import { deliveryTable } from "./deliveries.js";
 
-const STATUSES = ["pending", "retrying", "succeeded", "failed", "cancelled"];
+const STATUSES = ["pending", "retrying", "held", "succeeded", "failed", "cancelled"];
 
-/** One channel: its settings, Test Connection, signing secret, recovery and deliveries. */
+/** One channel: its state and actions, settings, tests, signing secret, recovery and deliveries. */
 export async function channelPage(id) {
-  const channel = await api("GET", `/webhooks/${id}`);
+  const [channel, types] = await Promise.all([api("GET", `/webhooks/${id}`), api("GET", "/event-types")]);
 
   const statusFilter = h("select", { id: "status-filter" }, h("option", { value: "" }, "All"), STATUSES.map((s) => h("option", { value: s }, s)));
   const deliveries = deliveryTable({
-    load: () => api("GET", `/webhooks/${id}/deliveries?per_page=50${statusFilter.value ? `&status=${statusFilter.value}` : ""}`),
+    load: (page, perPage) => api("GET", `/webhooks/${id}/deliveries?page=${page}&per_page=${perPage}${statusFilter.value ? `&status=${statusFilter.value}` : ""}`),
   });
-  statusFilter.addEventListener("change", () => deliveries.refresh());
+  statusFilter.addEventListener("change", () => deliveries.reset());
   await deliveries.refresh();
-  // Watch deliveries change while the page is open.
+  // Watch deliveries change while the page is open; rows update in place, focus stays.
   const timer = setInterval(() => deliveries.refresh().catch(() => {}), 2000);
 
   const element = h(
@@ -23,7 +23,7 @@ export async function channelPage(id) {
     {},
     h("div", { class: "page-head" },
       h("div", {}, h("h1", {}, channel.Name), h("p", { class: "url muted" }, `${channel.Method} ${channel.URL}`)),
-      h("a", { class: "button secondary", href: `#/channels/${id}/edit` }, "Edit"),
+      h("div", { class: "actions" }, enabledToggle(channel), h("a", { class: "button secondary", href: `#/channels/${id}/edit` }, "Edit")),
     ),
     h("div", { class: "grid" },
       h("div", { class: "card" },
@@ -32,11 +32,12 @@ export async function channelPage(id) {
           h("dt", {}, "State"),
           h("dd", {}, channel.Enabled ? badge("enabled") : h("span", {}, badge("disabled"), " ", channel.DisabledReason ?? "")),
           h("dt", {}, "Timeout"), h("dd", {}, `${channel.Timeout} s`),
-          h("dt", {}, "Events"), h("dd", {}, channel.Events.filter((t) => !t.startsWith("Dispatcher.")).length === 14 ? ["All 14 portal event types", ...channel.Events.filter((t) => t.startsWith("Dispatcher."))].join(", ") : channel.Events.join(", ")),
+          h("dt", {}, "Events"), h("dd", {}, describeEvents(channel.Events)),
           h("dt", {}, "Headers"), h("dd", {}, channel.Headers.length ? channel.Headers.map((x) => x.Name).join(", ") : "none"),
         ),
         connectionTest(id),
       ),
+      testEventCard(id, types),
       secretCard(id),
       recoverCard(id, () => deliveries.refresh()),
     ),
@@ -49,6 +50,66 @@ export async function channelPage(id) {
     ),
   );
   return { element, cleanup: () => clearInterval(timer) };
+}
+
+const describeEvents = (events) => {
+  const portal = events.filter((t) => !t.startsWith("Dispatcher."));
+  const alerts = events.filter((t) => t.startsWith("Dispatcher."));
+  return [portal.length === 14 ? "All 14 portal event types" : portal.join(", "), ...alerts].filter(Boolean).join(", ");
+};
+
+/** Enable or disable the channel from its page (disabling cancels what waits to be sent). */
+function enabledToggle(channel) {
+  return h("button", {
+    type: "button",
+    class: "secondary",
+    onclick: async () => {
+      if (channel.Enabled && !(await confirmDialog(`Disable “${channel.Name}”? Deliveries waiting to be sent to it are cancelled.`, "Disable"))) return;
+      try {
+        await api("PATCH", `/webhooks/${channel.ID}`, { Enabled: !channel.Enabled });
+        toast(channel.Enabled ? "Channel disabled." : "Channel enabled.", "success");
+        window.dispatchEvent(new HashChangeEvent("hashchange"));
+      } catch (err) {
+        toast(humanError(err), "error");
+      }
+    },
+  }, channel.Enabled ? "Disable" : "Enable");
+}
+
+/** "Send test event": a type's sample payload through the channel, as a delivery goes. */
+function testEventCard(id, types) {
+  const type = h("select", { id: "test-event-type" }, types.map((t) => h("option", { value: t }, t)));
+  const result = h("div", { class: "test-event-result", "aria-live": "polite" });
+  const send = h("button", {
+    type: "submit",
+    class: "secondary",
+  }, "Send test event");
+  return h("form", {
+    class: "card",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      send.disabled = true;
+      result.replaceChildren(h("p", { class: "muted" }, "Sending…"));
+      try {
+        const r = await api("POST", `/webhooks/${id}/test-event`, { Event: type.value });
+        result.replaceChildren(
+          h("p", { class: `test-result ${r.Success ? "ok" : "fail"}` }, r.Success ? `Delivered: ${r.StatusCode} in ${r.DurationMs} ms` : `Failed: ${r.Error} (${r.DurationMs} ms)`),
+          r.ResponseBody ? h("pre", {}, r.ResponseBody) : null,
+        );
+      } catch (err) {
+        result.replaceChildren(h("p", { class: "test-result fail" }, humanError(err)));
+      } finally {
+        send.disabled = false;
+      }
+    },
+  },
+    h("h2", {}, "Send a test event"),
+    h("p", { class: "hint" }, "The type's sample payload, signed and sent with the custom headers, as a delivery would go. Nothing is recorded."),
+    h("label", { for: "test-event-type" }, "Event type"),
+    type,
+    h("div", { class: "inline" }, send),
+    result,
+  );
 }
 
 function secretCard(id) {
@@ -117,12 +178,21 @@ function recoverCard(id, onRecovered) {
     class: "card",
     onsubmit: async (event) => {
       event.preventDefault();
+      const from = new Date(since.value).toISOString();
       try {
-        const { Requeued } = await api("POST", `/webhooks/${id}/recover`, { Since: new Date(since.value).toISOString() });
+        // Count first, then ask.
+        const { WouldRequeue } = await api("POST", "/deliveries/recover", { Since: from, WebhookID: id, DryRun: true });
+        if (WouldRequeue === 0) {
+          result.textContent = "No failed deliveries since then.";
+          return;
+        }
+        const what = `${WouldRequeue} failed ${WouldRequeue === 1 ? "delivery" : "deliveries"}`;
+        if (!(await confirmDialog(`Send again ${what}? Each starts a fresh retry schedule.`, `Recover ${WouldRequeue}`))) return;
+        const { Requeued } = await api("POST", `/webhooks/${id}/recover`, { Since: from });
         result.textContent = `${Requeued} failed ${Requeued === 1 ? "delivery" : "deliveries"} queued again.`;
         onRecovered();
       } catch (err) {
-        result.textContent = err.message;
+        result.textContent = humanError(err);
       }
     },
   },
@@ -130,6 +200,6 @@ function recoverCard(id, onRecovered) {
     h("p", { class: "hint" }, "Send again every failed delivery created since a time, with a fresh retry schedule."),
     h("label", { for: "recover-since" }, "Recover failed since"),
     since,
-    h("div", { class: "inline" }, h("button", { type: "submit", class: "secondary" }, "Recover"), result),
+    h("div", { class: "inline" }, h("button", { type: "submit", class: "secondary" }, "Recover…"), result),
   );
 }

@@ -1,4 +1,4 @@
-import { api } from "../api.js";
+import { api, humanError } from "../api.js";
 import { h } from "../dom.js";
 
 /** The Test Connection button and its result. */
@@ -14,12 +14,11 @@ export function connectionTest(channelId) {
       try {
         const r = await api("POST", `/webhooks/${channelId}/test`);
         result.className = `test-result ${r.Success ? "ok" : "fail"}`;
-        result.textContent = r.Success
-          ? `Success: ${r.StatusCode} in ${r.DurationMs} ms`
-          : `Failed${r.StatusCode ? `: ${r.StatusCode}` : ""} after ${r.DurationMs} ms. ${r.Error ?? ""}`;
+        // One statement of what happened: the code, or the error when there is no code.
+        result.textContent = r.Success ? `Success: ${r.StatusCode} in ${r.DurationMs} ms` : `Failed: ${r.Error} (${r.DurationMs} ms)`;
       } catch (err) {
         result.className = "test-result fail";
-        result.textContent = err.message;
+        result.textContent = humanError(err);
       } finally {
         button.disabled = false;
       }

@@ -1,86 +1,142 @@
-import { api } from "../api.js";
-import { badge, h, time, toast } from "../dom.js";
+import { api, humanError } from "../api.js";
+import { badge, h, pager, relativeTime, time, toast } from "../dom.js";
 
 /**
- * A table of deliveries; each row expands to its attempts, and can be sent again.
- * `load()` fetches the rows; `refresh()` redraws, keeping open rows open.
+ * A table of deliveries (cards on a phone); each row expands to its attempts, and can be
+ * sent again when that can work. `refresh()` updates rows in place, so a focused button
+ * or an open row survives it.
  */
-export function deliveryTable({ load, channelNames = new Map(), showChannel = false }) {
+export function deliveryTable({ load, showChannel = false, perPage = 50 }) {
   const open = new Set();
+  const rows = new Map(); // delivery id → { row, attempts }
   const body = h("tbody");
+  const columns = [showChannel ? "Channel" : "Event type", "Status", "Attempts", "Last result", "Last attempt", "Next retry", "Created", "Actions"];
   const table = h("div", { class: "table-wrap" },
-    h("table", { class: "deliveries" },
-      h("thead", {}, h("tr", {}, [showChannel ? "Channel" : "Event type", "Status", "Attempts", "Last code", "Created", ""].map((t) => h("th", { scope: "col" }, t)))),
+    h("table", { class: "deliveries cards" },
+      h("thead", {}, h("tr", {}, columns.map((t) => h("th", { scope: "col" }, t)))),
       body,
     ),
   );
-  const empty = h("p", { class: "muted empty-row", hidden: true }, "No deliveries yet.");
+  const empty = h("p", { class: "muted empty-row", hidden: true }, "No deliveries.");
+  const pages = h("div");
+  let page = 1;
 
   async function refresh() {
-    const rows = await load();
-    empty.hidden = rows.length > 0;
-    const details = await Promise.all(rows.map((d) => (open.has(d.ID) ? api("GET", `/deliveries/${d.ID}`) : null)));
-    body.replaceChildren(...rows.flatMap((d, i) => [row(d), details[i] ? attemptsRow(details[i]) : null].filter(Boolean)));
+    const list = await load(page, perPage);
+    empty.hidden = list.length > 0;
+    const details = await Promise.all(list.map((d) => (open.has(d.ID) ? api("GET", `/deliveries/${d.ID}`) : null)));
+    // Rows no longer listed go; the others are updated where they stand.
+    const keep = new Set(list.map((d) => d.ID));
+    for (const [id, r] of rows) {
+      if (keep.has(id)) continue;
+      r.row.remove();
+      r.attempts?.remove();
+      rows.delete(id);
+    }
+    let cursor = body.firstElementChild;
+    list.forEach((d, i) => {
+      let r = rows.get(d.ID);
+      if (!r) {
+        r = { row: h("tr", { dataset: { delivery: d.ID } }), attempts: null };
+        rows.set(d.ID, r);
+      }
+      fill(r.row, d);
+      if (r.row !== cursor) body.insertBefore(r.row, cursor);
+      cursor = r.row.nextElementSibling;
+      if (details[i]) {
+        const next = attemptsRow(details[i]);
+        if (r.attempts) r.attempts.replaceChildren(...next.childNodes);
+        else r.attempts = next;
+        if (r.attempts !== cursor) body.insertBefore(r.attempts, cursor);
+        cursor = r.attempts.nextElementSibling;
+      } else if (r.attempts) {
+        r.attempts.remove();
+        r.attempts = null;
+      }
+    });
+    pages.replaceChildren(pager(page, list.length === perPage, null, (n) => { page = n; refresh(); }) ?? "");
   }
 
-  function row(d) {
+  /** The row's cells, made once; later refreshes change their text, never the buttons. */
+  function fill(row, d) {
+    row.dataset.status = d.Status;
+    if (!row.firstChild) {
+      row.append(...columns.map((label) => h("td", { dataset: { label } })));
+      const toggle = h("button", { type: "button", class: "secondary small toggle" });
+      toggle.addEventListener("click", () => {
+        if (open.has(row.dataset.delivery)) open.delete(row.dataset.delivery);
+        else open.add(row.dataset.delivery);
+        refresh();
+      });
+      const redeliver = h("button", { type: "button", class: "secondary small redeliver" }, "Redeliver");
+      redeliver.addEventListener("click", async () => {
+        try {
+          await api("POST", `/deliveries/${row.dataset.delivery}/redeliver`);
+          toast("Queued to send again.", "success");
+          refresh();
+        } catch (err) {
+          toast(humanError(err), "error");
+        }
+      });
+      row.lastChild.append(toggle, redeliver);
+    }
+    const cells = row.children;
+    const channel = d.WebhookName == null ? "deleted channel" : d.WebhookDeleted ? `${d.WebhookName} (deleted)` : d.WebhookName;
+    const name = d.WebhookDeleted || d.WebhookName == null ? channel : h("a", { href: `#/channels/${d.WebhookID}` }, channel);
+    set(cells[0], showChannel ? h("span", {}, name, h("span", { class: "muted small" }, ` ${d.EventType}`)) : d.EventType, showChannel ? `${channel} ${d.EventType}` : d.EventType);
+    set(cells[1], badge(d.Status), d.Status);
+    set(cells[2], String(d.AttemptCount), String(d.AttemptCount));
+    const result = lastResult(d);
+    set(cells[3], result, result);
+    set(cells[4], d.LastAttemptAt ? time(d.LastAttemptAt) : "", d.LastAttemptAt ?? "");
+    const retry = d.Status === "retrying" && d.NextAttemptAt ? relativeTime(d.NextAttemptAt) : "";
+    set(cells[5], retry, retry);
+    set(cells[6], time(d.CreatedAt), d.CreatedAt);
     const expanded = open.has(d.ID);
-    return h("tr", { dataset: { delivery: d.ID, status: d.Status } },
-      h("td", {}, showChannel ? channelNames.get(d.WebhookID) ?? d.WebhookID : d.EventType),
-      h("td", {}, badge(d.Status)),
-      h("td", {}, String(d.AttemptCount)),
-      h("td", {}, d.LastStatusCode == null ? (d.LastError ? h("span", { class: "muted", title: d.LastError }, "error") : "") : String(d.LastStatusCode)),
-      h("td", {}, time(d.CreatedAt)),
-      h("td", { class: "row-actions" },
-        h("button", {
-          type: "button",
-          class: "secondary small",
-          "aria-expanded": String(expanded),
-          onclick: () => {
-            if (expanded) open.delete(d.ID);
-            else open.add(d.ID);
-            refresh();
-          },
-        }, expanded ? "Hide attempts" : "Attempts"),
-        h("button", {
-          type: "button",
-          class: "secondary small",
-          onclick: async () => {
-            try {
-              await api("POST", `/deliveries/${d.ID}/redeliver`);
-              toast("Queued to send again.", "success");
-              refresh();
-            } catch (err) {
-              toast(err.message, "error");
-            }
-          },
-        }, "Redeliver"),
-      ),
-    );
+    const toggle = row.querySelector(".toggle");
+    toggle.textContent = expanded ? "Hide attempts" : "Attempts";
+    toggle.setAttribute("aria-expanded", String(expanded));
+    // Redeliver only where it can work: the channel exists, is enabled and still wants the type.
+    row.querySelector(".redeliver").hidden = !d.CanRedeliver;
   }
 
-  function attemptsRow(d) {
-    const content = d.Attempts.length
-      ? h("table", { class: "attempts" },
-          h("thead", {}, h("tr", {}, ["#", "Started", "Duration", "Code", "Error", "Response"].map((t) => h("th", { scope: "col" }, t)))),
-          h("tbody", {},
-            d.Attempts.map((a) =>
-              h("tr", {},
-                h("td", {}, String(a.Attempt)),
-                h("td", {}, time(a.StartedAt)),
-                h("td", {}, `${a.DurationMs} ms`),
-                h("td", {}, a.StatusCode == null ? "" : String(a.StatusCode)),
-                h("td", {}, a.Error ?? ""),
-                h("td", {}, a.ResponseBody ? h("pre", {}, a.ResponseBody) : ""),
-              ),
+  return { element: h("div", {}, table, empty, pages), refresh, reset: () => ((page = 1), refresh()) };
+}
+
+/** Replaces a cell's content only when what it shows changed (focus inside stays put). */
+function set(cell, content, key) {
+  if (cell.dataset.key === key) return;
+  cell.dataset.key = key;
+  cell.replaceChildren(content);
+}
+
+/** "200 in 41 ms", or the error itself. */
+function lastResult(d) {
+  const took = d.LastDurationMs == null ? "" : ` in ${d.LastDurationMs} ms`;
+  if (d.LastStatusCode != null && (d.Status === "succeeded" || !d.LastError)) return `${d.LastStatusCode}${took}`;
+  if (d.LastError) return `${d.LastError}${took}`;
+  return d.LastStatusCode == null ? "" : `${d.LastStatusCode}${took}`;
+}
+
+function attemptsRow(d) {
+  const content = d.Attempts.length
+    ? h("table", { class: "attempts" },
+        h("thead", {}, h("tr", {}, ["#", "Started", "Duration", "Code", "Error", "Response"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {},
+          d.Attempts.map((a) =>
+            h("tr", {},
+              h("td", {}, String(a.Attempt)),
+              h("td", {}, time(a.StartedAt)),
+              h("td", {}, `${a.DurationMs} ms`),
+              h("td", {}, a.StatusCode == null ? "" : String(a.StatusCode)),
+              h("td", {}, a.Error ?? ""),
+              h("td", {}, a.ResponseBody ? h("pre", {}, a.ResponseBody) : ""),
             ),
           ),
-        )
-      : h("p", { class: "muted" }, "No attempts yet.");
-    const next = d.NextAttemptAt && d.Status === "retrying" ? h("p", { class: "muted small" }, "Next attempt: ", time(d.NextAttemptAt)) : null;
-    const error = d.LastError ? h("p", { class: "muted small" }, `Last error: ${d.LastError}`) : null;
-    return h("tr", { class: "attempts-row", dataset: { attemptsFor: d.ID } }, h("td", { colspan: 6 }, content, next, error));
-  }
-
-  return { element: h("div", {}, table, empty), refresh };
+        ),
+      )
+    : h("p", { class: "muted" }, "No attempts yet.");
+  const next = d.NextAttemptAt && d.Status === "retrying" ? h("p", { class: "muted small" }, "Next attempt: ", time(d.NextAttemptAt)) : null;
+  const error = d.LastError ? h("p", { class: "muted small" }, `Last error: ${d.LastError}`) : null;
+  return h("tr", { class: "attempts-row", dataset: { attemptsFor: d.ID } }, h("td", { colspan: 8 }, content, next, error));
 }

@@ -1,16 +1,18 @@
 import { api } from "../api.js";
-import { h, prettyJson, time } from "../dom.js";
+import { h, pager, prettyJson, time } from "../dom.js";
 import { deliveryTable } from "./deliveries.js";
 
 /** Recent events, filtered by type; each opens to its payload and deliveries. */
+const PER_PAGE = 50;
+
 export async function eventsPage(query) {
   const type = query.get("type") ?? "";
-  const [types, events, channels] = await Promise.all([
+  const page = Math.max(1, Number.parseInt(query.get("page") ?? "1", 10) || 1);
+  const [types, events] = await Promise.all([
     api("GET", "/event-types"),
-    api("GET", `/events?per_page=50${type ? `&type=${encodeURIComponent(type)}` : ""}`),
-    api("GET", "/webhooks?per_page=100"),
+    api("GET", `/events?per_page=${PER_PAGE}&page=${page}${type ? `&type=${encodeURIComponent(type)}` : ""}`),
   ]);
-  const channelNames = new Map(channels.map((c) => [c.ID, c.Name]));
+  const href = (n) => `#/events?${new URLSearchParams({ ...(type ? { type } : {}), page: String(n) })}`;
 
   const filter = h("select", {
     id: "type-filter",
@@ -25,7 +27,7 @@ export async function eventsPage(query) {
           dataset: { event: e.ID },
           ontoggle: async () => {
             if (!item.open || detail.childElementCount) return;
-            const table = deliveryTable({ load: async () => (await api("GET", `/events/${e.ID}`)).Deliveries, channelNames, showChannel: true });
+            const table = deliveryTable({ load: async () => (await api("GET", `/events/${e.ID}`)).Deliveries, showChannel: true });
             await table.refresh();
             detail.append(h("h3", {}, "Deliveries"), table.element, h("h3", {}, "Payload"), h("pre", { class: "payload" }, prettyJson(e.Payload)));
           },
@@ -35,10 +37,11 @@ export async function eventsPage(query) {
         );
         return item;
       })
-    : [h("div", { class: "card empty" }, h("p", {}, type ? `No ${type} events yet.` : "No events yet. Point the portal's webhook at /events, or run `npm run demo`."))];
+    : [h("div", { class: "card empty" }, h("p", {}, type ? `No ${type} events yet.` : ["No events yet. Point the portal's webhook at /events (see ", h("a", { href: "#/connect" }, "Connect portal"), "), or run ", h("code", {}, "npm run demo"), "."]))];
 
   return h("section", {},
     h("div", { class: "page-head" }, h("h1", {}, "Events"), h("div", { class: "inline" }, h("label", { for: "type-filter" }, "Type"), filter)),
     list,
+    pager(page, events.length === PER_PAGE, href),
   );
 }

@@ -23,7 +23,7 @@ export function signIn(onSignedIn) {
       },
     },
     h("h1", {}, "Sign in"),
-    h("p", { class: "muted" }, "Paste the admin token (ADMIN_TOKEN). `npm start` prints it; it is kept only in this tab."),
+    h("p", { class: "muted" }, "Paste the admin token (", h("code", {}, "ADMIN_TOKEN"), "). ", h("code", {}, "npm start"), " prints it; it is kept only in this tab."),
     h("label", { for: "token" }, "Admin token"),
     input,
     error,
