@@ -4,6 +4,8 @@
 // Retry-After: 1 for 5%, a reset connection for 2%), with a short retry schedule, and the
 // worker is killed and restarted once mid-run (its in-memory queue lost with it). At the end
 // every accepted delivery must be `succeeded` with an arrival, or `failed` with its attempts.
+// A fourth channel is paused (and rate-limited) from the start, holds its deliveries through
+// the restart, and is resumed mid-run: what it held must come through too.
 import http from "node:http";
 import { parseArgs } from "node:util";
 import { adminClient, startDispatcher } from "./lib/dev-server.mjs";
@@ -17,7 +19,6 @@ const { values: opts } = parseArgs({
   },
 });
 const EVENTS = Number(opts.events);
-const CHANNELS = 3;
 
 // --- the unreliable receiver ------------------------------------------------------------
 const arrivals = new Map(); // "<webhook-id> <path>" → number of 200s sent
@@ -44,9 +45,12 @@ const receiverBase = `http://127.0.0.1:${receiver.address().port}`;
 let worker = await startDispatcher({ RETRY_SCHEDULE: opts.schedule, LOST_AFTER_SECONDS: "10,10" }, { log: Boolean(process.env.SOAK_LOG) });
 const admin = () => adminClient(worker);
 const channels = [];
-for (let i = 1; i <= CHANNELS; i++) {
+for (let i = 1; i <= 3; i++) {
   channels.push(await admin()("POST", "/webhooks", { Name: `soak ${i}`, URL: `${receiverBase}/c${i}`, Events: ["UserRegistered"], Timeout: 1 }));
 }
+const paused = await admin()("POST", "/webhooks", { Name: "soak paused", URL: `${receiverBase}/paused`, Events: ["UserRegistered"], Timeout: 1, Paused: true, RateLimit: 100 });
+channels.push(paused);
+const CHANNELS = channels.length;
 // Production runs the sweeper every minute; the soak runs it every 3 seconds.
 let sweeps = 0;
 const sweeper = setInterval(() => {
@@ -77,11 +81,15 @@ async function post(until) {
   await Promise.all(Array.from({ length: Number(opts.concurrency) }, one));
 }
 
-console.log(`soak: ${EVENTS} events × ${CHANNELS} channels, schedule ${opts.schedule}, receiver failing ~42% of requests`);
+console.log(`soak: ${EVENTS} events × ${CHANNELS} channels (one paused, then resumed), schedule ${opts.schedule}, receiver failing ~42% of requests`);
 await post(Math.floor(EVENTS / 2));
 const backlog = await pendingCount();
 console.log(`  ${accepted.length} accepted; killing the worker with ${backlog} deliveries not yet done, and starting it again`);
 worker = await worker.restart();
+await post(Math.floor((3 * EVENTS) / 4));
+const held = (await admin()("GET", `/stats?webhook_id=${paused.ID}`)).Counts.held;
+console.log(`  resuming the paused channel, which holds ${held} deliveries`);
+await admin()("PATCH", `/webhooks/${paused.ID}`, { Paused: false });
 await post(EVENTS);
 console.log(`  ${accepted.length} accepted in ${((Date.now() - started) / 1000).toFixed(1)} s; draining…`);
 
@@ -139,7 +147,7 @@ process.exit(lost === 0 ? 0 : 1);
 async function pendingCount() {
   let n = 0;
   for (const channel of channels) {
-    for (const status of ["pending", "retrying"]) {
+    for (const status of ["pending", "retrying", "held"]) {
       n += (await admin()("GET", `/webhooks/${channel.ID}/deliveries?status=${status}&per_page=100`)).length;
     }
   }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { DeliveryMessage } from "./delivery/message";
+import type { RateLimiter } from "./flow/rate-limiter";
 import { ConfigError } from "./errors";
 import { log } from "./log";
 
@@ -8,6 +9,7 @@ export interface Env {
   DB: D1Database;
   DELIVERIES: Queue<DeliveryMessage>;
   ASSETS: Fetcher;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   ADMIN_TOKEN?: string;
   INTAKE_TOKEN?: string;
   ENCRYPTION_KEY?: string;

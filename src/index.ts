@@ -6,6 +6,8 @@ import { config, type Config, type Env } from "./env";
 
 const CONFIG_RETRY_SECONDS = 30;
 
+export { RateLimiter } from "./flow/rate-limiter";
+
 export default {
   fetch: app.fetch,
 

@@ -20,6 +20,8 @@ import {
 } from "./schemas";
 import { sendTestEvent } from "./test-event";
 import { eventType } from "../events/catalog";
+import { enqueueDeliveries } from "../delivery/message";
+import { log } from "../log";
 import {
   addHeader,
   channelView,
@@ -125,6 +127,10 @@ const updateHandler: RouteHandler<ReturnType<typeof update<"put" | "patch">>, Ap
   checkUrl(patch.URL, config(c.env).allowPrivateTargets);
   const box = await secretBox(c.env);
   const record = await updateChannel(database(c.env.DB), box, c.req.valid("param").id, patch);
+  // Resumed: what was held is sent now (if the queue refuses, the sweeper sends it).
+  await enqueueDeliveries(c.env.DELIVERIES, record.released).catch((err) =>
+    log.error("enqueue of released deliveries failed; the sweeper will resend", { deliveries: record.released.length, error: String(err) }),
+  );
   return c.json(await channelView(record, box), 200);
 };
 

@@ -68,6 +68,8 @@ const channelFields = {
     .transform((list) => [...new Set(list)]),
   Headers: headerList,
   Enabled: z.boolean(),
+  Paused: z.boolean(),
+  RateLimit: z.int("must be a whole number of requests per second").min(1, "must be at least 1").max(1000, "must be at most 1000").nullable(),
 };
 
 export const ChannelCreate = z
@@ -77,6 +79,8 @@ export const ChannelCreate = z
     Timeout: channelFields.Timeout.default(10),
     Headers: channelFields.Headers.default([]),
     Enabled: channelFields.Enabled.default(true),
+    Paused: channelFields.Paused.default(false),
+    RateLimit: channelFields.RateLimit.default(null),
   })
   .openapi("ChannelCreate");
 
@@ -96,6 +100,8 @@ export const Channel = z
     Headers: z.array(z.object({ ID: z.string(), Name: z.string(), Value: z.string() })),
     Enabled: z.boolean(),
     DisabledReason: z.string().nullable(),
+    Paused: z.boolean(),
+    RateLimit: z.int().nullable(),
     CreatedAt: z.string(),
     UpdatedAt: z.string(),
   })

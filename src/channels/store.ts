@@ -1,7 +1,8 @@
 import { and, asc, eq, inArray, isNotNull, notInArray, notLike, or, sql, type Column } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { iso } from "../db/client";
-import { channelEvents, channelHeaders, channels, deletedChannels, deliveries } from "../db/schema";
+import { channelEvents, channelHeaders, channels, deletedChannels, deliveries, LIVE_STATUSES } from "../db/schema";
+import { messageFor, type DeliveryMessage } from "../delivery/message";
 import { UNSUBSCRIBED } from "../delivery/outcome";
 import { countBulk } from "../stats/counters";
 import { ApiError } from "../errors";
@@ -75,6 +76,8 @@ export async function channelView(record: ChannelRecord, box: SecretBox): Promis
     Headers: await Promise.all(record.headers.map(async (h) => ({ ID: h.id, Name: h.name, Value: await box.decrypt(h.value) }))),
     Enabled: row.enabled,
     DisabledReason: row.disabledReason,
+    Paused: row.paused,
+    RateLimit: row.rateLimit,
     CreatedAt: iso(row.createdAt)!,
     UpdatedAt: iso(row.updatedAt)!,
   };
@@ -107,6 +110,8 @@ export async function createChannel(db: Db, box: SecretBox, input: ChannelCreate
     previousSecret: null,
     previousSecretExpiresAt: null,
     failingSince: null,
+    paused: input.Paused,
+    rateLimit: input.RateLimit,
     createdAt: now,
     updatedAt: now,
   };
@@ -120,7 +125,11 @@ export async function createChannel(db: Db, box: SecretBox, input: ChannelCreate
   return { row, events: [...input.Events].sort(catalogOrder), headers };
 }
 
-export async function updateChannel(db: Db, box: SecretBox, id: string, patch: ChannelPatchInput): Promise<ChannelRecord> {
+/**
+ * Changes the fields given. Resuming a paused channel releases its held deliveries, in the
+ * same batch: they come back as `released`, oldest first, for the caller to queue.
+ */
+export async function updateChannel(db: Db, box: SecretBox, id: string, patch: ChannelPatchInput): Promise<ChannelRecord & { released: DeliveryMessage[] }> {
   const current = await getChannel(db, id);
   const now = Date.now();
   const enabled = patch.Enabled ?? current.row.enabled;
@@ -134,12 +143,15 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
     // Re-enabling starts afresh: no reason, no failure streak.
     disabledReason: enabled ? null : current.row.disabledReason,
     failingSince: enabled && !current.row.enabled ? null : current.row.failingSince,
+    paused: patch.Paused ?? current.row.paused,
+    rateLimit: patch.RateLimit === undefined ? current.row.rateLimit : patch.RateLimit,
     updatedAt: now,
   };
+  const resumed = current.row.paused && !row.paused && row.enabled;
   const events = patch.Events?.map((eventType) => ({ channelId: id, eventType }));
   const dropped = patch.Events ? current.events.filter((type) => !patch.Events!.includes(type)) : [];
   const headers = patch.Headers && (await headerRows(box, id, patch.Headers, now));
-  await db.batch([
+  const results = await db.batch([
     db
       .update(channels)
       .set({
@@ -150,9 +162,16 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
         enabled: row.enabled,
         disabledReason: row.disabledReason,
         failingSince: row.failingSince,
+        paused: row.paused,
+        rateLimit: row.rateLimit,
         updatedAt: now,
       })
       .where(eq(channels.id, id)),
+    // Disabling cancels what waits, held deliveries included (they have no queue message
+    // that would find the channel disabled).
+    ...(!row.enabled && current.row.enabled
+      ? [countBulk(db, heldOf(id), "cancel"), db.update(deliveries).set({ status: "cancelled", lastError: "webhook disabled", nextAttemptAt: null, updatedAt: now }).where(heldOf(id))]
+      : []),
     // An event type the channel no longer wants is not sent to it, not even a retry.
     ...(dropped.length
       ? [
@@ -166,15 +185,30 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
     ...(events ? [db.delete(channelEvents).where(eq(channelEvents.channelId, id)), db.insert(channelEvents).values(events)] : []),
     ...(headers ? [db.delete(channelHeaders).where(eq(channelHeaders.channelId, id))] : []),
     ...(headers?.length ? [db.insert(channelHeaders).values(headers)] : []),
+    // Last, so the subscription above is the one that counts: held deliveries go back in line.
+    ...(resumed ? [releaseHeld(db, id, now)] : []),
   ]);
+  const released = resumed ? (results.at(-1) as { id: string; generation: number; createdAt: number; seq: number }[]) : [];
   return {
     row,
     events: patch.Events ? [...patch.Events].sort(catalogOrder) : current.events,
     headers: headers ?? current.headers,
+    // Oldest first: the order they reach the queue is the order they are sent.
+    released: released.sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq).map(messageFor),
   };
 }
 
-const liveOf = (channelId: string) => and(eq(deliveries.channelId, channelId), inArray(deliveries.status, ["pending", "retrying"]));
+/** A resumed channel's held deliveries, due now, in a new generation. */
+function releaseHeld(db: Db, channelId: string, now: number) {
+  return db
+    .update(deliveries)
+    .set({ status: "pending", nextAttemptAt: now, generation: sql`${deliveries.generation} + 1`, updatedAt: now })
+    .where(heldOf(channelId))
+    .returning({ id: deliveries.id, generation: deliveries.generation, createdAt: deliveries.createdAt, seq: sql<number>`rowid` });
+}
+
+const heldOf = (channelId: string) => and(eq(deliveries.channelId, channelId), eq(deliveries.status, "held"));
+const liveOf = (channelId: string) => and(eq(deliveries.channelId, channelId), inArray(deliveries.status, [...LIVE_STATUSES]));
 const unsubscribedLive = (channelId: string, events: string[]) => and(liveOf(channelId), notInArray(deliveries.eventType, events));
 
 /** Deletes the channel and cancels its deliveries still waiting to be sent, atomically. */

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 
 // Times are unix milliseconds: cheap to compare in SQL, turned into ISO strings at the edge.
 const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
@@ -19,6 +19,10 @@ export const channels = sqliteTable("channels", {
   previousSecretExpiresAt: integer("previous_secret_expires_at"),
   /** Start of the current run of failed attempts; null after any success. */
   failingSince: integer("failing_since"),
+  /** Flow control: while paused, new and due deliveries are held, not sent. */
+  paused: integer("paused", { mode: "boolean" }).notNull().default(false),
+  /** Flow control: requests per second to this channel at most; null for no limit. */
+  rateLimit: integer("rate_limit"),
   createdAt: integer("created_at").notNull().default(now),
   updatedAt: integer("updated_at").notNull().default(now),
 });
@@ -77,6 +81,13 @@ export const events = sqliteTable(
 
 export const deliveryStatuses = ["pending", "retrying", "held", "succeeded", "failed", "cancelled"] as const;
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
+/** Not ended yet: queued to be sent (pending, retrying), or held while the channel is paused. */
+export const LIVE_STATUSES = ["pending", "retrying", "held"] as const;
+/**
+ * The condition of the deliveries_live index. A query that should use the index repeats
+ * it as it is (SQLite matches a partial index's condition by its terms), then narrows.
+ */
+export const isLive = (status: SQLiteColumn) => sql`${status} in ('pending', 'retrying', 'held')`;
 
 /** One attempt to send a delivery, kept in its delivery's `attempts` column. */
 export interface AttemptRecord {
@@ -122,9 +133,10 @@ export const deliveries = sqliteTable(
   (t) => [
     index("deliveries_channel_created").on(t.channelId, t.createdAt),
     index("deliveries_event").on(t.eventId),
-    // Only live deliveries, for the sweeper: a delivery leaves it when it ends, and costs
-    // no index write then.
-    index("deliveries_live").on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'retrying')`),
+    // Only live deliveries, for the sweeper and the stats: a delivery leaves it when it
+    // ends, and costs no index write then. Queries that use it repeat this condition as
+    // written here (SQLite matches a partial index's condition by its terms).
+    index("deliveries_live").on(t.nextAttemptAt).where(isLive(t.status)),
   ],
 );
 

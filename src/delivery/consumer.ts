@@ -8,6 +8,7 @@ import { targetUrlProblem } from "../security/target-url";
 import { isOperational } from "../events/catalog";
 import { CountChanges } from "../stats/counters";
 import { deliveryFailed, webhookDisabled, type OperationalEvent } from "../operational/events";
+import { admit } from "../flow/rate-limiter";
 import { enqueueDeliveries, type DeliveryMessage } from "./message";
 import { judge, next, UNSUBSCRIBED } from "./outcome";
 import { decryptCredentials, secretValues, signedRequest, type ChannelCredentials } from "./request";
@@ -42,6 +43,8 @@ interface Handled {
   channel?: { id: string; ok: boolean; gone?: string; quiet: boolean };
   /** Raised when the delivery ends failed (never for an operational event's own delivery). */
   raise?: OperationalEvent;
+  /** Seconds to wait for the channel's rate limit: the message goes back to the queue. */
+  wait?: number;
 }
 
 /**
@@ -66,16 +69,22 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
     return;
   }
 
+  // Which messages send at all; then which of those their channels' rate limits let start now.
+  const copies = copiesInBatch(batch.messages);
+  const triaged = batch.messages.map((message, i): Triaged =>
+    // Two copies of one message in a batch (at-least-once queues): the first one sends.
+    copies.has(i) ? { plan: { ack: true } } : triage(message.body, data, cfg),
+  );
+  await holdBackOverLimit(env, triaged);
+
   // Each channel's secrets are decrypted once per batch, however many of its deliveries it holds.
   const credentials = new Map<string, Promise<ChannelCredentials>>();
-  const copies = copiesInBatch(batch.messages);
-  const handled = await mapConcurrently(batch.messages, MAX_CONCURRENT_CALLS, async (message, i): Promise<Handled> => {
-    // Two copies of one message in a batch (at-least-once queues): the first one sends.
-    if (copies.has(i)) return { plan: { ack: true } };
+  const handled = await mapConcurrently(triaged, MAX_CONCURRENT_CALLS, async (t, i): Promise<Handled> => {
+    if ("plan" in t) return t;
     try {
-      return await handleMessage(message.body, data, credentials, box, cfg);
+      return await send(t, credentials, box, cfg);
     } catch (err) {
-      log.error("delivery crashed", { deliveryId: message.body?.deliveryId, error: errorText(err) });
+      log.error("delivery crashed", { deliveryId: batch.messages[i]!.body?.deliveryId, error: errorText(err) });
       return { plan: { ack: false, delaySeconds: CRASH_RETRY_SECONDS } };
     }
   });
@@ -91,12 +100,55 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
     batch.retryAll({ delaySeconds: CRASH_RETRY_SECONDS });
     return;
   }
+  await requeueWaiting(env, batch.messages, handled);
   batch.messages.forEach((message, i) => {
     const plan = handled[i]!.plan;
     if (plan.ack) message.ack();
     else message.retry({ delaySeconds: plan.delaySeconds });
   });
   await enqueueRaised(env, raised);
+}
+
+type Sendable = { delivery: BatchDelivery; channel: BatchChannel };
+type Triaged = Handled | Sendable;
+
+/**
+ * Rate limits: the sendable messages of each rate-limited channel ask its limiter for a
+ * start now, in batch order (so a drained backlog keeps its order); those it refuses wait
+ * in the queue. Waiting is not an attempt. Channels without a limit are not asked.
+ */
+async function holdBackOverLimit(env: Env, triaged: Triaged[]) {
+  const wanted = new Map<string, { count: number; limit: number }>();
+  for (const t of triaged) {
+    if ("plan" in t || t.channel.rateLimit === null) continue;
+    const want = wanted.get(t.channel.id) ?? { count: 0, limit: t.channel.rateLimit };
+    want.count++;
+    wanted.set(t.channel.id, want);
+  }
+  if (!wanted.size) return;
+  const answers = await admit(env.RATE_LIMITER, wanted);
+  triaged.forEach((t, i) => {
+    if ("plan" in t || t.channel.rateLimit === null) return;
+    const answer = answers.get(t.channel.id)!;
+    if (answer.granted > 0) answer.granted--;
+    else triaged[i] = { plan: { ack: true }, wait: Math.ceil(answer.waitsMs.shift()! / 1000) };
+  });
+}
+
+/**
+ * Messages waiting for their rate limit go back to the queue as new messages, with the
+ * wait as their delay: a retry would count towards the queue's max_retries, and a long
+ * backlog must never end in the dead-letter queue. If the queue refuses, they are retried.
+ */
+async function requeueWaiting(env: Env, messages: readonly Message<DeliveryMessage>[], handled: Handled[]) {
+  const waiting = handled.flatMap((h, i) => (h.wait ? [{ i, body: messages[i]!.body, delaySeconds: h.wait }] : []));
+  if (!waiting.length) return;
+  try {
+    await env.DELIVERIES.sendBatch(waiting.map(({ body, delaySeconds }) => ({ body, delaySeconds })));
+  } catch (err) {
+    log.warn("could not queue rate-limited messages again; retrying them", { messages: waiting.length, error: errorText(err) });
+    for (const { i, delaySeconds } of waiting) handled[i] = { plan: { ack: false, delaySeconds } };
+  }
 }
 
 /** Queues the deliveries of raised operational events; if the queue refuses, the sweeper sends them. */
@@ -118,18 +170,8 @@ function failedEvent(delivery: BatchDelivery, channelName: string | null, attemp
   );
 }
 
-/** One message, in named steps: triage, sign, call, judge. */
-async function handleMessage(
-  message: DeliveryMessage | undefined,
-  data: BatchData,
-  credentials: Map<string, Promise<ChannelCredentials>>,
-  box: SecretBox,
-  cfg: Config,
-): Promise<Handled> {
-  const triaged = triage(message, data, cfg);
-  if ("plan" in triaged) return triaged;
-  const { delivery, channel } = triaged;
-
+/** One message that may send, in named steps: sign, call, judge. */
+async function send({ delivery, channel }: Sendable, credentials: Map<string, Promise<ChannelCredentials>>, box: SecretBox, cfg: Config): Promise<Handled> {
   let channelCredentials = credentials.get(channel.id);
   if (!channelCredentials) {
     channelCredentials = decryptCredentials(channel, box, Date.now());
@@ -144,13 +186,14 @@ async function handleMessage(
 }
 
 /** Whether this message should send at all; if not, what to do with it instead. */
-function triage(message: DeliveryMessage | undefined, data: BatchData, cfg: Config): Handled | { delivery: BatchDelivery; channel: BatchChannel } {
+function triage(message: DeliveryMessage | undefined, data: BatchData, cfg: Config): Triaged {
   const delivery = message?.deliveryId ? data.deliveries.get(message.deliveryId) : undefined;
   // Purged, or never ours: nothing to do.
   if (!delivery || delivery.body === null) return { plan: { ack: true } };
   // A newer message (the sweeper's, or an admin's redeliver) looks after this delivery.
   if ((message?.generation ?? 0) !== delivery.generation) return { plan: { ack: true } };
   // Already at an end: a duplicate or late message. An admin's redeliver resets the status.
+  // Held (paused) deliveries have no message of their own: one that arrives is dropped too.
   if (delivery.status !== "pending" && delivery.status !== "retrying") return { plan: { ack: true } };
   // Early (a wait longer than the queue's maximum delay): back to the queue for the rest.
   const waitMs = (delivery.nextAttemptAt ?? 0) - Date.now();
@@ -165,6 +208,10 @@ function triage(message: DeliveryMessage | undefined, data: BatchData, cfg: Conf
   if (!channel) return end("cancelled", "webhook deleted");
   if (!channel.enabled) return end("cancelled", `webhook disabled${channel.disabledReason ? `: ${channel.disabledReason}` : ""}`);
   if (!delivery.subscribed) return end("cancelled", UNSUBSCRIBED);
+  // Paused: held, not sent and not an attempt, until the channel resumes.
+  if (channel.paused) {
+    return { plan: { ack: true }, change: { id: delivery.id, status: "held", nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError: delivery.lastError } };
+  }
   const urlProblem = targetUrlProblem(channel.url, cfg.allowPrivateTargets);
   if (urlProblem) return end("failed", `URL ${urlProblem}`);
   return { delivery, channel };

@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { raisedMessages, raiseStatements, type OperationalEvent } from "../operational/events";
 import type { DeliveryMessage } from "./message";
 import { iso } from "../db/client";
-import { channels, deliveries, deliveryCounts, events, type AttemptRecord, type DeliveryStatus } from "../db/schema";
+import { channels, deliveries, deliveryCounts, events, isLive, type AttemptRecord, type DeliveryStatus } from "../db/schema";
 import { countBulk, hourOf, type CountChanges } from "../stats/counters";
 
 /** A delivery's columns but its attempt log, which only the delivery's own page reads. */
@@ -45,6 +45,7 @@ export interface BatchDelivery {
   generation: number;
   nextAttemptAt: number | null;
   lastStatusCode: number | null;
+  lastError: string | null;
   createdAt: number;
   body: string | null;
   /** Whether the channel still subscribes to the delivery's event type. */
@@ -67,6 +68,8 @@ export interface BatchChannel {
   failingSince: number | null;
   /** Its custom headers, in the order they were added. */
   headers: { name: string; value: string }[];
+  paused: boolean;
+  rateLimit: number | null;
 }
 
 export interface BatchData {
@@ -86,8 +89,8 @@ export interface BatchData {
 const LOAD_BATCH = `
   select d.id, d.event_id as eventId, d.event_type as eventType, d.channel_id as channelId, d.status, d.attempt_count as attemptCount,
          d.retry_base as retryBase, d.generation, d.next_attempt_at as nextAttemptAt,
-         d.last_status_code as lastStatusCode, d.created_at as createdAt, e.body,
-         c.id is not null as channelExists, c.name, c.url, c.method, c.timeout_seconds as timeoutSeconds, c.enabled,
+         d.last_status_code as lastStatusCode, d.last_error as lastError, d.created_at as createdAt, e.body,
+         c.id is not null as channelExists, c.name, c.url, c.paused, c.rate_limit as rateLimit, c.method, c.timeout_seconds as timeoutSeconds, c.enabled,
          c.disabled_reason as disabledReason,
          exists (select 1 from channel_events as ce where ce.channel_id = d.channel_id and ce.event_type = d.event_type) as subscribed,
          c.secret, c.previous_secret as previousSecret,
@@ -100,23 +103,23 @@ const LOAD_BATCH = `
   where d.id in (select value from json_each(?1))`;
 
 type BatchRow = Omit<BatchDelivery, "subscribed"> &
-  Omit<BatchChannel, "id" | "enabled" | "headers"> & { channelExists: number; enabled: number; headers: string; subscribed: number };
+  Omit<BatchChannel, "id" | "enabled" | "headers" | "paused"> & { channelExists: number; enabled: number; headers: string; subscribed: number; paused: number };
 
 /** Everything a consumer batch needs: one statement, one D1 round trip. */
 export async function loadBatch(db: Db, deliveryIds: string[]): Promise<BatchData> {
   const { results } = await db.$client.prepare(LOAD_BATCH).bind(JSON.stringify(deliveryIds)).all<BatchRow>();
   const data: BatchData = { deliveries: new Map(), channels: new Map() };
   for (const row of results) {
-    const { id, eventId, eventType, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, createdAt, body } = row;
+    const { id, eventId, eventType, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, lastError, createdAt, body } = row;
     const subscribed = row.subscribed === 1;
     data.deliveries.set(id, {
-      id, eventId, eventType, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, createdAt, body, subscribed,
+      id, eventId, eventType, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, lastError, createdAt, body, subscribed,
     });
     if (!row.channelExists || data.channels.has(channelId)) continue;
-    const { name, url, method, timeoutSeconds, enabled, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince, headers } = row;
+    const { name, url, method, timeoutSeconds, enabled, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince, headers, paused, rateLimit } = row;
     data.channels.set(channelId, {
       id: channelId, name, url, method, timeoutSeconds, enabled: enabled === 1, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince,
-      headers: JSON.parse(headers),
+      headers: JSON.parse(headers), paused: paused === 1, rateLimit,
     });
   }
   return data;
@@ -306,8 +309,8 @@ export async function reclaimLostDeliveries(db: Db, now: number, grace: { pendin
   const lost = db
     .select({ id: deliveries.id })
     .from(deliveries)
-    // The first term is the condition of the deliveries_live index, spelled as it is there.
-    .where(and(sql`${deliveries.status} in ('pending', 'retrying')`, or(lostAfter("pending", grace.pendingMs), lostAfter("retrying", grace.retryingMs))))
+    // Held deliveries have no queue message to lose: only pending and retrying ones count.
+    .where(and(isLive(deliveries.status), or(lostAfter("pending", grace.pendingMs), lostAfter("retrying", grace.retryingMs))))
     .orderBy(deliveries.nextAttemptAt)
     .limit(limit);
   return db

@@ -101,7 +101,7 @@ export const intakeRoutes = new Hono<AppEnv>()
           error: err instanceof Error ? err.message : String(err),
         });
       }
-      return c.json({ ID: id, Deliveries: recorded.deliveryIds.length }, 202);
+      return c.json({ ID: id, Deliveries: recorded.deliveryIds.length + recorded.held }, 202);
     },
   );
 

@@ -11,7 +11,8 @@ export interface NewEvent {
 }
 
 export type Recorded =
-  | { duplicate: false; deliveryIds: string[] }
+  /** `deliveryIds`: the deliveries to queue now; `held`: how many wait for their channel's resume. */
+  | { duplicate: false; deliveryIds: string[]; held: number }
   | { duplicate: true; eventId: string; deliveries: number };
 
 /*
@@ -28,14 +29,15 @@ const INSERT_EVENT = `
   where not exists (
     select 1 from events where (body_hash = ?5 or idempotency_key = ?6) and received_at > ?4 - ?7)`;
 
-// One pending delivery per enabled subscribed channel; none if the event was a duplicate.
-// The channel lookup runs inside the insert, so its cost does not grow with the channels.
+// One delivery per enabled subscribed channel, pending (held if the channel is paused);
+// none if the event was a duplicate. The channel lookup runs inside the insert, so its
+// cost does not grow with the channels.
 const INSERT_DELIVERIES = `
   insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at)
-  select lower(hex(randomblob(16))), ?1, ce.channel_id, ce.event_type, 'pending', ?3, ?3, ?3
+  select lower(hex(randomblob(16))), ?1, ce.channel_id, ce.event_type, case when c.paused then 'held' else 'pending' end, ?3, ?3, ?3
   from channel_events as ce join channels as c on c.id = ce.channel_id
   where ce.event_type = ?2 and c.enabled = 1 and exists (select 1 from events where id = ?1)
-  returning id`;
+  returning id, status = 'held' as held`;
 
 // The earlier event this one duplicates, if any, with its number of deliveries.
 const FIND_ORIGINAL = `
@@ -48,12 +50,13 @@ const FIND_ORIGINAL = `
 /** Stores the event and its pending deliveries, or finds the event it duplicates. */
 export async function recordEvent(d1: D1Database, event: NewEvent): Promise<Recorded> {
   const { id, type, body, bodyHash, idempotencyKey, receivedAt } = event;
-  const [, created, original] = await d1.batch<{ id: string; deliveries?: number }>([
+  const [, created, original] = await d1.batch<{ id: string; deliveries?: number; held?: number }>([
     d1.prepare(INSERT_EVENT).bind(id, type, body, receivedAt, bodyHash, idempotencyKey, DEDUPE_WINDOW_MS),
     d1.prepare(INSERT_DELIVERIES).bind(id, type, receivedAt),
     d1.prepare(FIND_ORIGINAL).bind(id, bodyHash, idempotencyKey, receivedAt, DEDUPE_WINDOW_MS),
   ]);
   const first = original!.results[0];
   if (first) return { duplicate: true, eventId: first.id, deliveries: first.deliveries! };
-  return { duplicate: false, deliveryIds: created!.results.map((d) => d.id) };
+  const rows = created!.results;
+  return { duplicate: false, deliveryIds: rows.filter((d) => !d.held).map((d) => d.id), held: rows.filter((d) => d.held).length };
 }

@@ -1,7 +1,7 @@
 import { and, asc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { iso } from "../db/client";
-import { channels, deletedChannels, deliveries, deliveryCounts, deliveryStatuses, events, type DeliveryStatus } from "../db/schema";
+import { channels, deletedChannels, deliveries, deliveryCounts, deliveryStatuses, events, isLive, type DeliveryStatus } from "../db/schema";
 import { HOUR_MS, hourOf } from "./counters";
 import { addTo, percentile, type Histogram } from "./latency";
 
@@ -11,7 +11,7 @@ import { addTo, percentile, type Histogram } from "./latency";
  * Whole hours come from `delivery_counts` (a few rows per channel and hour, however many
  * deliveries); the part-hours at the window's two ends are read from the deliveries
  * themselves, found through their events' time index; deliveries still live (pending,
- * retrying) through the sweeper's partial index. One D1 round trip.
+ * retrying, held) through the partial index of live deliveries. One D1 round trip.
  */
 export interface StatsQuery {
   since: number;
@@ -77,8 +77,7 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
     db
       .select({ channelId: deliveries.channelId, status: deliveries.status, createdAt: deliveries.createdAt })
       .from(deliveries)
-      // The first term is the condition of the deliveries_live index, spelled as it is there.
-      .where(and(sql`${deliveries.status} in ('pending', 'retrying')`, gte(deliveries.createdAt, since), lt(deliveries.createdAt, until), ofChannel)),
+      .where(and(isLive(deliveries.status), gte(deliveries.createdAt, since), lt(deliveries.createdAt, until), ofChannel)),
     db.select({ id: channels.id, name: channels.name }).from(channels).where(webhookId ? eq(channels.id, webhookId) : undefined).orderBy(asc(channels.createdAt), asc(channels.id)),
     db.select({ id: deletedChannels.id, name: deletedChannels.name }).from(deletedChannels).where(webhookId ? eq(deletedChannels.id, webhookId) : undefined),
   ]);

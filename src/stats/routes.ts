@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getChannel } from "../channels/store";
 import { database } from "../db/client";
+import { config } from "../env";
 import { deliveryStatuses } from "../db/schema";
 import { ApiError } from "../errors";
 import { timestamp } from "../events/catalog";
@@ -34,6 +35,7 @@ const Stats = z
       }),
     ),
     Series: z.array(z.object({ Start: z.string(), Counts })).openapi({ description: "The window in at most 60 equal buckets" }),
+    RetentionDays: z.int().openapi({ description: "Beside the contract: deliveries older than this are purged (held ones too)" }),
   })
   .openapi("Stats");
 
@@ -54,5 +56,5 @@ export const statsRoutes = router().openapi(stats, async (c) => {
   if (until - since > MAX_WINDOW_MS) throw ApiError.invalid("since", "the window must be at most 400 days");
   const db = database(c.env.DB);
   if (q.webhook_id) await getChannel(db, q.webhook_id);
-  return c.json(await deliveryStats(db, { since, until, webhookId: q.webhook_id }), 200);
+  return c.json({ ...(await deliveryStats(db, { since, until, webhookId: q.webhook_id })), RetentionDays: config(c.env).retentionDays }, 200);
 });

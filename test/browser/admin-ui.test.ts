@@ -228,6 +228,23 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
     expect(JSON.parse(sent!.body).Event).toBe("AccessRequestCreated");
   });
 
+  it("pauses and resumes a channel from its page: a delivery is held, shown, then sent", async () => {
+    await page.getByRole("button", { name: "Pause" }).click();
+    await page.locator(".notice").waitFor();
+    const posts = () => receiver.received.filter((r) => r.method === "POST").length;
+    const before = posts();
+    const event = JSON.parse(seed[9]!.body);
+    expect((await postEvent(JSON.stringify({ ...event, Message: { ...event.Message, ID: 4242 } }))).status).toBe(202);
+    await expect.poll(() => page.locator('tr[data-status="held"]').count(), { timeout: 10_000 }).toBe(1);
+    await page.reload();
+    await expect.poll(() => page.locator(".notice").textContent()).toContain("1 delivery held");
+    expect(await page.locator(".notice").textContent()).toContain("purged like any other after 30 days");
+    expect(posts()).toBe(before);
+    await page.getByRole("button", { name: "Resume" }).click();
+    await expect.poll(() => page.locator('tr[data-status="held"]').count(), { timeout: 15_000 }).toBe(0);
+    await expect.poll(posts, { timeout: 15_000 }).toBe(before + 1);
+  });
+
   it("deletes a channel after confirmation", async () => {
     await page.getByRole("link", { name: "Edit" }).click();
     await page.getByRole("button", { name: "Delete channel" }).click();

@@ -8,7 +8,7 @@ export async function channelForm(id) {
     api("GET", "/event-types"),
     id ? api("GET", `/webhooks/${id}`) : Promise.resolve(null),
   ]);
-  const value = channel ?? { Name: "", URL: "", Method: "POST", Timeout: 10, Events: [], Headers: [], Enabled: true };
+  const value = channel ?? { Name: "", URL: "", Method: "POST", Timeout: 10, Events: [], Headers: [], Enabled: true, RateLimit: null };
 
   const errorFor = (field) => h("p", { class: "field-error", id: `error-${field}`, dataset: { errorFor: field } });
   const field = (name, label, input, hint) => {
@@ -23,6 +23,7 @@ export async function channelForm(id) {
   const method = h("select", {}, ["POST", "PUT", "PATCH"].map((m) => h("option", { value: m, selected: m === value.Method }, m)));
   const timeout = h("input", { type: "number", min: 1, max: 60, step: 1, required: true, value: value.Timeout });
   const enabled = h("input", { type: "checkbox", id: "field-Enabled", checked: value.Enabled });
+  const rateLimit = h("input", { type: "number", min: 1, max: 1000, step: 1, placeholder: "No limit", value: value.RateLimit ?? "" });
 
   // Events: the portal's, with "select all", then the dispatcher's own alerts apart.
   const box = (type) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "Events", value: type, checked: value.Events.includes(type) }), type);
@@ -76,6 +77,7 @@ export async function channelForm(id) {
       field("Method", "HTTP method", method),
       field("Timeout", "Timeout (seconds)", timeout, "1 to 60."),
     ),
+    field("RateLimit", "Rate limit (requests per second)", rateLimit, "1 to 1000; empty for no limit. Deliveries over the limit wait their turn; waiting is not an attempt."),
     h("fieldset", {},
       h("legend", {}, "Headers"),
       h("p", { class: "hint" }, "Sent with every delivery (not with Test Connection). Values are stored encrypted."),
@@ -116,6 +118,7 @@ export async function channelForm(id) {
       Events: [...boxes, ...alertBoxes].filter((b) => b.firstChild.checked).map((b) => b.firstChild.value),
       Headers: [...rows.children].map((row) => ({ Name: row.querySelector(".header-name").value, Value: row.querySelector(".header-value").value })),
       Enabled: enabled.checked,
+      RateLimit: rateLimit.value.trim() === "" ? null : Number(rateLimit.value),
     };
     save.disabled = true;
     try {

@@ -7,7 +7,13 @@ const STATUSES = ["pending", "retrying", "held", "succeeded", "failed", "cancell
 
 /** One channel: its state and actions, settings, tests, signing secret, recovery and deliveries. */
 export async function channelPage(id) {
-  const [channel, types] = await Promise.all([api("GET", `/webhooks/${id}`), api("GET", "/event-types")]);
+  const [channel, types, stats, held] = await Promise.all([
+    api("GET", `/webhooks/${id}`),
+    api("GET", "/event-types"),
+    api("GET", `/stats?webhook_id=${encodeURIComponent(id)}`),
+    // The oldest held delivery, and whether there are more than a page of them.
+    api("GET", `/deliveries?webhook_id=${encodeURIComponent(id)}&status=held&per_page=100`),
+  ]);
 
   const statusFilter = h("select", { id: "status-filter" }, h("option", { value: "" }, "All"), STATUSES.map((s) => h("option", { value: s }, s)));
   const deliveries = deliveryTable({
@@ -23,14 +29,17 @@ export async function channelPage(id) {
     {},
     h("div", { class: "page-head" },
       h("div", {}, h("h1", {}, channel.Name), h("p", { class: "url muted" }, `${channel.Method} ${channel.URL}`)),
-      h("div", { class: "actions" }, enabledToggle(channel), h("a", { class: "button secondary", href: `#/channels/${id}/edit` }, "Edit")),
+      h("div", { class: "actions" }, pausedToggle(channel), enabledToggle(channel), h("a", { class: "button secondary", href: `#/channels/${id}/edit` }, "Edit")),
     ),
+    channel.Paused ? heldNotice(channel, held, stats.RetentionDays) : null,
     h("div", { class: "grid" },
       h("div", { class: "card" },
         h("h2", {}, "Settings"),
         h("dl", {},
           h("dt", {}, "State"),
           h("dd", {}, channel.Enabled ? badge("enabled") : h("span", {}, badge("disabled"), " ", channel.DisabledReason ?? "")),
+          h("dt", {}, "Flow"),
+          h("dd", {}, channel.Paused ? badge("paused") : "sending", channel.RateLimit ? `, at most ${channel.RateLimit} a second` : ", no rate limit"),
           h("dt", {}, "Timeout"), h("dd", {}, `${channel.Timeout} s`),
           h("dt", {}, "Events"), h("dd", {}, describeEvents(channel.Events)),
           h("dt", {}, "Headers"), h("dd", {}, channel.Headers.length ? channel.Headers.map((x) => x.Name).join(", ") : "none"),
@@ -57,6 +66,36 @@ const describeEvents = (events) => {
   const alerts = events.filter((t) => t.startsWith("Dispatcher."));
   return [portal.length === 14 ? "All 14 portal event types" : portal.join(", "), ...alerts].filter(Boolean).join(", ");
 };
+
+/** Pause (hold every delivery, send nothing) or resume (send what was held, oldest first). */
+function pausedToggle(channel) {
+  return h("button", {
+    type: "button",
+    class: "secondary",
+    onclick: async () => {
+      try {
+        await api("PATCH", `/webhooks/${channel.ID}`, { Paused: !channel.Paused });
+        toast(channel.Paused ? "Resumed: held deliveries are being sent, oldest first." : "Paused: new deliveries are held until you resume.", "success");
+        window.dispatchEvent(new HashChangeEvent("hashchange"));
+      } catch (err) {
+        toast(humanError(err), "error");
+      }
+    },
+  }, channel.Paused ? "Resume" : "Pause");
+}
+
+/** What a pause is holding, and how long before the oldest of it would be purged. */
+function heldNotice(channel, held, retentionDays) {
+  const oldest = held.at(-1);
+  const count = held.length === 100 ? "100 or more deliveries" : `${held.length} ${held.length === 1 ? "delivery" : "deliveries"}`;
+  const purgeAt = oldest ? new Date(Date.parse(oldest.CreatedAt) + retentionDays * 86_400_000) : null;
+  const soon = purgeAt && purgeAt.getTime() - Date.now() < 3 * 86_400_000;
+  return h("div", { class: `notice ${soon ? "warn" : ""}`, role: "status" },
+    h("strong", {}, "Paused. "),
+    `${count} held, sent when you resume (oldest first${channel.RateLimit ? `, at most ${channel.RateLimit} a second` : ""}). `,
+    purgeAt ? ["Held deliveries are purged like any other after ", retentionDays, " days: the oldest on ", time(purgeAt.toISOString()), "."] : null,
+  );
+}
 
 /** Enable or disable the channel from its page (disabling cancels what waits to be sent). */
 function enabledToggle(channel) {

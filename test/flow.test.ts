@@ -1,0 +1,163 @@
+/**
+ * Flow control: a paused channel holds its deliveries and drains them on resume; a rate
+ * limit lets at most N requests a second start, across consumer invocations, and makes
+ * the rest wait in the queue without an attempt. (Timing against a real `wrangler dev`:
+ * test/scripts/flow-control.test.ts.)
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { app } from "../src/app";
+import { sweep } from "../src/delivery/sweeper";
+import { api, consume, count, countingD1, createChannel, delivery, makeDelivery, makeDue, receivedAt, recordingQueue, target, uniqueUserRegistered } from "./helpers";
+
+/** The app with a queue that records what it is sent. */
+function withQueue() {
+  const queue = recordingQueue();
+  const call = (method: string, path: string, body?: unknown) =>
+    app.request(path, { method, headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) }, { ...env, DELIVERIES: queue });
+  const post = (body: string) =>
+    app.request("/events", { method: "POST", headers: { Authorization: `Bearer ${env.INTAKE_TOKEN}`, "Content-Type": "application/json" }, body }, { ...env, DELIVERIES: queue });
+  return { queue, call, post };
+}
+
+describe("Paused", () => {
+  it("holds new deliveries: created held, counted in the answer, nothing queued or sent", async () => {
+    const url = target();
+    const channel = await createChannel({ URL: url, Paused: true });
+    expect(channel).toMatchObject({ Paused: true, RateLimit: null });
+    const { queue, post } = withQueue();
+    const res = await post(uniqueUserRegistered());
+    expect(res.status).toBe(202);
+    const { ID, Deliveries } = await res.json<any>();
+    expect(Deliveries).toBe(await count("deliveries", "event_id = ?", ID));
+    expect(queue.ids).not.toContain((await env.DB.prepare("select id from deliveries where event_id = ? and channel_id = ?").bind(ID, channel.ID).first<{ id: string }>())!.id);
+    const row = await env.DB.prepare("select status, attempt_count from deliveries where event_id = ? and channel_id = ?").bind(ID, channel.ID).first<any>();
+    expect(row).toEqual({ status: "held", attempt_count: 0 });
+    expect(await receivedAt(url)).toEqual([]);
+  });
+
+  it("holds a queued delivery and a retry that comes due while paused, without an attempt", async () => {
+    const url = target("flaky/1");
+    const channel = await createChannel({ URL: url });
+    const pending = await makeDelivery(channel.ID);
+    const retrying = await makeDelivery(channel.ID);
+    await consume([retrying.deliveryId]);
+    expect((await delivery(retrying.deliveryId)).status).toBe("retrying");
+    await api("PATCH", `/portal-api/webhooks/${channel.ID}`, { Paused: true });
+    await makeDue(retrying.deliveryId);
+    const result = await consume([pending.deliveryId, retrying.deliveryId]);
+    expect(result.acked).toEqual(["msg-0", "msg-1"]);
+    for (const [id, attempts] of [[pending.deliveryId, 0], [retrying.deliveryId, 1]] as const) {
+      expect(await delivery(id)).toMatchObject({ status: "held", attempt_count: attempts, next_attempt_at: null });
+    }
+    expect(await receivedAt(url)).toHaveLength(1);
+    // The sweeper leaves held deliveries alone, however long they wait.
+    const swept = await sweep({ ...env, DELIVERIES: recordingQueue() as never }, Date.now() + 24 * 3600_000);
+    expect(swept.reclaimed.map((r) => r.deliveryId)).not.toContain(pending.deliveryId);
+    expect((await delivery(pending.deliveryId)).status).toBe("held");
+  });
+
+  it("drains on resume: every held delivery queued again, oldest first, then sent", async () => {
+    const url = target();
+    const channel = await createChannel({ URL: url, Paused: true });
+    const { queue, post, call } = withQueue();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { ID } = await (await post(uniqueUserRegistered())).json<any>();
+      ids.push((await env.DB.prepare("select id from deliveries where event_id = ? and channel_id = ?").bind(ID, channel.ID).first<{ id: string }>())!.id);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const before = queue.ids.length;
+    const resumed = await call("PATCH", `/portal-api/webhooks/${channel.ID}`, { Paused: false });
+    expect(resumed.status).toBe(200);
+    expect(queue.ids.slice(before)).toEqual(ids);
+    for (const id of ids) expect((await delivery(id)).status).toBe("pending");
+    await consume(ids);
+    expect(await receivedAt(url)).toHaveLength(5);
+    for (const id of ids) expect(await delivery(id)).toMatchObject({ status: "succeeded", attempt_count: 1 });
+  });
+
+  it("cancels held deliveries when the channel is disabled, as it cancels waiting ones", async () => {
+    const channel = await createChannel({ URL: target(), Paused: true });
+    const { post, call } = withQueue();
+    const { ID } = await (await post(uniqueUserRegistered())).json<any>();
+    await call("PATCH", `/portal-api/webhooks/${channel.ID}`, { Enabled: false });
+    const row = await env.DB.prepare("select status, last_error from deliveries where event_id = ? and channel_id = ?").bind(ID, channel.ID).first<any>();
+    expect(row).toEqual({ status: "cancelled", last_error: "webhook disabled" });
+  });
+
+  it("counts held deliveries in the stats", async () => {
+    const channel = await createChannel({ URL: target(), Paused: true });
+    const { post } = withQueue();
+    await post(uniqueUserRegistered());
+    const stats = await (await api("GET", `/portal-api/stats?webhook_id=${channel.ID}`)).json<any>();
+    expect(stats.Counts.held).toBe(1);
+  });
+});
+
+describe("RateLimit", () => {
+  it("starts at most N requests in a second; the rest wait in the queue, not as attempts", async () => {
+    const url = target();
+    const channel = await createChannel({ URL: url, RateLimit: 2 });
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push((await makeDelivery(channel.ID)).deliveryId);
+    const queue = recordingQueue();
+    const { db, counter } = countingD1(env.DB);
+    const result = await consume(ids, { DELIVERIES: queue, DB: db });
+    expect(counter.roundTrips).toBe(2);
+    expect(result.acked).toHaveLength(5);
+    expect(await receivedAt(url)).toHaveLength(2);
+    // The first two in batch order went; the other three are queued again with a delay.
+    expect((await delivery(ids[0]!)).status).toBe("succeeded");
+    expect((await delivery(ids[1]!)).status).toBe("succeeded");
+    expect(queue.sent.flat().map((m) => m.body.deliveryId)).toEqual(ids.slice(2));
+    expect(queue.sent.flat().every((m) => m.delaySeconds! >= 1)).toBe(true);
+    for (const id of ids.slice(2)) expect(await delivery(id)).toMatchObject({ status: "pending", attempt_count: 0 });
+
+    // Another batch in the same second, as another consumer would be: nothing more starts.
+    await consume(ids.slice(2), { DELIVERIES: recordingQueue() });
+    expect(await receivedAt(url)).toHaveLength(2);
+    // Once the window has passed (a second and a quarter: see rate-limiter.ts), there is room again.
+    await new Promise((r) => setTimeout(r, 1300));
+    await consume(ids.slice(2), { DELIVERIES: recordingQueue() });
+    expect(await receivedAt(url)).toHaveLength(4);
+  });
+
+  it("asks no limiter for a channel without a limit", async () => {
+    const channel = await createChannel({ URL: target() });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    let asked = 0;
+    const limiter = new Proxy(env.RATE_LIMITER, {
+      get(target, prop) {
+        if (prop === "get") asked++;
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    await consume([deliveryId], { RATE_LIMITER: limiter });
+    expect(asked).toBe(0);
+    expect((await delivery(deliveryId)).status).toBe("succeeded");
+  });
+
+  it.each([
+    [0, "RateLimit: must be at least 1"],
+    [1001, "RateLimit: must be at most 1000"],
+    [1.5, "RateLimit: must be a whole number of requests per second"],
+    ["10", "RateLimit: must be a whole number of requests per second"],
+  ])("refuses RateLimit %j", async (value, error) => {
+    const res = await api("POST", "/portal-api/webhooks", { Name: "x", URL: "https://crm.example.com/", Events: ["UserRegistered"], RateLimit: value });
+    expect(res.status).toBe(422);
+    expect((await res.json<any>()).errors).toEqual([error]);
+  });
+
+  it("is set and cleared with PATCH, and Paused must be a boolean", async () => {
+    const channel = await createChannel();
+    expect((await (await api("PATCH", `/portal-api/webhooks/${channel.ID}`, { RateLimit: 50 })).json<any>()).RateLimit).toBe(50);
+    expect((await (await api("PATCH", `/portal-api/webhooks/${channel.ID}`, { Name: "CRM 2" })).json<any>()).RateLimit).toBe(50);
+    expect((await (await api("PATCH", `/portal-api/webhooks/${channel.ID}`, { RateLimit: null })).json<any>()).RateLimit).toBeNull();
+    const res = await api("PATCH", `/portal-api/webhooks/${channel.ID}`, { Paused: "yes" });
+    expect(res.status).toBe(422);
+    expect((await res.json<any>()).errors[0]).toMatch(/^Paused: /);
+    expect(await count("channels", "id = ? and paused = 0", channel.ID)).toBe(1);
+  });
+});
