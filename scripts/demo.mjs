@@ -15,6 +15,8 @@ const adminToken = process.env.ADMIN_TOKEN ?? vars.ADMIN_TOKEN;
 const intakeToken = process.env.INTAKE_TOKEN ?? vars.INTAKE_TOKEN;
 const seed = JSON.parse(readFileSync(path.join(root, "test/fixtures/seed-payloads.json"), "utf8"));
 const CHANNEL_NAME = "npm run demo receiver";
+// `npm run demo -- --format slack` (or teams, discord): the same events as chat messages.
+const FORMAT = process.argv.includes("--format") ? process.argv[process.argv.indexOf("--format") + 1] : "raw";
 
 function readDevVars() {
   try {
@@ -62,10 +64,10 @@ for (let page = 1; ; page++) {
 }
 let channel = existing.find((c) => c.Name === CHANNEL_NAME);
 if (channel) {
-  channel = await admin("PATCH", `/webhooks/${channel.ID}`, { URL: receiverUrl, Events: eventTypes, Enabled: true });
+  channel = await admin("PATCH", `/webhooks/${channel.ID}`, { URL: receiverUrl, Events: eventTypes, Enabled: true, Format: FORMAT, Paused: false });
   console.log(`Reusing channel ${channel.ID}`);
 } else {
-  channel = await admin("POST", "/webhooks", { Name: CHANNEL_NAME, URL: receiverUrl, Events: eventTypes, Headers: [{ Name: "X-Demo", Value: "yes" }] });
+  channel = await admin("POST", "/webhooks", { Name: CHANNEL_NAME, URL: receiverUrl, Events: eventTypes, Headers: [{ Name: "X-Demo", Value: "yes" }], Format: FORMAT });
   console.log(`Created channel ${channel.ID}`);
 }
 const { Secret } = await admin("GET", `/webhooks/${channel.ID}/secret`);
@@ -85,8 +87,18 @@ const server = http.createServer((req, res) => {
     let verified = false;
     let type = "?";
     try {
-      type = verifier.verify(body, req.headers).Event;
+      const payload = verifier.verify(body, req.headers);
       verified = true;
+      if (FORMAT !== "raw") {
+        // A chat message: what a person would read in the channel.
+        const said = payload.text ?? payload.content ?? payload.attachments?.[0]?.content?.body?.[0]?.text;
+        console.log(`  arrived  ${FORMAT} message, verified: yes  "${said}"`);
+        res.writeHead(200).end();
+        arrived.add(`${arrived.size}`);
+        if (postingDone && arrived.size === postedAt.size) allArrived();
+        return;
+      }
+      type = payload.Event;
     } catch {
       try {
         type = JSON.parse(body).Event;

@@ -13,6 +13,7 @@ import { checkedJsonBody } from "./http/json-body";
 import { intakeAdminRoutes } from "./intake/admin-routes";
 import { intakeRoutes } from "./intake/routes";
 import { router, type AppEnv } from "./openapi";
+import { routingRoutes } from "./routing/routes";
 import { statsRoutes } from "./stats/routes";
 import pkg from "../package.json";
 
@@ -37,6 +38,7 @@ portalApi.route("/", deliveryRoutes);
 portalApi.route("/", eventRoutes);
 portalApi.route("/", intakeAdminRoutes);
 portalApi.route("/", statsRoutes);
+portalApi.route("/", routingRoutes);
 portalApi.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
   type: "http",
   scheme: "bearer",

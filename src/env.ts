@@ -23,6 +23,8 @@ export interface Env {
   /** The names of the queues this worker consumes (a deployment may rename them). */
   DELIVERY_QUEUE?: string;
   DEAD_LETTER_QUEUE?: string;
+  /** The portal's address, for links in chat-format messages (optional). */
+  PORTAL_URL?: string;
 }
 
 const seconds = z
@@ -57,6 +59,7 @@ const vars = z.object({
   // As named in wrangler.toml; `npm run deploy -- --name X` sets its own.
   DELIVERY_QUEUE: z.string().min(1).default("tyk-webhook-deliveries"),
   DEAD_LETTER_QUEUE: z.string().min(1).default("tyk-webhook-deliveries-dlq"),
+  PORTAL_URL: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }).optional(),
 });
 
 export interface Config {
@@ -67,6 +70,7 @@ export interface Config {
   /** How long past due a delivery may be before its queue message counts as lost. */
   lostAfter: { pendingMs: number; retryingMs: number };
   queues: { deliveries: string; deadLetters: string };
+  portalUrl?: string;
 }
 
 // Vars are parsed once per isolate: they cannot change while it lives.
@@ -87,18 +91,20 @@ function parse(env: Env): Config | ConfigError {
     LOST_AFTER_SECONDS: env.LOST_AFTER_SECONDS,
     DELIVERY_QUEUE: env.DELIVERY_QUEUE,
     DEAD_LETTER_QUEUE: env.DEAD_LETTER_QUEUE,
+    PORTAL_URL: env.PORTAL_URL || undefined,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".").replace(/\.\d+$/, "")}: ${issue.message}`);
     log.error("invalid configuration", { problems: problems.join("; ") });
     return new ConfigError(problems);
   }
-  const { ALLOW_PRIVATE_TARGETS, RETRY_SCHEDULE, RETENTION_DAYS, LOST_AFTER_SECONDS, DELIVERY_QUEUE, DEAD_LETTER_QUEUE } = parsed.data;
+  const { ALLOW_PRIVATE_TARGETS, RETRY_SCHEDULE, RETENTION_DAYS, LOST_AFTER_SECONDS, DELIVERY_QUEUE, DEAD_LETTER_QUEUE, PORTAL_URL } = parsed.data;
   return {
     allowPrivateTargets: ALLOW_PRIVATE_TARGETS === "true",
     retrySchedule: RETRY_SCHEDULE,
     retentionDays: RETENTION_DAYS,
     lostAfter: { pendingMs: LOST_AFTER_SECONDS[0]! * 1000, retryingMs: LOST_AFTER_SECONDS[1]! * 1000 },
     queues: { deliveries: DELIVERY_QUEUE, deadLetters: DEAD_LETTER_QUEUE },
+    portalUrl: PORTAL_URL,
   };
 }

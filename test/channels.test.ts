@@ -304,7 +304,7 @@ describe("misc routes", () => {
         "POST /webhooks/{id}/secret/rotate", "GET /webhooks/{id}/deliveries", "POST /webhooks/{id}/recover",
         "GET /deliveries/{id}", "POST /deliveries/{id}/redeliver", "GET /events", "GET /events/{id}", "GET /event-types",
         "GET /intake", "GET /intake/token", "POST /webhooks/{id}/test-event", "GET /deliveries", "POST /deliveries/recover",
-        "GET /stats",
+        "GET /stats", "POST /routing/preview",
       ].sort(),
     );
     expect(doc.components.schemas.ChannelCreate.required).toEqual(expect.arrayContaining(["Name", "URL", "Events"]));

@@ -198,7 +198,7 @@ export const channelRoutes = router()
   .openapi(testEvent, async (c) => {
     const box = await secretBox(c.env);
     const channel = await getChannel(database(c.env.DB), c.req.valid("param").id);
-    return c.json(await sendTestEvent(channel, c.req.valid("json").Event, box, config(c.env).allowPrivateTargets), 200);
+    return c.json(await sendTestEvent(channel, c.req.valid("json").Event, box, config(c.env)), 200);
   })
   .openapi(readSecret, async (c) => {
     const box = await secretBox(c.env);

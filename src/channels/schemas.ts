@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { boundedArray, eventType } from "../events/catalog";
+import { checkFilter } from "../routing/filter";
 import { targetUrlProblem } from "../security/target-url";
 
 // RFC 9110 token characters.
@@ -40,6 +41,7 @@ export const Header = z
   .openapi("Header");
 
 export const methods = ["POST", "PUT", "PATCH"] as const;
+export const formats = ["raw", "slack", "teams", "discord"] as const;
 export const MAX_HEADERS = 20;
 
 const headerList = boundedArray(HeaderInput, MAX_HEADERS, { tooMany: `must hold at most ${MAX_HEADERS} headers` })
@@ -70,6 +72,17 @@ const channelFields = {
   Enabled: z.boolean(),
   Paused: z.boolean(),
   RateLimit: z.int("must be a whole number of requests per second").min(1, "must be at least 1").max(1000, "must be at most 1000").nullable(),
+  Filter: z
+    .unknown()
+    .superRefine((filter, ctx) => {
+      if (filter === null) return;
+      for (const [path, message] of checkFilter(filter)) {
+        ctx.addIssue({ code: "custom", message, path: path === "Filter" ? [] : [path.slice("Filter.".length)] });
+      }
+    })
+    .transform((filter) => (filter ?? null) as Record<string, never> | null)
+    .openapi({ type: ["object", "null"], description: "A payload filter (see Routing); null lets every subscribed event through" }),
+  Format: z.enum(formats, { error: `must be one of ${formats.join(", ")}` }),
 };
 
 export const ChannelCreate = z
@@ -81,6 +94,8 @@ export const ChannelCreate = z
     Enabled: channelFields.Enabled.default(true),
     Paused: channelFields.Paused.default(false),
     RateLimit: channelFields.RateLimit.default(null),
+    Filter: channelFields.Filter.default(null),
+    Format: channelFields.Format.default("raw"),
   })
   .openapi("ChannelCreate");
 
@@ -102,6 +117,8 @@ export const Channel = z
     DisabledReason: z.string().nullable(),
     Paused: z.boolean(),
     RateLimit: z.int().nullable(),
+    Filter: z.record(z.string(), z.unknown()).nullable(),
+    Format: z.enum(formats),
     CreatedAt: z.string(),
     UpdatedAt: z.string(),
   })

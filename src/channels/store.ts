@@ -78,6 +78,8 @@ export async function channelView(record: ChannelRecord, box: SecretBox): Promis
     DisabledReason: row.disabledReason,
     Paused: row.paused,
     RateLimit: row.rateLimit,
+    Filter: row.filter === null ? null : JSON.parse(row.filter),
+    Format: row.format,
     CreatedAt: iso(row.createdAt)!,
     UpdatedAt: iso(row.updatedAt)!,
   };
@@ -112,6 +114,9 @@ export async function createChannel(db: Db, box: SecretBox, input: ChannelCreate
     failingSince: null,
     paused: input.Paused,
     rateLimit: input.RateLimit,
+    filter: input.Filter === null ? null : JSON.stringify(input.Filter),
+    filterVersion: now,
+    format: input.Format,
     createdAt: now,
     updatedAt: now,
   };
@@ -145,6 +150,10 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
     failingSince: enabled && !current.row.enabled ? null : current.row.failingSince,
     paused: patch.Paused ?? current.row.paused,
     rateLimit: patch.RateLimit === undefined ? current.row.rateLimit : patch.RateLimit,
+    // A new filter applies to events received from now on; queued deliveries keep going.
+    filter: patch.Filter === undefined ? current.row.filter : patch.Filter === null ? null : JSON.stringify(patch.Filter),
+    filterVersion: patch.Filter === undefined ? current.row.filterVersion : Math.max(now, current.row.filterVersion + 1),
+    format: patch.Format ?? current.row.format,
     updatedAt: now,
   };
   const resumed = current.row.paused && !row.paused && row.enabled;
@@ -164,6 +173,9 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
         failingSince: row.failingSince,
         paused: row.paused,
         rateLimit: row.rateLimit,
+        filter: row.filter,
+        filterVersion: row.filterVersion,
+        format: row.format,
         updatedAt: now,
       })
       .where(eq(channels.id, id)),

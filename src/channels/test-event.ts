@@ -1,5 +1,7 @@
 import { decryptCredentials, secretValues, signedRequest } from "../delivery/request";
+import type { Config } from "../env";
 import type { EventType } from "../events/catalog";
+import { renderBody } from "../routing/formats";
 import { sampleEvent } from "../events/samples";
 import { call } from "../http/outbound";
 import { maskSecrets } from "../security/mask";
@@ -13,12 +15,13 @@ import { checkResult } from "./test-connection";
  * channel exactly as a delivery goes (its method, custom headers and signature), and what
  * the target answered. Nothing is recorded.
  */
-export async function sendTestEvent(channel: ChannelRecord, type: EventType, box: SecretBox, allowPrivate: boolean) {
+export async function sendTestEvent(channel: ChannelRecord, type: EventType, box: SecretBox, cfg: Pick<Config, "allowPrivateTargets" | "portalUrl">) {
   const { row } = channel;
-  const problem = targetUrlProblem(row.url, allowPrivate);
+  const problem = targetUrlProblem(row.url, cfg.allowPrivateTargets);
   if (problem) return { Success: false, StatusCode: null, DurationMs: 0, Error: `URL ${problem}`, ResponseBody: null };
   const credentials = await decryptCredentials({ ...row, headers: channel.headers }, box, Date.now());
-  const request = await signedRequest(row.method, `test_${crypto.randomUUID()}`, sampleEvent(type), credentials);
+  const body = renderBody(row.format, sampleEvent(type), cfg.portalUrl);
+  const request = await signedRequest(row.method, `test_${crypto.randomUUID()}`, body, credentials);
   const result = await call(row.url, request, row.timeoutSeconds * 1000);
   return { ...checkResult(result), ResponseBody: result.ok ? maskSecrets(result.body, secretValues(credentials)) : null };
 }

@@ -23,6 +23,12 @@ export const channels = sqliteTable("channels", {
   paused: integer("paused", { mode: "boolean" }).notNull().default(false),
   /** Flow control: requests per second to this channel at most; null for no limit. */
   rateLimit: integer("rate_limit"),
+  /** Routing: the payload filter as JSON (src/routing/filter.ts); null lets every event through. */
+  filter: text("filter"),
+  /** Bumped whenever the filter changes, so an isolate's cache of filters can tell it is stale. */
+  filterVersion: integer("filter_version").notNull().default(0),
+  /** Routing: how a delivery's body is written: the portal's bytes, or a chat message. */
+  format: text("format", { enum: ["raw", "slack", "teams", "discord"] }).notNull().default("raw"),
   createdAt: integer("created_at").notNull().default(now),
   updatedAt: integer("updated_at").notNull().default(now),
 });

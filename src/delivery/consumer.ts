@@ -9,6 +9,7 @@ import { isOperational } from "../events/catalog";
 import { CountChanges } from "../stats/counters";
 import { deliveryFailed, webhookDisabled, type OperationalEvent } from "../operational/events";
 import { admit } from "../flow/rate-limiter";
+import { renderBody } from "../routing/formats";
 import { enqueueDeliveries, type DeliveryMessage } from "./message";
 import { judge, next, UNSUBSCRIBED } from "./outcome";
 import { decryptCredentials, secretValues, signedRequest, type ChannelCredentials } from "./request";
@@ -178,7 +179,8 @@ async function send({ delivery, channel }: Sendable, credentials: Map<string, Pr
     credentials.set(channel.id, channelCredentials);
   }
   const secrets = await channelCredentials;
-  const request = await signedRequest(channel.method, delivery.eventId, delivery.body!, secrets);
+  // A chat format rewrites the body; the signature is over the bytes actually sent.
+  const request = await signedRequest(channel.method, delivery.eventId, renderBody(channel.format, delivery.body!, cfg.portalUrl), secrets);
   const startedAt = Date.now();
   const result = await call(channel.url, request, channel.timeoutSeconds * 1000);
   if (result.ok) result.body = maskSecrets(result.body, secretValues(secrets));

@@ -1,6 +1,7 @@
 import { and, desc, eq, getTableColumns, gte, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { raisedMessages, raiseStatements, type OperationalEvent } from "../operational/events";
+import type { Format } from "../routing/formats";
 import type { DeliveryMessage } from "./message";
 import { iso } from "../db/client";
 import { channels, deliveries, deliveryCounts, events, isLive, type AttemptRecord, type DeliveryStatus } from "../db/schema";
@@ -70,6 +71,7 @@ export interface BatchChannel {
   headers: { name: string; value: string }[];
   paused: boolean;
   rateLimit: number | null;
+  format: Format;
 }
 
 export interface BatchData {
@@ -90,7 +92,7 @@ const LOAD_BATCH = `
   select d.id, d.event_id as eventId, d.event_type as eventType, d.channel_id as channelId, d.status, d.attempt_count as attemptCount,
          d.retry_base as retryBase, d.generation, d.next_attempt_at as nextAttemptAt,
          d.last_status_code as lastStatusCode, d.last_error as lastError, d.created_at as createdAt, e.body,
-         c.id is not null as channelExists, c.name, c.url, c.paused, c.rate_limit as rateLimit, c.method, c.timeout_seconds as timeoutSeconds, c.enabled,
+         c.id is not null as channelExists, c.name, c.url, c.paused, c.rate_limit as rateLimit, c.format, c.method, c.timeout_seconds as timeoutSeconds, c.enabled,
          c.disabled_reason as disabledReason,
          exists (select 1 from channel_events as ce where ce.channel_id = d.channel_id and ce.event_type = d.event_type) as subscribed,
          c.secret, c.previous_secret as previousSecret,
@@ -116,10 +118,10 @@ export async function loadBatch(db: Db, deliveryIds: string[]): Promise<BatchDat
       id, eventId, eventType, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, lastError, createdAt, body, subscribed,
     });
     if (!row.channelExists || data.channels.has(channelId)) continue;
-    const { name, url, method, timeoutSeconds, enabled, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince, headers, paused, rateLimit } = row;
+    const { name, url, method, timeoutSeconds, enabled, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince, headers, paused, rateLimit, format } = row;
     data.channels.set(channelId, {
       id: channelId, name, url, method, timeoutSeconds, enabled: enabled === 1, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince,
-      headers: JSON.parse(headers), paused: paused === 1, rateLimit,
+      headers: JSON.parse(headers), paused: paused === 1, rateLimit, format,
     });
   }
   return data;

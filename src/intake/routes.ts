@@ -85,7 +85,7 @@ export const intakeRoutes = new Hono<AppEnv>()
         bodyHash: await sha256Hex(bytes),
         idempotencyKey,
         receivedAt: Date.now(),
-      });
+      }, json);
       if (recorded.duplicate) {
         return c.json({ ID: recorded.eventId, Deliveries: recorded.deliveries, Duplicate: true }, 200);
       }

@@ -1,3 +1,5 @@
+import { judgeByFilters, learnFilters } from "../routing/filter-cache";
+
 export const DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface NewEvent {
@@ -29,15 +31,29 @@ const INSERT_EVENT = `
   where not exists (
     select 1 from events where (body_hash = ?5 or idempotency_key = ?6) and received_at > ?4 - ?7)`;
 
-// One delivery per enabled subscribed channel, pending (held if the channel is paused);
-// none if the event was a duplicate. The channel lookup runs inside the insert, so its
-// cost does not grow with the channels.
+// One delivery per enabled subscribed channel whose filter passes, pending (held if the
+// channel is paused); none if the event was a duplicate. The channel lookup runs inside
+// the insert, so its cost does not grow with the channels. ?4: the [id, version] pairs
+// of the filtered channels the event passed, judged by the isolate's filter cache; a
+// filtered channel counts only if its version is the one judged.
 const INSERT_DELIVERIES = `
   insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at)
   select lower(hex(randomblob(16))), ?1, ce.channel_id, ce.event_type, case when c.paused then 'held' else 'pending' end, ?3, ?3, ?3
   from channel_events as ce join channels as c on c.id = ce.channel_id
   where ce.event_type = ?2 and c.enabled = 1 and exists (select 1 from events where id = ?1)
+    and (c.filter is null or exists (select 1 from json_each(?4) as m where m.value->>'id' = c.id and m.value->>'v' = c.filter_version))
   returning id, status = 'held' as held`;
+
+// The filtered channels of this event's type whose filter version the cache did not
+// know (?3: every [id, version] it knows): judged again after a read. None for a duplicate.
+const UNKNOWN_FILTERS = `
+  select c.id, c.filter, c.filter_version as version
+  from channel_events as ce join channels as c on c.id = ce.channel_id
+  where ce.event_type = ?2 and c.enabled = 1 and c.filter is not null and exists (select 1 from events where id = ?1)
+    and not exists (select 1 from json_each(?3) as k where k.value->>'id' = c.id and k.value->>'v' = c.filter_version)`;
+
+// The deliveries of channels judged after that read (?4 as above, those only).
+const INSERT_LATE_DELIVERIES = `${INSERT_DELIVERIES.replace("returning", "and c.id in (select m.value->>'id' from json_each(?4) as m) returning")}`;
 
 // The earlier event this one duplicates, if any, with its number of deliveries.
 const FIND_ORIGINAL = `
@@ -47,16 +63,29 @@ const FIND_ORIGINAL = `
   order by e.received_at
   limit 1`;
 
-/** Stores the event and its pending deliveries, or finds the event it duplicates. */
-export async function recordEvent(d1: D1Database, event: NewEvent): Promise<Recorded> {
+type Row = { id: string; deliveries?: number; held?: number; filter?: string; version?: number };
+
+/**
+ * Stores the event and its deliveries, or finds the event it duplicates: one round trip.
+ * Only when a channel's filter changed since this isolate last read it does the event
+ * take a second look (a read and a write), for that channel alone.
+ */
+export async function recordEvent(d1: D1Database, event: NewEvent, parsed: unknown): Promise<Recorded> {
   const { id, type, body, bodyHash, idempotencyKey, receivedAt } = event;
-  const [, created, original] = await d1.batch<{ id: string; deliveries?: number; held?: number }>([
+  const { matched, known } = judgeByFilters(parsed);
+  const [, created, unknown, original] = await d1.batch<Row>([
     d1.prepare(INSERT_EVENT).bind(id, type, body, receivedAt, bodyHash, idempotencyKey, DEDUPE_WINDOW_MS),
-    d1.prepare(INSERT_DELIVERIES).bind(id, type, receivedAt),
+    d1.prepare(INSERT_DELIVERIES).bind(id, type, receivedAt, JSON.stringify(matched)),
+    d1.prepare(UNKNOWN_FILTERS).bind(id, type, JSON.stringify(known)),
     d1.prepare(FIND_ORIGINAL).bind(id, bodyHash, idempotencyKey, receivedAt, DEDUPE_WINDOW_MS),
   ]);
   const first = original!.results[0];
   if (first) return { duplicate: true, eventId: first.id, deliveries: first.deliveries! };
-  const rows = created!.results;
+  const rows = [...created!.results];
+  const unjudged = unknown!.results as { id: string; filter: string; version: number }[];
+  if (unjudged.length) {
+    const late = learnFilters(unjudged, parsed);
+    if (late.length) rows.push(...(await d1.prepare(INSERT_LATE_DELIVERIES).bind(id, type, receivedAt, JSON.stringify(late)).all<Row>()).results);
+  }
   return { duplicate: false, deliveryIds: rows.filter((d) => !d.held).map((d) => d.id), held: rows.filter((d) => d.held).length };
 }

@@ -1,5 +1,5 @@
 import { api, splitError } from "../api.js";
-import { confirmDialog, h, toast } from "../dom.js";
+import { confirmDialog, h, prettyJson, time, toast } from "../dom.js";
 import { connectionTest } from "./connection-test.js";
 
 /** Create (no id) or edit a channel: the portal's Target URL, method, timeout, headers, events. */
@@ -24,6 +24,34 @@ export async function channelForm(id) {
   const timeout = h("input", { type: "number", min: 1, max: 60, step: 1, required: true, value: value.Timeout });
   const enabled = h("input", { type: "checkbox", id: "field-Enabled", checked: value.Enabled });
   const rateLimit = h("input", { type: "number", min: 1, max: 1000, step: 1, placeholder: "No limit", value: value.RateLimit ?? "" });
+  const format = h("select", {}, [["raw", "Raw: the portal's JSON, unchanged"], ["slack", "Slack message"], ["teams", "Microsoft Teams message"], ["discord", "Discord message"]].map(([v, t]) => h("option", { value: v, selected: v === (value.Format ?? "raw") }, t)));
+  const filter = h("textarea", { rows: 4, spellcheck: "false", placeholder: '{"Message.OrgID": 7}' }, value.Filter ? JSON.stringify(value.Filter, null, 2) : "");
+  const previewType = h("select", { id: "preview-type", "aria-label": "Event type to try" }, eventTypes.map((t) => h("option", { value: t }, t)));
+  const previewOut = h("div", { class: "preview", "aria-live": "polite" });
+  const tryIt = h("button", { type: "button", class: "secondary" }, "Try it on the last 20 events");
+  tryIt.addEventListener("click", async () => {
+    let parsed;
+    try {
+      parsed = filter.value.trim() ? JSON.parse(filter.value) : null;
+    } catch {
+      previewOut.replaceChildren(h("p", { class: "field-error" }, "The filter is not valid JSON."));
+      return;
+    }
+    try {
+      const r = await api("POST", "/routing/preview", { Event: previewType.value, Format: format.value, ...(parsed ? { Filter: parsed } : {}) });
+      const matched = r.Matches.filter((m) => m.Matched).length;
+      previewOut.replaceChildren(
+        parsed
+          ? h("p", {}, r.Matches.length ? `${matched} of the last ${r.Matches.length} ${previewType.value} events would have been sent.` : `No ${previewType.value} events yet to try it on.`)
+          : h("p", {}, "No filter: every event of the subscribed types is sent."),
+        r.Matches.length ? h("ul", { class: "small" }, r.Matches.map((m) => h("li", {}, m.Matched ? "✓ sent " : "✗ not sent ", time(m.ReceivedAt), h("span", { class: "muted" }, ` ${m.ID}`)))) : null,
+        h("p", { class: "muted small" }, "What this channel sends for the type's sample:"),
+        h("pre", { tabindex: 0 }, prettyJson(JSON.parse(r.Body))),
+      );
+    } catch (err) {
+      previewOut.replaceChildren(h("p", { class: "field-error" }, (err.errors ?? [err.message]).join(" ")));
+    }
+  });
 
   // Events: the portal's, with "select all", then the dispatcher's own alerts apart.
   const box = (type) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "Events", value: type, checked: value.Events.includes(type) }), type);
@@ -79,6 +107,13 @@ export async function channelForm(id) {
     ),
     field("RateLimit", "Rate limit (requests per second)", rateLimit, "1 to 1000; empty for no limit. Deliveries over the limit wait their turn; waiting is not an attempt."),
     h("fieldset", {},
+      h("legend", {}, "Routing"),
+      field("Format", "Format", format, "Raw sends the portal's bytes. Slack, Teams and Discord send a message a person reads, to that tool's incoming webhook."),
+      field("Filter", "Filter (JSON)", filter, "Send only the events that match, e.g. {\"Message.OrgID\": 7} or {\"Message.OrgID\": {\"$in\": [7, 8]}}. Empty: every event of the subscribed types. A change applies to events received after it."),
+      h("div", { class: "inline" }, previewType, tryIt),
+      previewOut,
+    ),
+    h("fieldset", {},
       h("legend", {}, "Headers"),
       h("p", { class: "hint" }, "Sent with every delivery (not with Test Connection). Values are stored encrypted."),
       rows,
@@ -110,6 +145,13 @@ export async function channelForm(id) {
       showErrors(["Timeout: enter a number of seconds from 1 to 60"]);
       return;
     }
+    let filterValue = null;
+    try {
+      filterValue = filter.value.trim() ? JSON.parse(filter.value) : null;
+    } catch {
+      showErrors(["Filter: is not valid JSON"]);
+      return;
+    }
     const body = {
       Name: name.value,
       URL: url.value,
@@ -119,6 +161,8 @@ export async function channelForm(id) {
       Headers: [...rows.children].map((row) => ({ Name: row.querySelector(".header-name").value, Value: row.querySelector(".header-value").value })),
       Enabled: enabled.checked,
       RateLimit: rateLimit.value.trim() === "" ? null : Number(rateLimit.value),
+      Format: format.value,
+      Filter: filterValue,
     };
     save.disabled = true;
     try {

@@ -1,5 +1,5 @@
 import { api, humanError } from "../api.js";
-import { badge, confirmDialog, h, time, toast } from "../dom.js";
+import { badge, confirmDialog, h, prettyJson, time, toast } from "../dom.js";
 import { connectionTest } from "./connection-test.js";
 import { deliveryTable } from "./deliveries.js";
 
@@ -40,13 +40,15 @@ export async function channelPage(id) {
           h("dd", {}, channel.Enabled ? badge("enabled") : h("span", {}, badge("disabled"), " ", channel.DisabledReason ?? "")),
           h("dt", {}, "Flow"),
           h("dd", {}, channel.Paused ? badge("paused") : "sending", channel.RateLimit ? `, at most ${channel.RateLimit} a second` : ", no rate limit"),
+          h("dt", {}, "Routing"),
+          h("dd", {}, channel.Format === "raw" ? "raw JSON" : `${channel.Format} message`, channel.Filter ? h("span", {}, ", filter ", h("code", {}, JSON.stringify(channel.Filter))) : ", no filter"),
           h("dt", {}, "Timeout"), h("dd", {}, `${channel.Timeout} s`),
           h("dt", {}, "Events"), h("dd", {}, describeEvents(channel.Events)),
           h("dt", {}, "Headers"), h("dd", {}, channel.Headers.length ? channel.Headers.map((x) => x.Name).join(", ") : "none"),
         ),
         connectionTest(id),
       ),
-      testEventCard(id, types),
+      testEventCard(id, types, channel.Format),
       secretCard(id),
       recoverCard(id, () => deliveries.refresh()),
     ),
@@ -115,14 +117,26 @@ function enabledToggle(channel) {
   }, channel.Enabled ? "Disable" : "Enable");
 }
 
-/** "Send test event": a type's sample payload through the channel, as a delivery goes. */
-function testEventCard(id, types) {
+/** "Send test event": a type's sample payload through the channel, as a delivery goes; or only a preview of it. */
+function testEventCard(id, types, format) {
   const type = h("select", { id: "test-event-type" }, types.map((t) => h("option", { value: t }, t)));
   const result = h("div", { class: "test-event-result", "aria-live": "polite" });
   const send = h("button", {
     type: "submit",
     class: "secondary",
   }, "Send test event");
+  const preview = h("button", {
+    type: "button",
+    class: "secondary",
+    onclick: async () => {
+      try {
+        const r = await api("POST", "/routing/preview", { Event: type.value, Format: format });
+        result.replaceChildren(h("p", { class: "muted small" }, `What this channel sends for a ${type.value} (${format}):`), h("pre", { class: "message-preview", tabindex: 0 }, prettyJson(JSON.parse(r.Body))));
+      } catch (err) {
+        result.replaceChildren(h("p", { class: "test-result fail" }, humanError(err)));
+      }
+    },
+  }, "Preview");
   return h("form", {
     class: "card",
     onsubmit: async (event) => {
@@ -133,7 +147,7 @@ function testEventCard(id, types) {
         const r = await api("POST", `/webhooks/${id}/test-event`, { Event: type.value });
         result.replaceChildren(
           h("p", { class: `test-result ${r.Success ? "ok" : "fail"}` }, r.Success ? `Delivered: ${r.StatusCode} in ${r.DurationMs} ms` : `Failed: ${r.Error} (${r.DurationMs} ms)`),
-          r.ResponseBody ? h("pre", {}, r.ResponseBody) : null,
+          r.ResponseBody ? h("pre", { tabindex: 0 }, r.ResponseBody) : null,
         );
       } catch (err) {
         result.replaceChildren(h("p", { class: "test-result fail" }, humanError(err)));
@@ -146,7 +160,7 @@ function testEventCard(id, types) {
     h("p", { class: "hint" }, "The type's sample payload, signed and sent with the custom headers, as a delivery would go. Nothing is recorded."),
     h("label", { for: "test-event-type" }, "Event type"),
     type,
-    h("div", { class: "inline" }, send),
+    h("div", { class: "inline" }, send, preview),
     result,
   );
 }

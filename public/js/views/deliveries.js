@@ -130,7 +130,7 @@ function attemptsRow(d) {
               h("td", {}, `${a.DurationMs} ms`),
               h("td", {}, a.StatusCode == null ? "" : String(a.StatusCode)),
               h("td", {}, a.Error ?? ""),
-              h("td", {}, a.ResponseBody ? h("pre", {}, a.ResponseBody) : ""),
+              h("td", {}, a.ResponseBody ? h("pre", { tabindex: 0 }, a.ResponseBody) : ""),
             ),
           ),
         ),

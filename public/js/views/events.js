@@ -29,7 +29,7 @@ export async function eventsPage(query) {
             if (!item.open || detail.childElementCount) return;
             const table = deliveryTable({ load: async () => (await api("GET", `/events/${e.ID}`)).Deliveries, showChannel: true });
             await table.refresh();
-            detail.append(h("h3", {}, "Deliveries"), table.element, h("h3", {}, "Payload"), h("pre", { class: "payload" }, prettyJson(e.Payload)));
+            detail.append(h("h3", {}, "Deliveries"), table.element, h("h3", {}, "Payload"), h("pre", { class: "payload", tabindex: 0 }, prettyJson(e.Payload)));
           },
         },
           h("summary", {}, h("strong", {}, e.Type), " ", time(e.ReceivedAt), h("span", { class: "muted small" }, ` ${e.ID}`)),

@@ -1,0 +1,49 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { desc, eq } from "drizzle-orm";
+import { formats } from "../channels/schemas";
+import { database, iso } from "../db/client";
+import { events } from "../db/schema";
+import { config } from "../env";
+import { ApiError } from "../errors";
+import { eventType } from "../events/catalog";
+import { sampleEvent } from "../events/samples";
+import { admin, errorResponses, json, jsonBody, router } from "../openapi";
+import { checkFilter, compileFilter } from "./filter";
+import { renderBody } from "./formats";
+
+const RECENT = 20;
+
+const Preview = z
+  .strictObject({
+    Event: eventType,
+    Format: z.enum(formats, { error: `must be one of ${formats.join(", ")}` }).default("raw"),
+    Filter: z.unknown().optional().openapi({ type: "object", description: "A filter to try on the last 20 events of the type" }),
+  })
+  .openapi("RoutingPreview");
+
+const preview = createRoute({
+  method: "post", path: "/routing/preview", tags: ["Webhooks"], security: admin,
+  summary: "What a channel's Format sends for a type's sample, and which of the last 20 events of the type a Filter lets through",
+  request: { body: jsonBody(Preview) },
+  responses: {
+    200: json(
+      z.object({
+        Body: z.string().openapi({ description: "The body the Format sends for the type's sample payload" }),
+        Matches: z.array(z.object({ ID: z.string(), ReceivedAt: z.string(), Matched: z.boolean() })),
+      }),
+      "The preview",
+    ),
+    ...errorResponses,
+  },
+});
+
+export const routingRoutes = router().openapi(preview, async (c) => {
+  const { Event, Format, Filter } = c.req.valid("json");
+  const body = renderBody(Format, sampleEvent(Event), config(c.env).portalUrl);
+  if (Filter === undefined || Filter === null) return c.json({ Body: body, Matches: [] }, 200);
+  const problems = checkFilter(Filter);
+  if (problems.length) throw new ApiError(422, problems.map(([path, why]) => `${path}: ${why}`));
+  const test = compileFilter(Filter as Record<string, never>);
+  const recent = await database(c.env.DB).select().from(events).where(eq(events.type, Event)).orderBy(desc(events.receivedAt)).limit(RECENT);
+  return c.json({ Body: body, Matches: recent.map((e) => ({ ID: e.id, ReceivedAt: iso(e.receivedAt)!, Matched: test(JSON.parse(e.body)) })) }, 200);
+});
