@@ -28,7 +28,8 @@ console.log(`Filling a local D1 with ${DELIVERIES.toLocaleString("en")} deliveri
 d1("migrations", "apply", "DB");
 const latencyBuckets = 49;
 // A histogram for n answered attempts: 60% at ~20 ms, 35% at ~40 ms, 5% at ~256 ms.
-const histogram = (n) => `json_array(${Array.from({ length: latencyBuckets }, (_, k) => (k === 10 ? `${n} * 60 / 100` : k === 13 ? `${n} * 35 / 100` : k === 21 ? `${n} * 5 / 100` : "0")).join(", ")})`;
+const histogram = (n) =>
+  `json_array(${Array.from({ length: latencyBuckets }, (_, k) => (k === 10 ? `${n} * 60 / 100` : k === 13 ? `${n} * 35 / 100` : k === 21 ? `${n} * 5 / 100` : "0")).join(", ")})`;
 const sql = `
   insert into channels (id, name, url, method, timeout_seconds, enabled, secret, created_at, updated_at)
   with recursive c(i) as (select 0 union all select i + 1 from c where i < ${CHANNELS - 1})

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// `npm run bench`: the project against the floor (../shared/bench/floor: the least work this
-// design can do), in the same run, against the same receiver, alternating. Prints a table of
-// medians and writes bench/results.json. Local D1 and Queues are simulated: read the ratios.
-import autocannon from "autocannon";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
+// `npm run bench`: the project against the floor (../shared/bench/floor: the least work this
+// design can do), in the same run, against the same receiver, alternating. Prints a table of
+// medians and writes bench/results.json. Local D1 and Queues are simulated: read the ratios.
+import autocannon from "autocannon";
 import { groupCpuSeconds } from "./lib/cpu.mjs";
 import { adminClient, root, startDispatcher, startFloor } from "./lib/dev-server.mjs";
 
@@ -78,7 +78,18 @@ function eventBody(type) {
     ApplicationRegistered: { ID: n, Name: marker, UserID: 1, CreatedAt: at },
     CredentialRegistered: { ID: n, ByUser: 3, AccessRequestID: 1, AppID: 3, CreatedAt: at, Note: marker },
     OrganisationRegistered: { ID: n, Name: marker, CreatedAt: at },
-    UserRegistered: { ID: n, Email: `${marker}@example.com`, First: "Bench", Last: "Mark", OrgID: 1, Provider: "password", Status: "active", CreatedAt: at, ByUser: 1, CustomAttributes: [] },
+    UserRegistered: {
+      ID: n,
+      Email: `${marker}@example.com`,
+      First: "Bench",
+      Last: "Mark",
+      OrgID: 1,
+      Provider: "password",
+      Status: "active",
+      CreatedAt: at,
+      ByUser: 1,
+      CustomAttributes: [],
+    },
   };
   messages.PasswordReset = messages.UserRegistered;
   messages.UserAccountDeactivated = messages.UserRegistered;
@@ -106,7 +117,9 @@ async function load(side, { type, requests, connections = 10, route = "/events",
     requests: [
       {
         ...(method === "POST" ? { setupRequest: (req) => ({ ...req, body: eventBody(type).body }) } : {}),
-        onResponse: () => void (lastResponse = performance.now()),
+        onResponse: () => {
+          lastResponse = performance.now();
+        },
       },
     ],
   });
@@ -149,7 +162,10 @@ const median = (xs) => {
 };
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const results = {};
-const record = (name, side, values) => ((results[name] ??= { project: [], floor: [] })[side].push(values));
+function record(name, side, values) {
+  results[name] ??= { project: [], floor: [] };
+  results[name][side].push(values);
+}
 
 // --- intake throughput and latency ------------------------------------------------------
 for (const scenario of SCENARIOS) {
@@ -218,7 +234,10 @@ await Promise.all([project.stop(), floor.stop()]);
 receiver.close();
 
 // --- D1 round trips, counted by the tests' counting D1 in the Workers runtime ------------
-const counted = spawnSync("npx", ["vitest", "run", "test/intake.test.ts", "test/delivery.test.ts", "-t", "D1 round trips", "--silent=false"], { cwd: root, encoding: "utf8" });
+const counted = spawnSync("npx", ["vitest", "run", "test/intake.test.ts", "test/delivery.test.ts", "-t", "D1 round trips", "--silent=false"], {
+  cwd: root,
+  encoding: "utf8",
+});
 const roundTrips = Object.assign({}, ...[...counted.stdout.matchAll(/D1_ROUND_TRIPS (\{.*\})/g)].map((m) => JSON.parse(m[1])));
 
 // --- report ------------------------------------------------------------------------------
@@ -235,9 +254,11 @@ for (const [name, { project: p, floor: f }] of Object.entries(results)) {
   }
 }
 const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-console.log(`\n${"measure (median of " + ROUNDS + ")".padEnd(0)}`.padEnd(44) + "project".padStart(10) + "floor".padStart(10) + "ratio".padStart(8));
+console.log(`\nmeasure (median of ${ROUNDS})`.padEnd(44) + "project".padStart(10) + "floor".padStart(10) + "ratio".padStart(8));
 for (const [name, p, f, r] of rows) console.log(name.padEnd(44) + fmt(p).padStart(10) + fmt(f).padStart(10) + r.toFixed(2).padStart(8));
-console.log(`\nD1 round trips (counted): intake ${JSON.stringify(roundTrips.intake)} per event by number of channels; consumer ${JSON.stringify(roundTrips.consumerBatch)} per batch`);
+console.log(
+  `\nD1 round trips (counted): intake ${JSON.stringify(roundTrips.intake)} per event by number of channels; consumer ${JSON.stringify(roundTrips.consumerBatch)} per batch`,
+);
 
 const targets = {
   "intake ≥ 0.9× floor (each scenario)": SCENARIOS.every((s) => summary[`intake, ${s.channels} channel${s.channels > 1 ? "s" : ""}`].rps.ratio >= 0.9),
@@ -251,5 +272,8 @@ console.log(`filtered ÷ unfiltered intake, 100 channels: ${median(filterRatios)
 for (const [target, met] of Object.entries(targets)) console.log(`${met ? "met    " : "MISSED "} ${target}`);
 
 mkdirSync(path.join(root, "bench"), { recursive: true });
-writeFileSync(path.join(root, "bench/results.json"), JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, summary, raw: results, filterRatios, d1RoundTrips: roundTrips, targets }, null, 2));
+writeFileSync(
+  path.join(root, "bench/results.json"),
+  JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, summary, raw: results, filterRatios, d1RoundTrips: roundTrips, targets }, null, 2),
+);
 console.log("\nWrote bench/results.json");

@@ -17,9 +17,27 @@ const SCENARIOS = [
   { channels: 10, type: "CredentialRegistered" },
 ];
 const CONSUMER_FUNCTIONS = new Set([
-  "consumeDeliveries", "handleMessage", "triage", "judgeAttempt", "collectWrites", "loadBatch", "recordBatch",
-  "decryptCredentials", "signedRequest", "signatureHeader", "hmacKey", "call", "readSnippet", "classify",
-  "maskSecrets", "maskCutTail", "spellings", "secretValues", "mapConcurrently", "copiesInBatch", "queue",
+  "consumeDeliveries",
+  "handleMessage",
+  "triage",
+  "judgeAttempt",
+  "collectWrites",
+  "loadBatch",
+  "recordBatch",
+  "decryptCredentials",
+  "signedRequest",
+  "signatureHeader",
+  "hmacKey",
+  "call",
+  "readSnippet",
+  "classify",
+  "maskSecrets",
+  "maskCutTail",
+  "spellings",
+  "secretValues",
+  "mapConcurrently",
+  "copiesInBatch",
+  "queue",
 ]);
 
 let delivered = 0;
@@ -117,7 +135,14 @@ function attribute(profile) {
     const name = `${sideOf(id)} ${nodes.get(id).callFrame.functionName || "(anonymous)"} ${nodes.get(id).callFrame.url.split("/").pop()}`;
     self.set(name, (self.get(name) ?? 0) + ms);
   });
-  if (process.env.CPU_TOP) console.log([...self].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${v.toFixed(1).padStart(8)} ms  ${k}`).join("\n"));
+  if (process.env.CPU_TOP)
+    console.log(
+      [...self]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 25)
+        .map(([k, v]) => `${v.toFixed(1).padStart(8)} ms  ${k}`)
+        .join("\n"),
+    );
   return { intakeMs: totals.intake, consumerMs: totals.consumer };
 }
 

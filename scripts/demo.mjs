@@ -67,7 +67,13 @@ if (channel) {
   channel = await admin("PATCH", `/webhooks/${channel.ID}`, { URL: receiverUrl, Events: eventTypes, Enabled: true, Format: FORMAT, Paused: false });
   console.log(`Reusing channel ${channel.ID}`);
 } else {
-  channel = await admin("POST", "/webhooks", { Name: CHANNEL_NAME, URL: receiverUrl, Events: eventTypes, Headers: [{ Name: "X-Demo", Value: "yes" }], Format: FORMAT });
+  channel = await admin("POST", "/webhooks", {
+    Name: CHANNEL_NAME,
+    URL: receiverUrl,
+    Events: eventTypes,
+    Headers: [{ Name: "X-Demo", Value: "yes" }],
+    Format: FORMAT,
+  });
   console.log(`Created channel ${channel.ID}`);
 }
 const { Secret } = await admin("GET", `/webhooks/${channel.ID}/secret`);

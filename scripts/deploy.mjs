@@ -23,10 +23,20 @@ import { parse as parseToml } from "smol-toml";
 const root = path.resolve(import.meta.dirname, "..");
 const SECRETS = ["ADMIN_TOKEN", "INTAKE_TOKEN", "ENCRYPTION_KEY"];
 const PORTAL_EVENTS = [
-  "UserRegistered", "UserAccountActivated", "UserAccountDeactivated", "PasswordReset",
-  "ApplicationRegistered", "CredentialRegistered", "AccessRequestCreated", "AccessRequestApproved",
-  "AccessRequestRejected", "OrganisationRegistered", "OrganisationRequestCreated",
-  "OrganisationRequestApproved", "OrganisationRequestRejected", "RegisterInvite",
+  "UserRegistered",
+  "UserAccountActivated",
+  "UserAccountDeactivated",
+  "PasswordReset",
+  "ApplicationRegistered",
+  "CredentialRegistered",
+  "AccessRequestCreated",
+  "AccessRequestApproved",
+  "AccessRequestRejected",
+  "OrganisationRegistered",
+  "OrganisationRequestCreated",
+  "OrganisationRequestApproved",
+  "OrganisationRequestRejected",
+  "RegisterInvite",
 ];
 
 const { values: args } = parseArgs({ options: { name: { type: "string" }, "batch-size": { type: "string" }, help: { type: "boolean", short: "h" } } });
@@ -72,13 +82,19 @@ function advice(said) {
   if (/already (taken|exists|in use)|name.*(taken|in use)/i.test(said)) {
     return "That name is already used in this account by something else. Choose another with `npm run deploy -- --name <name>`.";
   }
-  if (/workers\.dev subdomain/i.test(said)) return "Register a workers.dev subdomain in the Cloudflare dashboard (Workers & Pages), then run `npm run deploy` again.";
+  if (/workers\.dev subdomain/i.test(said))
+    return "Register a workers.dev subdomain in the Cloudflare dashboard (Workers & Pages), then run `npm run deploy` again.";
   return "Fix what wrangler said above and run `npm run deploy` again: every step already done is skipped.";
 }
 
 function fail(step, said) {
   const lines = said.split("\n").filter((line) => line.trim());
-  console.error(`\n✗ ${step} failed.\n\nwrangler said:\n${lines.slice(-15).map((l) => `  ${l}`).join("\n")}\n\nWhat to do: ${advice(said)}`);
+  console.error(
+    `\n✗ ${step} failed.\n\nwrangler said:\n${lines
+      .slice(-15)
+      .map((l) => `  ${l}`)
+      .join("\n")}\n\nWhat to do: ${advice(said)}`,
+  );
   process.exit(1);
 }
 
@@ -147,7 +163,9 @@ const config = {
   name: names.worker,
   main: path.join(root, base.main),
   assets: { ...base.assets, directory: path.join(root, base.assets.directory) },
-  d1_databases: [{ ...base.d1_databases[0], database_name: names.database, database_id: databaseId, migrations_dir: path.join(root, base.d1_databases[0].migrations_dir) }],
+  d1_databases: [
+    { ...base.d1_databases[0], database_name: names.database, database_id: databaseId, migrations_dir: path.join(root, base.d1_databases[0].migrations_dir) },
+  ],
   queues: {
     producers: base.queues.producers.map((p) => ({ ...p, queue: names.queue })),
     consumers: base.queues.consumers.map((c) => ({

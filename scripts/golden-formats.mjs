@@ -1,10 +1,10 @@
 #!/usr/bin/env node
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 // `npm run golden`: rewrites test/fixtures/golden/formats.json, what one message of each
 // chat format looks like (the AccessRequestCreated sample), after a deliberate change to
 // src/routing/formats.ts. The test compares against it; review the diff before committing.
 import { buildSync } from "esbuild";
-import { writeFileSync } from "node:fs";
-import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
 const { outputFiles } = buildSync({

@@ -28,11 +28,12 @@ const receiver = http.createServer((req, res) => {
   req.on("end", () => {
     tally.requests++;
     const roll = Math.random();
-    if (roll < 0.3) return tally.error500++, res.writeHead(500).end("try again");
-    if (roll < 0.35) return tally.hang++, setTimeout(() => res.writeHead(200).end("too late"), 2500);
-    if (roll < 0.4) return tally.tooMany++, res.writeHead(429, { "Retry-After": "1" }).end("slow down");
-    if (roll < 0.42) return tally.reset++, req.socket.destroy();
-    tally.ok++;
+    const outcome = roll < 0.3 ? "error500" : roll < 0.35 ? "hang" : roll < 0.4 ? "tooMany" : roll < 0.42 ? "reset" : "ok";
+    tally[outcome]++;
+    if (outcome === "error500") return res.writeHead(500).end("try again");
+    if (outcome === "hang") return setTimeout(() => res.writeHead(200).end("too late"), 2500);
+    if (outcome === "tooMany") return res.writeHead(429, { "Retry-After": "1" }).end("slow down");
+    if (outcome === "reset") return req.socket.destroy();
     const key = `${req.headers["webhook-id"]} ${req.url}`;
     arrivals.set(key, (arrivals.get(key) ?? 0) + 1);
     res.writeHead(200).end("ok");
@@ -48,13 +49,23 @@ const channels = [];
 for (let i = 1; i <= 3; i++) {
   channels.push(await admin()("POST", "/webhooks", { Name: `soak ${i}`, URL: `${receiverBase}/c${i}`, Events: ["UserRegistered"], Timeout: 1 }));
 }
-const paused = await admin()("POST", "/webhooks", { Name: "soak paused", URL: `${receiverBase}/paused`, Events: ["UserRegistered"], Timeout: 1, Paused: true, RateLimit: 100 });
+const paused = await admin()("POST", "/webhooks", {
+  Name: "soak paused",
+  URL: `${receiverBase}/paused`,
+  Events: ["UserRegistered"],
+  Timeout: 1,
+  Paused: true,
+  RateLimit: 100,
+});
 channels.push(paused);
 const CHANNELS = channels.length;
 // Production runs the sweeper every minute; the soak runs it every 3 seconds.
 let sweeps = 0;
 const sweeper = setInterval(() => {
-  fetch(`${worker.url}/__scheduled`).then(() => sweeps++, () => {});
+  fetch(`${worker.url}/__scheduled`).then(
+    () => sweeps++,
+    () => {},
+  );
 }, 3000);
 
 const started = Date.now();
@@ -66,7 +77,18 @@ async function post(until) {
       const i = next++;
       const body = JSON.stringify({
         Event: "UserRegistered",
-        Message: { ID: i, Email: `soak-${i}-${started}@example.com`, First: "Soak", Last: "Test", OrgID: 1, Provider: "password", Status: "active", CreatedAt: new Date().toISOString(), ByUser: 1, CustomAttributes: [] },
+        Message: {
+          ID: i,
+          Email: `soak-${i}-${started}@example.com`,
+          First: "Soak",
+          Last: "Test",
+          OrgID: 1,
+          Provider: "password",
+          Status: "active",
+          CreatedAt: new Date().toISOString(),
+          ByUser: 1,
+          CustomAttributes: [],
+        },
         Timestamp: new Date().toISOString(),
       });
       const res = await fetch(`${worker.url}/events`, {
@@ -111,7 +133,10 @@ for (const channel of channels) {
   }
 }
 const byKey = new Map(deliveries.map((d) => [`${d.EventID} ${d.path}`, d]));
-let succeeded = 0, failed = 0, lost = 0, attempts = 0;
+let succeeded = 0,
+  failed = 0,
+  lost = 0,
+  attempts = 0;
 for (const id of accepted) {
   for (const channel of channels) {
     const key = `${id} ${new URL(channel.URL).pathname}`;
@@ -130,7 +155,18 @@ await worker.stop();
 receiver.close();
 
 const expected = accepted.length * CHANNELS;
-const result = { events: accepted.length, deliveries: expected, succeeded, failed, lost, duplicates, attempts, sweeps, drainSeconds: Number(drainSeconds.toFixed(1)), receiver: tally };
+const result = {
+  events: accepted.length,
+  deliveries: expected,
+  succeeded,
+  failed,
+  lost,
+  duplicates,
+  attempts,
+  sweeps,
+  drainSeconds: Number(drainSeconds.toFixed(1)),
+  receiver: tally,
+};
 console.log(`
   accepted deliveries  ${expected}
   succeeded (arrived)  ${succeeded}

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import pkg from "../package.json";
 import { requireToken } from "./auth";
 import { channelRoutes } from "./channels/routes";
 import { deliveryRoutes } from "./delivery/routes";
@@ -12,10 +13,9 @@ import { eventRoutes } from "./events/routes";
 import { checkedJsonBody } from "./http/json-body";
 import { intakeAdminRoutes } from "./intake/admin-routes";
 import { intakeRoutes } from "./intake/routes";
-import { router, type AppEnv } from "./openapi";
+import { type AppEnv, router } from "./openapi";
 import { routingRoutes } from "./routing/routes";
 import { statsRoutes } from "./stats/routes";
-import pkg from "../package.json";
 
 export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { DeliveryMessage } from "./delivery/message";
-import type { RateLimiter } from "./flow/rate-limiter";
 import { ConfigError } from "./errors";
+import type { RateLimiter } from "./flow/rate-limiter";
 import { log } from "./log";
 
 /** The worker's bindings, as wrangler.toml and the secrets declare them. */

@@ -40,7 +40,8 @@ export class ApiError extends Error {
     let total = 0;
     for (const issue of error.issues) {
       // A typo'd field must be named as such: `Fitler: unknown field`.
-      const lines = issue.code === "unrecognized_keys" ? issue.keys.map((key) => `${at([...issue.path, key])}: unknown field`) : [`${at(issue.path)}: ${issue.message}`];
+      const lines =
+        issue.code === "unrecognized_keys" ? issue.keys.map((key) => `${at([...issue.path, key])}: unknown field`) : [`${at(issue.path)}: ${issue.message}`];
       total += lines.length;
       // Only what can be shown is kept; the rest is counted.
       if (messages.length < MAX_ERRORS) messages.push(...lines.slice(0, MAX_ERRORS - messages.length));

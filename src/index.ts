@@ -2,7 +2,7 @@ import { app } from "./app";
 import { consumeDeadLetters, consumeDeliveries } from "./delivery/consumer";
 import type { DeliveryMessage } from "./delivery/message";
 import { sweep } from "./delivery/sweeper";
-import { config, type Config, type Env } from "./env";
+import { type Config, config, type Env } from "./env";
 
 const CONFIG_RETRY_SECONDS = 30;
 

@@ -32,11 +32,27 @@ export const errorResponses = {
 };
 
 export const Pagination = z.object({
-  page: z.coerce.number().int().min(1).default(1).openapi({ param: { in: "query" } }),
-  per_page: z.coerce.number().int().min(1).max(100).default(20).openapi({ param: { in: "query" } }),
+  page: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1)
+    .openapi({ param: { in: "query" } }),
+  per_page: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .openapi({ param: { in: "query" } }),
 });
 
-export const IdParam = z.object({ id: z.string().min(1).openapi({ param: { in: "path" } }) });
+export const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .openapi({ param: { in: "path" } }),
+});
 
 export const Ok = z.object({ status: z.literal("ok") }).openapi("Ok");
 

@@ -11,13 +11,13 @@ import { app } from "../src/app";
 import { MAX_ERRORS } from "../src/errors";
 import {
   ADMIN,
-  INTAKE,
   api,
   attemptsOf,
   consume,
   count,
   createChannel,
   delivery,
+  INTAKE,
   makeDelivery,
   makeDue,
   receivedAt,
@@ -36,7 +36,12 @@ const userRegistered = JSON.parse(seed.find((s) => s.type === "UserRegistered")!
 describe("only /portal-api/openapi.json is public", () => {
   it("answers 401 to any other path ending in /openapi.json, whether the webhook exists or not", async () => {
     const channel = await createChannel();
-    for (const path of [`/portal-api/webhooks/${channel.ID}/headers/openapi.json`, "/portal-api/webhooks/nope/headers/openapi.json", "/portal-api/webhooks/openapi.json", "/portal-api/events/openapi.json"]) {
+    for (const path of [
+      `/portal-api/webhooks/${channel.ID}/headers/openapi.json`,
+      "/portal-api/webhooks/nope/headers/openapi.json",
+      "/portal-api/webhooks/openapi.json",
+      "/portal-api/events/openapi.json",
+    ]) {
       const res = await request(path);
       expect(res.status, path).toBe(401);
       expect(await errorsOf(res)).toEqual(["Authorization: missing or wrong admin token"]);
@@ -120,8 +125,16 @@ describe("a key given twice", () => {
   const rest = `"Message":${JSON.stringify(JSON.parse(seed.find((s) => s.type === "OrganisationRegistered")!.body).Message)},"Timestamp":"2024-04-22T16:38:54Z"`;
   it.each([
     ["two Events", `{"Event":"OrganisationRegistered","Event":"UserRegistered",${rest}}`, "Event: key given twice; each key may appear once"],
-    ["two Events, one escaped", `{"Event":"OrganisationRegistered","\\u0045vent":"UserRegistered",${rest}}`, "Event: key given twice; each key may appear once"],
-    ["a Message field twice", `{"Event":"OrganisationRegistered","Message":{"ID":1,"ID":2,"Name":"x","CreatedAt":"2024-04-22T16:38:54Z"},"Timestamp":"2024-04-22T16:38:54Z"}`, "Message.ID: key given twice; each key may appear once"],
+    [
+      "two Events, one escaped",
+      `{"Event":"OrganisationRegistered","\\u0045vent":"UserRegistered",${rest}}`,
+      "Event: key given twice; each key may appear once",
+    ],
+    [
+      "a Message field twice",
+      `{"Event":"OrganisationRegistered","Message":{"ID":1,"ID":2,"Name":"x","CreatedAt":"2024-04-22T16:38:54Z"},"Timestamp":"2024-04-22T16:38:54Z"}`,
+      "Message.ID: key given twice; each key may appear once",
+    ],
   ])("refuses %s at intake with 422, storing nothing", async (_name, body, error) => {
     const before = await count("events");
     const res = await call("/events", { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json" }, body });
@@ -137,7 +150,17 @@ describe("a key given twice", () => {
   });
 
   it("keeps the same key in different objects", async () => {
-    const body = JSON.stringify({ ...userRegistered, Message: { ...userRegistered.Message, ID: Date.now(), CustomAttributes: [{ Identifier: "a", Value: "1" }, { Identifier: "b", Value: "2" }] } });
+    const body = JSON.stringify({
+      ...userRegistered,
+      Message: {
+        ...userRegistered.Message,
+        ID: Date.now(),
+        CustomAttributes: [
+          { Identifier: "a", Value: "1" },
+          { Identifier: "b", Value: "2" },
+        ],
+      },
+    });
     expect((await call("/events", { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json" }, body })).status).toBe(202);
   });
 });
@@ -157,7 +180,11 @@ describe("IPv4 inside IPv6", () => {
     "http://[2001:0:a00:1::]/",
   ];
   it.each(embedded)("refuses %s at save", async (url) => {
-    const res = await call("/portal-api/webhooks", { method: "POST", headers: { ...ADMIN, "Content-Type": "application/json" }, body: JSON.stringify({ Name: "x", URL: url, Events: ["UserRegistered"] }) }, { ALLOW_PRIVATE_TARGETS: "false" });
+    const res = await call(
+      "/portal-api/webhooks",
+      { method: "POST", headers: { ...ADMIN, "Content-Type": "application/json" }, body: JSON.stringify({ Name: "x", URL: url, Events: ["UserRegistered"] }) },
+      { ALLOW_PRIVATE_TARGETS: "false" },
+    );
     expect(res.status).toBe(422);
     expect((await errorsOf(res))[0]).toMatch(/^URL: must not target/);
   });
@@ -174,7 +201,15 @@ describe("IPv4 inside IPv6", () => {
   });
 
   it("still allows a public IPv6 address", async () => {
-    const res = await call("/portal-api/webhooks", { method: "POST", headers: { ...ADMIN, "Content-Type": "application/json" }, body: JSON.stringify({ Name: "x", URL: "https://[2606:4700::6810:84e5]/", Events: ["UserRegistered"] }) }, { ALLOW_PRIVATE_TARGETS: "false" });
+    const res = await call(
+      "/portal-api/webhooks",
+      {
+        method: "POST",
+        headers: { ...ADMIN, "Content-Type": "application/json" },
+        body: JSON.stringify({ Name: "x", URL: "https://[2606:4700::6810:84e5]/", Events: ["UserRegistered"] }),
+      },
+      { ALLOW_PRIVATE_TARGETS: "false" },
+    );
     expect(res.status).toBe(201);
   });
 });
@@ -202,7 +237,12 @@ describe("custom header names and values", () => {
   });
 
   it.each(["Expect", "TE", "Upgrade", "Keep-Alive", "Proxy-Authorization", "proxy-connection", "User-Agent"])("reserves %s", async (name) => {
-    const res = await api("POST", "/portal-api/webhooks", { Name: "x", URL: "https://crm.example.com/", Events: ["UserRegistered"], Headers: [{ Name: name, Value: "100-continue" }] });
+    const res = await api("POST", "/portal-api/webhooks", {
+      Name: "x",
+      URL: "https://crm.example.com/",
+      Events: ["UserRegistered"],
+      Headers: [{ Name: name, Value: "100-continue" }],
+    });
     expect(res.status).toBe(422);
     expect((await errorsOf(res))[0]).toMatch(/^Headers\.0\.Name: is reserved/);
   });
@@ -212,7 +252,11 @@ describe("custom header names and values", () => {
     const channel = await createChannel({ URL: url, Headers: [{ Name: "X-Keep", Value: "yes" }] });
     // As a row written before User-Agent was reserved.
     await env.DB.prepare("update channel_headers set name = 'User-Agent' where channel_id = ?").bind(channel.ID).run();
-    await env.DB.prepare("insert into channel_headers (id, channel_id, name, value, created_at) select 'h-' || ?1, ?1, 'X-Keep', value, 1 from channel_headers where channel_id = ?1").bind(channel.ID).run();
+    await env.DB.prepare(
+      "insert into channel_headers (id, channel_id, name, value, created_at) select 'h-' || ?1, ?1, 'X-Keep', value, 1 from channel_headers where channel_id = ?1",
+    )
+      .bind(channel.ID)
+      .run();
     const { deliveryId } = await makeDelivery(channel.ID);
     await consume([deliveryId]);
     const [received] = await receivedAt(url);
@@ -246,12 +290,20 @@ describe("the headers sub-resource under concurrent requests", () => {
     expect((await errorsOf(refused))[0]).toMatch(/^Name: the webhook already has a header named x?-?/i);
     // The channel still saves from its own edit form.
     const current = await (await api("GET", `/portal-api/webhooks/${channel.ID}`)).json<{ Headers: { Name: string; Value: string }[] }>();
-    const saved = await api("PUT", `/portal-api/webhooks/${channel.ID}`, { Name: "CRM 2", Headers: current.Headers.map(({ Name, Value }) => ({ Name, Value })) });
+    const saved = await api("PUT", `/portal-api/webhooks/${channel.ID}`, {
+      Name: "CRM 2",
+      Headers: current.Headers.map(({ Name, Value }) => ({ Name, Value })),
+    });
     expect(saved.status).toBe(200);
   });
 
   it("refuses renaming a header onto another's name", async () => {
-    const channel = await createChannel({ Headers: [{ Name: "X-A", Value: "1" }, { Name: "X-B", Value: "2" }] });
+    const channel = await createChannel({
+      Headers: [
+        { Name: "X-A", Value: "1" },
+        { Name: "X-B", Value: "2" },
+      ],
+    });
     const res = await api("PUT", `/portal-api/webhooks/${channel.ID}/headers/${channel.Headers[1]!.ID}`, { Name: "x-a" });
     expect(res.status).toBe(422);
     expect(await errorsOf(res)).toEqual(["Name: the webhook already has a header named x-a"]);
@@ -306,7 +358,13 @@ describe("a type removed from Events", () => {
 
 describe("secrets echoed by a target", () => {
   it("are masked in the stored response excerpt, the API and the attempt log", async () => {
-    const channel = await createChannel({ URL: target("echo/500"), Headers: [{ Name: "X-Api-Key", Value: "sk_live_4f9a8c7e6d5b" }, { Name: "X-Tenant", Value: "acme-corp-eu" }] });
+    const channel = await createChannel({
+      URL: target("echo/500"),
+      Headers: [
+        { Name: "X-Api-Key", Value: "sk_live_4f9a8c7e6d5b" },
+        { Name: "X-Tenant", Value: "acme-corp-eu" },
+      ],
+    });
     const { deliveryId } = await makeDelivery(channel.ID);
     await consume([deliveryId]);
     const [attempt] = await attemptsOf(deliveryId);
@@ -358,7 +416,9 @@ describe("configuration", () => {
     const { createExecutionContext, createMessageBatch } = await import("cloudflare:test");
     const { worker } = await import("./helpers");
     const batch = createMessageBatch("tyk-webhook-deliveries-dlq-old", [{ id: "m", timestamp: new Date(), attempts: 1, body: { deliveryId: "x" } }]);
-    await expect(worker.queue(batch as never, env, createExecutionContext())).rejects.toThrow(/queue tyk-webhook-deliveries-dlq-old: not tyk-webhook-deliveries or tyk-webhook-deliveries-dlq/);
+    await expect(worker.queue(batch as never, env, createExecutionContext())).rejects.toThrow(
+      /queue tyk-webhook-deliveries-dlq-old: not tyk-webhook-deliveries or tyk-webhook-deliveries-dlq/,
+    );
     // A deployment's own names, through its vars.
     const channel = await createChannel({ URL: target() });
     const { deliveryId } = await makeDelivery(channel.ID);
@@ -394,9 +454,21 @@ describe("configuration", () => {
 
 describe("unknown fields", () => {
   it.each([
-    ["POST /webhooks", "POST", "/portal-api/webhooks", { Name: "x", URL: "https://crm.example.com/", Events: ["UserRegistered"], Fitler: {} }, "Fitler: unknown field"],
+    [
+      "POST /webhooks",
+      "POST",
+      "/portal-api/webhooks",
+      { Name: "x", URL: "https://crm.example.com/", Events: ["UserRegistered"], Fitler: {} },
+      "Fitler: unknown field",
+    ],
     ["PATCH /webhooks/{id}", "PATCH", "/portal-api/webhooks/ID", { Enabeld: false }, "Enabeld: unknown field"],
-    ["a header in Headers", "POST", "/portal-api/webhooks", { Name: "x", URL: "https://crm.example.com/", Events: ["UserRegistered"], Headers: [{ Name: "X-A", Value: "1", Secret: true }] }, "Headers.0.Secret: unknown field"],
+    [
+      "a header in Headers",
+      "POST",
+      "/portal-api/webhooks",
+      { Name: "x", URL: "https://crm.example.com/", Events: ["UserRegistered"], Headers: [{ Name: "X-A", Value: "1", Secret: true }] },
+      "Headers.0.Secret: unknown field",
+    ],
     ["POST /headers", "POST", "/portal-api/webhooks/ID/headers", { Name: "X-A", Value: "1", Valeu: "2" }, "Valeu: unknown field"],
     ["POST /recover", "POST", "/portal-api/webhooks/ID/recover", { Since: "2024-01-01T00:00:00Z", Untill: "x" }, "Untill: unknown field"],
   ])("%s answers 422 naming the field", async (_name, method, path, body, error) => {

@@ -252,7 +252,12 @@ describe("admin auth", () => {
   ];
 
   it.each(routes)("%s %s answers 401 without a token, with a wrong one, and with the intake token", async (method, path) => {
-    for (const headers of [{} as Record<string, string>, { Authorization: "Bearer wrong" }, { Authorization: "wrong" }, { Authorization: `Bearer ${env.INTAKE_TOKEN}` }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { Authorization: "Bearer wrong" },
+      { Authorization: "wrong" },
+      { Authorization: `Bearer ${env.INTAKE_TOKEN}` },
+    ]) {
       const res = await request(path, { method, headers });
       expect(res.status).toBe(401);
       const body = await res.json<any>();
@@ -297,14 +302,34 @@ describe("misc routes", () => {
     const ops = Object.entries(doc.paths).flatMap(([path, item]: [string, any]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
     expect(ops.sort()).toEqual(
       [
-        "GET /webhooks", "POST /webhooks", "GET /webhooks/{id}", "PUT /webhooks/{id}", "PATCH /webhooks/{id}",
-        "DELETE /webhooks/{id}", "GET /webhooks/{id}/headers", "POST /webhooks/{id}/headers",
-        "GET /webhooks/{id}/headers/{header_id}", "PUT /webhooks/{id}/headers/{header_id}",
-        "DELETE /webhooks/{id}/headers/{header_id}", "POST /webhooks/{id}/test", "GET /webhooks/{id}/secret",
-        "POST /webhooks/{id}/secret/rotate", "GET /webhooks/{id}/deliveries", "POST /webhooks/{id}/recover",
-        "GET /deliveries/{id}", "POST /deliveries/{id}/redeliver", "GET /events", "GET /events/{id}", "GET /event-types",
-        "GET /intake", "GET /intake/token", "POST /webhooks/{id}/test-event", "GET /deliveries", "POST /deliveries/recover",
-        "GET /stats", "POST /routing/preview",
+        "GET /webhooks",
+        "POST /webhooks",
+        "GET /webhooks/{id}",
+        "PUT /webhooks/{id}",
+        "PATCH /webhooks/{id}",
+        "DELETE /webhooks/{id}",
+        "GET /webhooks/{id}/headers",
+        "POST /webhooks/{id}/headers",
+        "GET /webhooks/{id}/headers/{header_id}",
+        "PUT /webhooks/{id}/headers/{header_id}",
+        "DELETE /webhooks/{id}/headers/{header_id}",
+        "POST /webhooks/{id}/test",
+        "GET /webhooks/{id}/secret",
+        "POST /webhooks/{id}/secret/rotate",
+        "GET /webhooks/{id}/deliveries",
+        "POST /webhooks/{id}/recover",
+        "GET /deliveries/{id}",
+        "POST /deliveries/{id}/redeliver",
+        "GET /events",
+        "GET /events/{id}",
+        "GET /event-types",
+        "GET /intake",
+        "GET /intake/token",
+        "POST /webhooks/{id}/test-event",
+        "GET /deliveries",
+        "POST /deliveries/recover",
+        "GET /stats",
+        "POST /routing/preview",
       ].sort(),
     );
     expect(doc.components.schemas.ChannelCreate.required).toEqual(expect.arrayContaining(["Name", "URL", "Events"]));

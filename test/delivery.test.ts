@@ -21,7 +21,6 @@ import {
   recordingQueue,
   seed,
   target,
-  uniqueUserRegistered,
   worker,
 } from "./helpers";
 
@@ -78,7 +77,9 @@ describe("the request", () => {
     const url = target("ok");
     const channel = await createChannel({ URL: url });
     await api("POST", `/portal-api/webhooks/${channel.ID}/secret/rotate`);
-    await env.DB.prepare("update channels set previous_secret_expires_at = ? where id = ?").bind(Date.now() - 1, channel.ID).run();
+    await env.DB.prepare("update channels set previous_secret_expires_at = ? where id = ?")
+      .bind(Date.now() - 1, channel.ID)
+      .run();
     const { deliveryId } = await makeDelivery(channel.ID);
     await consume([deliveryId]);
     const [req] = await receivedAt(url);
@@ -373,8 +374,12 @@ describe("the sweeper", () => {
     const fresh = await makeDelivery(channel.ID);
     const now = Date.now();
     // Lost: due long ago, and nothing has touched them since.
-    await env.DB.prepare("update deliveries set next_attempt_at = ?1, updated_at = ?1 where id = ?2").bind(now - 3 * 60_000, lostPending.deliveryId).run();
-    await env.DB.prepare("update deliveries set status = 'retrying', next_attempt_at = ?1, updated_at = ?1 - 5000 where id = ?2").bind(now - 6 * 60_000, lostRetrying.deliveryId).run();
+    await env.DB.prepare("update deliveries set next_attempt_at = ?1, updated_at = ?1 where id = ?2")
+      .bind(now - 3 * 60_000, lostPending.deliveryId)
+      .run();
+    await env.DB.prepare("update deliveries set status = 'retrying', next_attempt_at = ?1, updated_at = ?1 - 5000 where id = ?2")
+      .bind(now - 6 * 60_000, lostRetrying.deliveryId)
+      .run();
 
     const queue = recordingQueue();
     const { reclaimed } = await sweep({ ...env, DELIVERIES: queue as never }, now);
@@ -416,7 +421,9 @@ describe("the sweeper", () => {
     expect((await env.DB.prepare("select failing_since from channels where id = ?").bind(failing.ID).first<any>()).failing_since).toBeGreaterThan(0);
     const healthy = await createChannel();
 
-    await env.DB.prepare("update channels set failing_since = ? where id = ?").bind(Date.now() - 5 * 86400_000 - 1000, failing.ID).run();
+    await env.DB.prepare("update channels set failing_since = ? where id = ?")
+      .bind(Date.now() - 5 * 86400_000 - 1000, failing.ID)
+      .run();
     const { disabledChannels } = await sweep({ ...env, DELIVERIES: recordingQueue() as never });
     expect(disabledChannels.map((c) => c.id)).toContain(failing.ID);
     expect(disabledChannels.map((c) => c.id)).not.toContain(healthy.ID);
@@ -451,7 +458,14 @@ describe("admin routes for deliveries", () => {
 
     const all = await (await api("GET", `/portal-api/webhooks/${channel.ID}/deliveries`)).json<any[]>();
     expect(all.map((d) => d.ID)).toEqual([second.deliveryId, first.deliveryId]);
-    expect(all[0]).toMatchObject({ EventID: second.eventId, WebhookID: channel.ID, EventType: "UserRegistered", Status: "succeeded", AttemptCount: 1, LastStatusCode: 200 });
+    expect(all[0]).toMatchObject({
+      EventID: second.eventId,
+      WebhookID: channel.ID,
+      EventType: "UserRegistered",
+      Status: "succeeded",
+      AttemptCount: 1,
+      LastStatusCode: 200,
+    });
 
     const retrying = await (await api("GET", `/portal-api/webhooks/${channel.ID}/deliveries?status=retrying`)).json<any[]>();
     expect(retrying.map((d) => d.ID)).toEqual([first.deliveryId]);
@@ -463,7 +477,14 @@ describe("admin routes for deliveries", () => {
 
     const one = await (await api("GET", `/portal-api/deliveries/${first.deliveryId}`)).json<any>();
     expect(one.Attempts).toEqual([
-      { Attempt: 1, StartedAt: expect.stringMatching(/Z$/), DurationMs: expect.any(Number), StatusCode: 500, Error: "target answered 500", ResponseBody: "failure 1" },
+      {
+        Attempt: 1,
+        StartedAt: expect.stringMatching(/Z$/),
+        DurationMs: expect.any(Number),
+        StatusCode: 500,
+        Error: "target answered 500",
+        ResponseBody: "failure 1",
+      },
     ]);
     expect((await api("GET", "/portal-api/deliveries/nope")).status).toBe(404);
   });

@@ -8,15 +8,40 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../src/app";
 import { sweep } from "../src/delivery/sweeper";
-import { api, consume, count, countingD1, createChannel, delivery, makeDelivery, makeDue, receivedAt, recordingQueue, target, uniqueUserRegistered } from "./helpers";
+import {
+  api,
+  consume,
+  count,
+  countingD1,
+  createChannel,
+  delivery,
+  makeDelivery,
+  makeDue,
+  receivedAt,
+  recordingQueue,
+  target,
+  uniqueUserRegistered,
+} from "./helpers";
 
 /** The app with a queue that records what it is sent. */
 function withQueue() {
   const queue = recordingQueue();
   const call = (method: string, path: string, body?: unknown) =>
-    app.request(path, { method, headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) }, { ...env, DELIVERIES: queue });
+    app.request(
+      path,
+      {
+        method,
+        headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      },
+      { ...env, DELIVERIES: queue },
+    );
   const post = (body: string) =>
-    app.request("/events", { method: "POST", headers: { Authorization: `Bearer ${env.INTAKE_TOKEN}`, "Content-Type": "application/json" }, body }, { ...env, DELIVERIES: queue });
+    app.request(
+      "/events",
+      { method: "POST", headers: { Authorization: `Bearer ${env.INTAKE_TOKEN}`, "Content-Type": "application/json" }, body },
+      { ...env, DELIVERIES: queue },
+    );
   return { queue, call, post };
 }
 
@@ -30,7 +55,9 @@ describe("Paused", () => {
     expect(res.status).toBe(202);
     const { ID, Deliveries } = await res.json<any>();
     expect(Deliveries).toBe(await count("deliveries", "event_id = ?", ID));
-    expect(queue.ids).not.toContain((await env.DB.prepare("select id from deliveries where event_id = ? and channel_id = ?").bind(ID, channel.ID).first<{ id: string }>())!.id);
+    expect(queue.ids).not.toContain(
+      (await env.DB.prepare("select id from deliveries where event_id = ? and channel_id = ?").bind(ID, channel.ID).first<{ id: string }>())!.id,
+    );
     const row = await env.DB.prepare("select status, attempt_count from deliveries where event_id = ? and channel_id = ?").bind(ID, channel.ID).first<any>();
     expect(row).toEqual({ status: "held", attempt_count: 0 });
     expect(await receivedAt(url)).toEqual([]);
@@ -47,7 +74,10 @@ describe("Paused", () => {
     await makeDue(retrying.deliveryId);
     const result = await consume([pending.deliveryId, retrying.deliveryId]);
     expect(result.acked).toEqual(["msg-0", "msg-1"]);
-    for (const [id, attempts] of [[pending.deliveryId, 0], [retrying.deliveryId, 1]] as const) {
+    for (const [id, attempts] of [
+      [pending.deliveryId, 0],
+      [retrying.deliveryId, 1],
+    ] as const) {
       expect(await delivery(id)).toMatchObject({ status: "held", attempt_count: attempts, next_attempt_at: null });
     }
     expect(await receivedAt(url)).toHaveLength(1);

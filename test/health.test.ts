@@ -8,21 +8,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import type { DeliveryMessage } from "../src/delivery/message";
 import { sweep } from "../src/delivery/sweeper";
-import {
-  api,
-  consume,
-  count,
-  createChannel,
-  delivery,
-  makeDelivery,
-  makeDue,
-  postEvent,
-  receivedAt,
-  recordingQueue,
-  seed,
-  target,
-  worker,
-} from "./helpers";
+import { api, consume, count, createChannel, delivery, makeDelivery, makeDue, postEvent, receivedAt, recordingQueue, seed, target, worker } from "./helpers";
 
 const ONE_RETRY = { RETRY_SCHEDULE: "1" };
 const HOUR = 60 * 60 * 1000;
@@ -170,7 +156,10 @@ describe("GET /portal-api/deliveries and POST /portal-api/deliveries/recover", (
     expect(failed[0]).toMatchObject({ WebhookName: "CRM", WebhookDeleted: false, CanRedeliver: true, LastDurationMs: expect.any(Number) });
     expect(Date.now() - Date.parse(failed[0].LastAttemptAt)).toBeLessThan(60_000);
     await api("PATCH", `/portal-api/webhooks/${b.ID}`, { Name: "Billing", Enabled: false });
-    expect((await (await api("GET", `/portal-api/deliveries?webhook_id=${b.ID}`)).json<any[]>())[0]).toMatchObject({ WebhookName: "Billing", CanRedeliver: false });
+    expect((await (await api("GET", `/portal-api/deliveries?webhook_id=${b.ID}`)).json<any[]>())[0]).toMatchObject({
+      WebhookName: "Billing",
+      CanRedeliver: false,
+    });
     await api("DELETE", `/portal-api/webhooks/${b.ID}`);
     const gone = await (await api("GET", `/portal-api/deliveries?webhook_id=${b.ID}`)).json<any[]>();
     expect(gone[0]).toMatchObject({ ID: second.deliveryId, WebhookName: "Billing", WebhookDeleted: true, CanRedeliver: false });
@@ -197,7 +186,11 @@ describe("GET /portal-api/deliveries and POST /portal-api/deliveries/recover", (
     const { app } = await import("../src/app");
     const res = await app.request(
       "/portal-api/deliveries/recover",
-      { method: "POST", headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify({ Since: since, WebhookID: channel.ID }) },
+      {
+        method: "POST",
+        headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ Since: since, WebhookID: channel.ID }),
+      },
       { ...env, DELIVERIES: queue },
     );
     expect(res.status).toBe(202);
@@ -271,9 +264,15 @@ describe("operational events", () => {
     expect(JSON.parse(arrived!.body).Message).toEqual({ WebhookID: gone.ID, WebhookName: "Old CRM", Reason: "the target answered 410 Gone" });
 
     const failing = await createChannel({ Name: "Flaky", URL: target("status/500") });
-    await env.DB.prepare("update channels set failing_since = ? where id = ?").bind(Date.now() - 6 * 24 * HOUR, failing.ID).run();
+    await env.DB.prepare("update channels set failing_since = ? where id = ?")
+      .bind(Date.now() - 6 * 24 * HOUR, failing.ID)
+      .run();
     await sweep({ ...env, DELIVERIES: recordingQueue() as never });
-    const messages = (await env.DB.prepare("select e.body from events e join deliveries d on d.event_id = e.id where d.channel_id = ? order by e.received_at").bind(ops.ID).all<{ body: string }>()).results.map((r) => JSON.parse(r.body).Message);
+    const messages = (
+      await env.DB.prepare("select e.body from events e join deliveries d on d.event_id = e.id where d.channel_id = ? order by e.received_at")
+        .bind(ops.ID)
+        .all<{ body: string }>()
+    ).results.map((r) => JSON.parse(r.body).Message);
     expect(messages.at(-1)).toMatchObject({ WebhookID: failing.ID, WebhookName: "Flaky", Reason: expect.stringMatching(/^every delivery failed for 5 days/) });
   });
 
@@ -281,10 +280,18 @@ describe("operational events", () => {
     const crm = await createChannel({ URL: target("ok") });
     const ops = await createChannel({ URL: target("ok"), Events: ["Dispatcher.DeliveryFailed"] });
     const { deliveryId } = await makeDelivery(crm.ID);
-    const batch = createMessageBatch<DeliveryMessage>("tyk-webhook-deliveries-dlq", [{ id: "d", timestamp: new Date(), attempts: 1, body: { deliveryId, generation: 0 } }]);
+    const batch = createMessageBatch<DeliveryMessage>("tyk-webhook-deliveries-dlq", [
+      { id: "d", timestamp: new Date(), attempts: 1, body: { deliveryId, generation: 0 } },
+    ]);
     await worker.queue(batch, env, createExecutionContext());
-    const raised = await env.DB.prepare("select e.body from events e join deliveries d on d.event_id = e.id where d.channel_id = ?").bind(ops.ID).first<{ body: string }>();
-    expect(JSON.parse(raised!.body).Message).toMatchObject({ DeliveryID: deliveryId, LastError: "dead-lettered: the consumer failed on it too many times", Attempts: 0 });
+    const raised = await env.DB.prepare("select e.body from events e join deliveries d on d.event_id = e.id where d.channel_id = ?")
+      .bind(ops.ID)
+      .first<{ body: string }>();
+    expect(JSON.parse(raised!.body).Message).toMatchObject({
+      DeliveryID: deliveryId,
+      LastError: "dead-lettered: the consumer failed on it too many times",
+      Attempts: 0,
+    });
   });
 
   it("are listed in event-types, and the portal cannot post them", async () => {

@@ -66,7 +66,9 @@ export async function receivedAt(url: string): Promise<Received[]> {
 }
 
 export async function count(table: string, where = "1 = 1", ...params: unknown[]): Promise<number> {
-  const row = await env.DB.prepare(`select count(*) as n from ${table} where ${where}`).bind(...params).first<{ n: number }>();
+  const row = await env.DB.prepare(`select count(*) as n from ${table} where ${where}`)
+    .bind(...params)
+    .first<{ n: number }>();
   return row!.n;
 }
 
@@ -216,7 +218,9 @@ export async function attemptsOf(id: string) {
     `select a.value->>'attempt' as attempt, a.value->>'startedAt' as started_at, a.value->>'durationMs' as duration_ms,
             a.value->>'statusCode' as status_code, a.value->>'error' as error, a.value->>'responseBody' as response_body
      from deliveries, json_each(deliveries.attempts) as a where deliveries.id = ? order by a.key`,
-  ).bind(id).all<any>();
+  )
+    .bind(id)
+    .all<any>();
   return results;
 }
 
@@ -224,4 +228,3 @@ export async function attemptsOf(id: string) {
 export async function makeDue(id: string) {
   await env.DB.prepare("update deliveries set next_attempt_at = ? where id = ?").bind(Date.now(), id).run();
 }
-

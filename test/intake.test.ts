@@ -18,7 +18,12 @@ async function insertChannel(events: string[], enabled = true): Promise<string> 
   const id = crypto.randomUUID();
   const now = Date.now();
   await env.DB.batch([
-    env.DB.prepare("insert into channels (id, name, url, secret, enabled, created_at, updated_at) values (?, 'c', 'https://example.com/h', 'x', ?, ?, ?)").bind(id, enabled ? 1 : 0, now, now),
+    env.DB.prepare("insert into channels (id, name, url, secret, enabled, created_at, updated_at) values (?, 'c', 'https://example.com/h', 'x', ?, ?, ?)").bind(
+      id,
+      enabled ? 1 : 0,
+      now,
+      now,
+    ),
     ...events.map((e) => env.DB.prepare("insert into channel_events (event_type, channel_id) values (?, ?)").bind(e, id)),
   ]);
   return id;
@@ -77,7 +82,11 @@ describe("POST /events", () => {
     for (let i = 0; i < 250; i += 50) {
       await Promise.all(Array.from({ length: 50 }, () => insertChannel(["ApplicationRegistered"])));
     }
-    const body = JSON.stringify({ Event: "ApplicationRegistered", Message: { ID: 1, Name: "New App", UserID: 1, CreatedAt: "2024-04-18T13:29:23.738726+02:00" }, Timestamp: new Date().toISOString() });
+    const body = JSON.stringify({
+      Event: "ApplicationRegistered",
+      Message: { ID: 1, Name: "New App", UserID: 1, CreatedAt: "2024-04-18T13:29:23.738726+02:00" },
+      Timestamp: new Date().toISOString(),
+    });
     const { res, queue } = await post(body);
     expect(res.status).toBe(202);
     const { ID, Deliveries } = await res.json<any>();
@@ -154,7 +163,9 @@ describe("POST /events", () => {
     const body = uniqueUserRegistered();
     const first = await post(body);
     const { ID } = await first.res.json<any>();
-    await env.DB.prepare("update events set received_at = ? where id = ?").bind(Date.now() - 24 * 3600_000 - 1, ID).run();
+    await env.DB.prepare("update events set received_at = ? where id = ?")
+      .bind(Date.now() - 24 * 3600_000 - 1, ID)
+      .run();
     const again = await post(body);
     expect(again.res.status).toBe(202);
     expect((await again.res.json<any>()).ID).not.toBe(ID);
@@ -190,15 +201,33 @@ describe("POST /events", () => {
       ["a missing Event", async () => (await post(event({ Event: undefined }))).res, 422, /^Event: /],
       ["a Timestamp that is not RFC 3339", async () => (await post(event({ Timestamp: "22/04/2024" }))).res, 422, /^Timestamp: /],
       ["a Timestamp with 10 fractional digits", async () => (await post(event({ Timestamp: "2024-04-22T16:38:54.0820370000Z" }))).res, 422, /^Timestamp: /],
-      ["a Message that is not an object", async () => (await post(JSON.stringify({ Event: "UserRegistered", Message: "hi", Timestamp: "2024-04-22T16:38:54Z" }))).res, 422, /^Message: /],
+      [
+        "a Message that is not an object",
+        async () => (await post(JSON.stringify({ Event: "UserRegistered", Message: "hi", Timestamp: "2024-04-22T16:38:54Z" }))).res,
+        422,
+        /^Message: /,
+      ],
       ["an ID that is a string", async () => (await post(event({}, { ID: "29" }))).res, 422, /^Message\.ID: /],
       ["a missing Email", async () => (await post(event({}, { Email: undefined }))).res, 422, /^Message\.Email: /],
       ["a bad CreatedAt", async () => (await post(event({}, { CreatedAt: "yesterday" }))).res, 422, /^Message\.CreatedAt: /],
-      ["a CustomAttributes entry of the wrong type", async () => (await post(event({}, { CustomAttributes: [{ Identifier: 1, Value: "x" }] }))).res, 422, /^Message\.CustomAttributes\.0\.Identifier: /],
+      [
+        "a CustomAttributes entry of the wrong type",
+        async () => (await post(event({}, { CustomAttributes: [{ Identifier: 1, Value: "x" }] }))).res,
+        422,
+        /^Message\.CustomAttributes\.0\.Identifier: /,
+      ],
       [
         "ProductIDs holding a string",
         async () =>
-          (await post(JSON.stringify({ Event: "AccessRequestApproved", Timestamp: "2024-04-18T13:48:08Z", Message: { ID: 1, AppID: 3, ByUser: 3, Status: "approved", ProductIDs: ["1"], PlanID: 2, CreatedAt: "2024-04-18T13:36:02Z" } }))).res,
+          (
+            await post(
+              JSON.stringify({
+                Event: "AccessRequestApproved",
+                Timestamp: "2024-04-18T13:48:08Z",
+                Message: { ID: 1, AppID: 3, ByUser: 3, Status: "approved", ProductIDs: ["1"], PlanID: 2, CreatedAt: "2024-04-18T13:36:02Z" },
+              }),
+            )
+          ).res,
         422,
         /^Message\.ProductIDs\.0: /,
       ],
@@ -225,7 +254,7 @@ describe("HEAD and GET /events", () => {
 });
 
 describe("the portal's connection, as the admin UI shows it", () => {
-  const status = async () => (await (await api("GET", "/portal-api/intake")).json<Record<string, string | null>>());
+  const status = async () => await (await api("GET", "/portal-api/intake")).json<Record<string, string | null>>();
 
   it("notes the portal's Test Connection (a bare HEAD), a refused token and the last event", async () => {
     await env.DB.prepare("delete from intake_seen").run();
@@ -244,7 +273,10 @@ describe("the portal's connection, as the admin UI shows it", () => {
     await new Promise((r) => setTimeout(r, 50));
     expect((await status()).LastTestConnectionAt).toBeNull();
 
-    expect((await request("/events", { method: "POST", headers: { Authorization: "Bearer wrong", "Content-Type": "application/json" }, body: seed[0]!.body })).status).toBe(401);
+    expect(
+      (await request("/events", { method: "POST", headers: { Authorization: "Bearer wrong", "Content-Type": "application/json" }, body: seed[0]!.body }))
+        .status,
+    ).toBe(401);
     await expect.poll(async () => (await status()).LastRefusedAt).not.toBeNull();
 
     const body = JSON.stringify({ ...JSON.parse(seed[5]!.body), Timestamp: new Date().toISOString() });
@@ -278,7 +310,11 @@ describe("events API", () => {
   const admin = (path: string) => app.request(path, { headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}` } }, env);
 
   it("lists events newest first, filtered by type, paginated, with the payload as received", async () => {
-    const app1 = JSON.stringify({ Event: "ApplicationRegistered", Message: { ID: 7, Name: "A", UserID: 1, CreatedAt: "2024-04-18T13:29:23Z", Score: 1.50 }, Timestamp: "2024-04-18T13:29:23Z" }).replace("1.5", "1.50");
+    const app1 = JSON.stringify({
+      Event: "ApplicationRegistered",
+      Message: { ID: 7, Name: "A", UserID: 1, CreatedAt: "2024-04-18T13:29:23Z", Score: 1.5 },
+      Timestamp: "2024-04-18T13:29:23Z",
+    }).replace("1.5", "1.50");
     const first = await (await post(app1)).res.json<any>();
     await new Promise((r) => setTimeout(r, 5));
     const second = await (await post(uniqueUserRegistered())).res.json<any>();

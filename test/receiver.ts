@@ -81,7 +81,11 @@ export default async function setup(project: TestProject) {
           return;
         case "echo":
           res.writeHead(Number(arg), { "content-type": "text/plain" });
-          res.end(Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join("\n"));
+          res.end(
+            Object.entries(headers)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join("\n"),
+          );
           return;
         case "big":
           res.writeHead(200);

@@ -11,7 +11,7 @@ import { app } from "../src/app";
 import { eventTypes } from "../src/events/catalog";
 import { sampleEvent } from "../src/events/samples";
 import { checkFilter, compileFilter } from "../src/routing/filter";
-import { renderBody, type Format } from "../src/routing/formats";
+import { type Format, renderBody } from "../src/routing/formats";
 import goldenFiles from "./fixtures/golden/formats.json";
 import { api, consume, countingD1, createChannel, INTAKE, makeDelivery, receivedAt, recordingQueue, seed, target, uniqueUserRegistered } from "./helpers";
 
@@ -79,7 +79,15 @@ describe("Filter semantics", () => {
   });
 
   const json = fc.letrec<{ value: unknown }>((tie) => ({
-    value: fc.oneof({ depthSize: "small" }, fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(tie("value"), { maxLength: 3 }), fc.dictionary(fc.constantFrom("OrgID", "ID", "Tags", "Name"), tie("value"), { maxKeys: 3 })),
+    value: fc.oneof(
+      { depthSize: "small" },
+      fc.integer(),
+      fc.string(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie("value"), { maxLength: 3 }),
+      fc.dictionary(fc.constantFrom("OrgID", "ID", "Tags", "Name"), tie("value"), { maxKeys: 3 }),
+    ),
   })).value;
   const leaf = fc.oneof(fc.integer({ min: -5, max: 20 }), fc.constantFrom("pending", "eu", "2024-04-22T16:38:54Z"));
   const condition = fc.oneof(
@@ -89,20 +97,33 @@ describe("Filter semantics", () => {
     fc.record({ $in: fc.array(leaf, { minLength: 1, maxLength: 3 }) }),
     fc.record({ $exist: fc.boolean() }),
   );
-  const filter = fc.dictionary(fc.constantFrom("Message.OrgID", "Message.ID", "Message.Tags", "Event", "Message.Status"), condition, { minKeys: 1, maxKeys: 3 });
+  const filter = fc.dictionary(fc.constantFrom("Message.OrgID", "Message.ID", "Message.Tags", "Event", "Message.Status"), condition, {
+    minKeys: 1,
+    maxKeys: 3,
+  });
   const events = fc.record({ Event: fc.constantFrom("AccessRequestCreated", "UserRegistered"), Message: json, Timestamp: fc.string() });
 
   it("never throws, whatever the event", () => {
-    fc.assert(fc.property(filter, fc.anything(), (f, e) => typeof compileFilter(f as never)(e) === "boolean"), { numRuns: 300 });
+    fc.assert(
+      fc.property(filter, fc.anything(), (f, e) => typeof compileFilter(f as never)(e) === "boolean"),
+      { numRuns: 300 },
+    );
   });
 
   it("$and of a filter with itself matches exactly what the filter matches", () => {
-    fc.assert(fc.property(filter, events, (f, e) => compileFilter({ $and: [f, f] } as never)(e) === compileFilter(f as never)(e)), { numRuns: 300 });
+    fc.assert(
+      fc.property(filter, events, (f, e) => compileFilter({ $and: [f, f] } as never)(e) === compileFilter(f as never)(e)),
+      { numRuns: 300 },
+    );
   });
 
   it("{$in: [v]} matches exactly what {$eq: v} matches", () => {
     fc.assert(
-      fc.property(leaf, events, (v, e) => compileFilter({ "Message.OrgID": { $in: [v] } } as never)(e) === compileFilter({ "Message.OrgID": { $eq: v } } as never)(e)),
+      fc.property(
+        leaf,
+        events,
+        (v, e) => compileFilter({ "Message.OrgID": { $in: [v] } } as never)(e) === compileFilter({ "Message.OrgID": { $eq: v } } as never)(e),
+      ),
       { numRuns: 300 },
     );
   });
@@ -110,7 +131,12 @@ describe("Filter semantics", () => {
 
 describe("Filter on a channel", () => {
   it("is refused at save with a 422 naming the path", async () => {
-    const res = await api("POST", "/portal-api/webhooks", { Name: "x", URL: "https://crm.example.com/", Events: ["UserRegistered"], Filter: { Message: { OrgID: { $gt: "seven" } } } });
+    const res = await api("POST", "/portal-api/webhooks", {
+      Name: "x",
+      URL: "https://crm.example.com/",
+      Events: ["UserRegistered"],
+      Filter: { Message: { OrgID: { $gt: "seven" } } },
+    });
     expect(res.status).toBe(422);
     expect((await res.json<any>()).errors).toEqual(["Filter.Message.OrgID: $gt needs a number or an RFC 3339 time"]);
   });
@@ -120,7 +146,11 @@ describe("Filter on a channel", () => {
     const others = await createChannel({ URL: target(), Filter: { "Message.OrgID": { $neq: 7 } } });
     const open = await createChannel({ URL: target() });
     const post = async (orgId: number, d1: D1Database = env.DB) => {
-      const res = await app.request("/events", { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json" }, body: uniqueUserRegistered({ OrgID: orgId }) }, { ...env, DB: d1, DELIVERIES: recordingQueue() });
+      const res = await app.request(
+        "/events",
+        { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json" }, body: uniqueUserRegistered({ OrgID: orgId }) },
+        { ...env, DB: d1, DELIVERIES: recordingQueue() },
+      );
       const { ID } = await res.json<any>();
       const rows = await env.DB.prepare("select channel_id from deliveries where event_id = ?").bind(ID).all<{ channel_id: string }>();
       return rows.results.map((r) => r.channel_id);
@@ -165,9 +195,15 @@ const SCHEMA: Record<Exclude<Format, "raw">, (m: any) => void> = {
     expect(Array.isArray(m.blocks)).toBe(true);
     for (const block of m.blocks) {
       expect(["section", "context"]).toContain(block.type);
-      if (block.text) expect(block.text.type).toBe("mrkdwn"), expect(block.text.text.length).toBeLessThanOrEqual(3000);
+      if (block.text) {
+        expect(block.text.type).toBe("mrkdwn");
+        expect(block.text.text.length).toBeLessThanOrEqual(3000);
+      }
       if (block.fields) expect(block.fields.length).toBeLessThanOrEqual(10);
-      for (const f of block.fields ?? []) expect(f.type).toBe("mrkdwn"), expect(f.text.length).toBeLessThanOrEqual(2000);
+      for (const f of block.fields ?? []) {
+        expect(f.type).toBe("mrkdwn");
+        expect(f.text.length).toBeLessThanOrEqual(2000);
+      }
     }
   },
   // Teams Workflows: {"type": "message", "attachments": [{contentType adaptive, content: AdaptiveCard}]}.
@@ -191,7 +227,11 @@ const SCHEMA: Record<Exclude<Format, "raw">, (m: any) => void> = {
     for (const e of m.embeds) {
       expect(e.title.length).toBeLessThanOrEqual(256);
       expect(e.fields.length).toBeLessThanOrEqual(25);
-      for (const f of e.fields) expect(f.name.length).toBeGreaterThan(0), expect(f.value.length).toBeGreaterThan(0), expect(f.value.length).toBeLessThanOrEqual(1024);
+      for (const f of e.fields) {
+        expect(f.name.length).toBeGreaterThan(0);
+        expect(f.value.length).toBeGreaterThan(0);
+        expect(f.value.length).toBeLessThanOrEqual(1024);
+      }
     }
     expect(m.allowed_mentions).toEqual({ parse: [] });
   },
@@ -229,7 +269,9 @@ describe("Format", () => {
   // Regenerate after a deliberate change: see the README (Routing).
   it("matches the golden files", () => {
     const now = new Date("2026-01-02T03:04:05Z");
-    const rendered = Object.fromEntries(formats.map((f) => [f, JSON.parse(renderBody(f, sampleEvent("AccessRequestCreated", now), "https://portal.example.com"))]));
+    const rendered = Object.fromEntries(
+      formats.map((f) => [f, JSON.parse(renderBody(f, sampleEvent("AccessRequestCreated", now), "https://portal.example.com"))]),
+    );
     expect(rendered).toEqual(goldenFiles);
   });
 

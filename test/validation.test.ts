@@ -48,7 +48,16 @@ describe("channel validation", () => {
     ["Header value with LF", { Headers: [{ Name: "X-A", Value: "a\nb" }] }, /^Headers\.0\.Value: /],
     ["Header value not a string", { Headers: [{ Name: "X-A", Value: 1 }] }, /^Headers\.0\.Value: /],
     ["21 headers", { Headers: Array.from({ length: 21 }, (_, i) => ({ Name: `X-${i}`, Value: "v" })) }, /^Headers: must hold at most 20 headers/],
-    ["a header named twice", { Headers: [{ Name: "X-A", Value: "1" }, { Name: "x-a", Value: "2" }] }, /^Headers: must not name a header twice/],
+    [
+      "a header named twice",
+      {
+        Headers: [
+          { Name: "X-A", Value: "1" },
+          { Name: "x-a", Value: "2" },
+        ],
+      },
+      /^Headers: must not name a header twice/,
+    ],
     ["Enabled a string", { Enabled: "yes" }, /^Enabled: /],
   ];
 
@@ -148,7 +157,13 @@ describe("target-URL guard", () => {
     expect((await res.json<any>()).errors[0]).toMatch(/^URL: /);
   });
 
-  const safe = ["https://crm.example.com/hooks/tyk", "http://93.184.216.34/hook", "https://[2606:4700:4700::1111]/", "https://api.moesif.com:8443/x?y=1", "https://8.8.8.8/"];
+  const safe = [
+    "https://crm.example.com/hooks/tyk",
+    "http://93.184.216.34/hook",
+    "https://[2606:4700:4700::1111]/",
+    "https://api.moesif.com:8443/x?y=1",
+    "https://8.8.8.8/",
+  ];
   it.each(safe)("accepts %s", async (url) => {
     expect(targetUrlProblem(url, false)).toBeNull();
     const res = await publicApi("POST", "/portal-api/webhooks", { ...valid, URL: url });

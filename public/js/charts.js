@@ -32,12 +32,22 @@ export function stackedBars(series, { height = 160 } = {}) {
       y -= h;
       return svg("rect", { class: `bar-${s}`, x: (i * slot + gap / 2).toFixed(2), y: y.toFixed(2), width: (slot - gap).toFixed(2), height: h.toFixed(2) });
     });
-    const label = `${new Date(bucket.Start).toLocaleString()}: ${OUTCOMES.filter((s) => bucket.Counts[s]).map((s) => `${bucket.Counts[s]} ${s}`).join(", ") || "none"}`;
+    const label = `${new Date(bucket.Start).toLocaleString()}: ${
+      OUTCOMES.filter((s) => bucket.Counts[s])
+        .map((s) => `${bucket.Counts[s]} ${s}`)
+        .join(", ") || "none"
+    }`;
     return svg("g", {}, svg("title", {}, label), svg("rect", { class: "bar-hit", x: i * slot, y: 0, width: slot, height }), ...parts);
   });
   const sums = Object.fromEntries(OUTCOMES.map((s) => [s, series.reduce((n, b) => n + (b.Counts[s] ?? 0), 0)]));
-  const description = `Deliveries over time: ${OUTCOMES.filter((s) => sums[s]).map((s) => `${sums[s]} ${s}`).join(", ") || "none"}.`;
-  return svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img", "aria-label": description },
+  const description = `Deliveries over time: ${
+    OUTCOMES.filter((s) => sums[s])
+      .map((s) => `${sums[s]} ${s}`)
+      .join(", ") || "none"
+  }.`;
+  return svg(
+    "svg",
+    { class: "chart", viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img", "aria-label": description },
     svg("line", { class: "axis", x1: 0, y1: height - 0.5, x2: width, y2: height - 0.5 }),
     ...bars,
   );
@@ -59,10 +69,18 @@ export function sparkline(trend) {
   });
   const ok = trend.reduce((n, [s]) => n + s, 0);
   const failed = trend.reduce((n, [, f]) => n + f, 0);
-  return svg("svg", { class: "sparkline", viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img", "aria-label": `${ok} succeeded, ${failed} failed` }, ...bars);
+  return svg(
+    "svg",
+    { class: "sparkline", viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img", "aria-label": `${ok} succeeded, ${failed} failed` },
+    ...bars,
+  );
 }
 
 /** The legend under a chart. */
 export function legend(h) {
-  return h("ul", { class: "legend" }, OUTCOMES.map((s) => h("li", {}, h("span", { class: `swatch bar-${s}`, "aria-hidden": "true" }), s)));
+  return h(
+    "ul",
+    { class: "legend" },
+    OUTCOMES.map((s) => h("li", {}, h("span", { class: `swatch bar-${s}`, "aria-hidden": "true" }), s)),
+  );
 }

@@ -65,9 +65,13 @@ export function confirmDialog(message, action = "Confirm") {
     const dialog = h(
       "dialog",
       { class: "confirm", "aria-label": "Confirm" },
-      h("form", { method: "dialog" },
+      h(
+        "form",
+        { method: "dialog" },
         h("p", {}, message),
-        h("div", { class: "actions" },
+        h(
+          "div",
+          { class: "actions" },
           h("button", { value: "cancel", class: "secondary" }, "Cancel"),
           h("button", { value: "confirm", class: "danger" }, action),
         ),
@@ -106,8 +110,11 @@ export function prettyJson(value, maxDepth = 24) {
  */
 export function pager(page, hasNext, href, go) {
   if (page <= 1 && !hasNext) return null;
-  const to = (n, text, rel) => (href ? h("a", { href: href(n), rel }, text) : h("button", { type: "button", class: "secondary small", onclick: () => go(n) }, text));
-  return h("nav", { class: "pager", "aria-label": "Pages" },
+  const to = (n, text, rel) =>
+    href ? h("a", { href: href(n), rel }, text) : h("button", { type: "button", class: "secondary small", onclick: () => go(n) }, text);
+  return h(
+    "nav",
+    { class: "pager", "aria-label": "Pages" },
     page > 1 ? to(page - 1, "← Previous", "prev") : h("span", {}),
     h("span", { class: "muted small" }, `Page ${page}`),
     hasNext ? to(page + 1, "Next →", "next") : h("span", {}),
@@ -119,6 +126,12 @@ export function relativeTime(iso) {
   const ms = new Date(iso).getTime() - Date.now();
   const abs = Math.abs(ms);
   const [value, unit] =
-    abs < 60_000 ? [Math.round(abs / 1000), "s"] : abs < 3_600_000 ? [Math.round(abs / 60_000), "min"] : abs < 86_400_000 ? [Math.round(abs / 3_600_000), "h"] : [Math.round(abs / 86_400_000), "d"];
+    abs < 60_000
+      ? [Math.round(abs / 1000), "s"]
+      : abs < 3_600_000
+        ? [Math.round(abs / 60_000), "min"]
+        : abs < 86_400_000
+          ? [Math.round(abs / 3_600_000), "h"]
+          : [Math.round(abs / 86_400_000), "d"];
   return h("time", { datetime: iso, title: new Date(iso).toLocaleString() }, ms >= 0 ? `in ${value} ${unit}` : `${value} ${unit} ago`);
 }

@@ -1,7 +1,7 @@
 import { session } from "./api.js";
 import { h, mount, toast } from "./dom.js";
-import { channelForm } from "./views/channel-form.js";
 import { channelPage } from "./views/channel.js";
+import { channelForm } from "./views/channel-form.js";
 import { channelList } from "./views/channels.js";
 import { connectPage } from "./views/connect.js";
 import { dashboard } from "./views/dashboard.js";
@@ -54,7 +54,12 @@ async function render() {
   }
   let result;
   try {
-    result = await view(...hash.match(pattern).slice(1).map((part) => part && decodeURIComponent(part)));
+    result = await view(
+      ...hash
+        .match(pattern)
+        .slice(1)
+        .map((part) => part && decodeURIComponent(part)),
+    );
   } catch (err) {
     if (current !== renders) return;
     if (err.status === 401) return; // signed out meanwhile: the sign-in form is on its way
@@ -73,7 +78,9 @@ async function render() {
 
 function notFound(section) {
   const what = { channels: "channel", deliveries: "delivery", events: "event" }[section] ?? "page";
-  return h("section", { class: "card empty state-page", dataset: { state: "not-found" } },
+  return h(
+    "section",
+    { class: "card empty state-page", dataset: { state: "not-found" } },
     h("h1", {}, `This ${what} does not exist`),
     h("p", { class: "muted" }, what === "channel" ? "It may have been deleted. Its deliveries stay listed under Deliveries." : "The link may be out of date."),
     h("a", { class: "button", href: section === "channels" ? "#/channels" : "#/" }, section === "channels" ? "All channels" : "Dashboard"),
@@ -81,7 +88,9 @@ function notFound(section) {
 }
 
 function failed(err) {
-  return h("section", { class: "card empty state-page", dataset: { state: "error" } },
+  return h(
+    "section",
+    { class: "card empty state-page", dataset: { state: "error" } },
     h("h1", {}, "This page could not be loaded"),
     h("p", { class: "muted" }, err.message),
     h("button", { type: "button", onclick: render }, "Try again"),

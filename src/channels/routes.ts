@@ -1,27 +1,14 @@
-import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { database, iso } from "../db/client";
+import { enqueueDeliveries } from "../delivery/message";
 import { config } from "../env";
-import { database } from "../db/client";
 import { ApiError } from "../errors";
-import { admin, errorResponses, IdParam, json, jsonBody, Ok, Pagination, router, type AppEnv } from "../openapi";
+import { eventType } from "../events/catalog";
+import { log } from "../log";
+import { type AppEnv, admin, errorResponses, IdParam, json, jsonBody, Ok, Pagination, router } from "../openapi";
 import { secretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";
-import { testConnection } from "./test-connection";
-import {
-  Channel,
-  ChannelCreate,
-  ChannelPatch,
-  ConnectionTest,
-  Header,
-  HeaderInput,
-  HeaderPatch,
-  MAX_HEADERS,
-  Secret,
-  TestEventResult,
-} from "./schemas";
-import { sendTestEvent } from "./test-event";
-import { eventType } from "../events/catalog";
-import { enqueueDeliveries } from "../delivery/message";
-import { log } from "../log";
+import { Channel, ChannelCreate, ChannelPatch, ConnectionTest, Header, HeaderInput, HeaderPatch, MAX_HEADERS, Secret, TestEventResult } from "./schemas";
 import {
   addHeader,
   channelView,
@@ -36,7 +23,8 @@ import {
   updateChannel,
   updateHeader,
 } from "./store";
-import { iso } from "../db/client";
+import { testConnection } from "./test-connection";
+import { sendTestEvent } from "./test-event";
 
 const tags = ["Webhooks"];
 const HeaderParams = IdParam.extend({ header_id: z.string().openapi({ param: { in: "path" } }) });
@@ -48,75 +36,128 @@ function checkUrl(url: string | undefined, allowPrivate: boolean) {
 }
 
 const list = createRoute({
-  method: "get", path: "/", tags, security: admin, summary: "List webhooks",
+  method: "get",
+  path: "/",
+  tags,
+  security: admin,
+  summary: "List webhooks",
   request: { query: Pagination },
   responses: { 200: json(z.array(Channel), "Webhooks, oldest first"), ...errorResponses },
 });
 const create = createRoute({
-  method: "post", path: "/", tags, security: admin, summary: "Create a webhook",
+  method: "post",
+  path: "/",
+  tags,
+  security: admin,
+  summary: "Create a webhook",
   request: { body: jsonBody(ChannelCreate) },
   responses: { 201: json(Channel, "The new webhook"), ...errorResponses },
 });
 const read = createRoute({
-  method: "get", path: "/{id}", tags, security: admin, summary: "Read a webhook",
+  method: "get",
+  path: "/{id}",
+  tags,
+  security: admin,
+  summary: "Read a webhook",
   request: { params: IdParam },
   responses: { 200: json(Channel, "The webhook"), ...errorResponses },
 });
 const update = <M extends "put" | "patch">(method: M) =>
   createRoute({
-    method, path: "/{id}", tags, security: admin, summary: "Change the fields given; others keep their value",
+    method,
+    path: "/{id}",
+    tags,
+    security: admin,
+    summary: "Change the fields given; others keep their value",
     request: { params: IdParam, body: jsonBody(ChannelPatch) },
     responses: { 200: json(Channel, "The changed webhook"), ...errorResponses },
   });
 const remove = createRoute({
-  method: "delete", path: "/{id}", tags, security: admin, summary: "Delete a webhook; its waiting deliveries are cancelled",
+  method: "delete",
+  path: "/{id}",
+  tags,
+  security: admin,
+  summary: "Delete a webhook; its waiting deliveries are cancelled",
   request: { params: IdParam },
   responses: { 200: json(Ok, "Deleted"), ...errorResponses },
 });
 const listHeaders = createRoute({
-  method: "get", path: "/{id}/headers", tags, security: admin, summary: "List a webhook's custom headers",
+  method: "get",
+  path: "/{id}/headers",
+  tags,
+  security: admin,
+  summary: "List a webhook's custom headers",
   request: { params: IdParam },
   responses: { 200: json(z.array(Header), "Headers"), ...errorResponses },
 });
 const createHeader = createRoute({
-  method: "post", path: "/{id}/headers", tags, security: admin, summary: "Add a custom header",
+  method: "post",
+  path: "/{id}/headers",
+  tags,
+  security: admin,
+  summary: "Add a custom header",
   request: { params: IdParam, body: jsonBody(HeaderInput) },
   responses: { 201: json(Header, "The new header"), ...errorResponses },
 });
 const readHeader = createRoute({
-  method: "get", path: "/{id}/headers/{header_id}", tags, security: admin, summary: "Read a custom header",
+  method: "get",
+  path: "/{id}/headers/{header_id}",
+  tags,
+  security: admin,
+  summary: "Read a custom header",
   request: { params: HeaderParams },
   responses: { 200: json(Header, "The header"), ...errorResponses },
 });
 const putHeader = createRoute({
-  method: "put", path: "/{id}/headers/{header_id}", tags, security: admin, summary: "Change a custom header",
+  method: "put",
+  path: "/{id}/headers/{header_id}",
+  tags,
+  security: admin,
+  summary: "Change a custom header",
   request: { params: HeaderParams, body: jsonBody(HeaderPatch) },
   responses: { 200: json(Header, "The changed header"), ...errorResponses },
 });
 const removeHeader = createRoute({
-  method: "delete", path: "/{id}/headers/{header_id}", tags, security: admin, summary: "Delete a custom header",
+  method: "delete",
+  path: "/{id}/headers/{header_id}",
+  tags,
+  security: admin,
+  summary: "Delete a custom header",
   request: { params: HeaderParams },
   responses: { 200: json(Ok, "Deleted"), ...errorResponses },
 });
 const test = createRoute({
-  method: "post", path: "/{id}/test", tags, security: admin,
+  method: "post",
+  path: "/{id}/test",
+  tags,
+  security: admin,
   summary: "Test Connection: a HEAD to the URL, without the custom headers, within the Timeout",
   request: { params: IdParam },
   responses: { 200: json(ConnectionTest, "What the target answered"), ...errorResponses },
 });
 const testEvent = createRoute({
-  method: "post", path: "/{id}/test-event", tags, security: admin,
+  method: "post",
+  path: "/{id}/test-event",
+  tags,
+  security: admin,
   summary: "Send a type's sample payload through the webhook exactly as a delivery goes; nothing is recorded",
   request: { params: IdParam, body: jsonBody(z.strictObject({ Event: eventType }).openapi("TestEvent")) },
   responses: { 200: json(TestEventResult, "What the target answered"), ...errorResponses },
 });
 const readSecret = createRoute({
-  method: "get", path: "/{id}/secret", tags, security: admin, summary: "The signing secret",
+  method: "get",
+  path: "/{id}/secret",
+  tags,
+  security: admin,
+  summary: "The signing secret",
   request: { params: IdParam },
   responses: { 200: json(Secret, "The secret, and the previous one while it still signs"), ...errorResponses },
 });
 const rotate = createRoute({
-  method: "post", path: "/{id}/secret/rotate", tags, security: admin,
+  method: "post",
+  path: "/{id}/secret/rotate",
+  tags,
+  security: admin,
   summary: "New signing secret; the old one keeps signing beside it for 24 hours",
   request: { params: IdParam },
   responses: { 200: json(Secret, "The new secret"), ...errorResponses },

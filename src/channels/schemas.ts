@@ -28,24 +28,21 @@ export const HeaderName = z
   .regex(HEADER_NAME, "must be a valid HTTP header name (a token)")
   .refine((name) => !isReservedHeader(name), `is reserved (${RESERVED_TEXT})`);
 
-export const HeaderValue = z
-  .string()
-  .max(8192)
-  .regex(HEADER_VALUE, "must hold only visible ASCII characters, spaces and tabs");
+export const HeaderValue = z.string().max(8192).regex(HEADER_VALUE, "must hold only visible ASCII characters, spaces and tabs");
 
 export const HeaderInput = z.strictObject({ Name: HeaderName, Value: HeaderValue }).openapi("HeaderInput");
 export const HeaderPatch = HeaderInput.partial().openapi("HeaderPatch");
 
-export const Header = z
-  .object({ ID: z.string(), Name: z.string(), Value: z.string(), WebhookID: z.string() })
-  .openapi("Header");
+export const Header = z.object({ ID: z.string(), Name: z.string(), Value: z.string(), WebhookID: z.string() }).openapi("Header");
 
 export const methods = ["POST", "PUT", "PATCH"] as const;
 export const formats = ["raw", "slack", "teams", "discord"] as const;
 export const MAX_HEADERS = 20;
 
-const headerList = boundedArray(HeaderInput, MAX_HEADERS, { tooMany: `must hold at most ${MAX_HEADERS} headers` })
-  .refine((list) => new Set(list.map((h) => h.Name.toLowerCase())).size === list.length, "must not name a header twice");
+const headerList = boundedArray(HeaderInput, MAX_HEADERS, { tooMany: `must hold at most ${MAX_HEADERS} headers` }).refine(
+  (list) => new Set(list.map((h) => h.Name.toLowerCase())).size === list.length,
+  "must not name a header twice",
+);
 
 // Without defaults: a PATCH must leave absent fields absent.
 const channelFields = {
@@ -66,8 +63,7 @@ const channelFields = {
   Method: z.enum(methods, { error: "must be one of POST, PUT, PATCH" }),
   Timeout: z.int("must be a whole number of seconds").min(1, "must be at least 1").max(60, "must be at most 60"),
   // Bounded before each item is checked: 150,000 bad names must not become 150,000 errors.
-  Events: boundedArray(eventType, 100, { min: 1, tooFew: "must name at least one event type" })
-    .transform((list) => [...new Set(list)]),
+  Events: boundedArray(eventType, 100, { min: 1, tooFew: "must name at least one event type" }).transform((list) => [...new Set(list)]),
   Headers: headerList,
   Enabled: z.boolean(),
   Paused: z.boolean(),

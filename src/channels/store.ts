@@ -1,14 +1,14 @@
-import { and, asc, eq, inArray, isNotNull, notInArray, notLike, or, sql, type Column } from "drizzle-orm";
+import { and, asc, type Column, eq, inArray, isNotNull, notInArray, notLike, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { iso } from "../db/client";
 import { channelEvents, channelHeaders, channels, deletedChannels, deliveries, LIVE_STATUSES } from "../db/schema";
-import { messageFor, type DeliveryMessage } from "../delivery/message";
+import { type DeliveryMessage, messageFor } from "../delivery/message";
 import { UNSUBSCRIBED } from "../delivery/outcome";
-import { countBulk } from "../stats/counters";
 import { ApiError } from "../errors";
-import { eventTypes, type EventType } from "../events/catalog";
+import { type EventType, eventTypes } from "../events/catalog";
 import { bytesToBase64 } from "../security/encoding";
 import type { SecretBox } from "../security/secret-box";
+import { countBulk } from "../stats/counters";
 import type { ChannelCreateInput, ChannelPatchInput, ChannelView } from "./schemas";
 
 type ChannelRow = typeof channels.$inferSelect;
@@ -182,7 +182,10 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
     // Disabling cancels what waits, held deliveries included (they have no queue message
     // that would find the channel disabled).
     ...(!row.enabled && current.row.enabled
-      ? [countBulk(db, heldOf(id), "cancel"), db.update(deliveries).set({ status: "cancelled", lastError: "webhook disabled", nextAttemptAt: null, updatedAt: now }).where(heldOf(id))]
+      ? [
+          countBulk(db, heldOf(id), "cancel"),
+          db.update(deliveries).set({ status: "cancelled", lastError: "webhook disabled", nextAttemptAt: null, updatedAt: now }).where(heldOf(id)),
+        ]
       : []),
     // An event type the channel no longer wants is not sent to it, not even a retry.
     ...(dropped.length
@@ -229,11 +232,16 @@ export async function deleteChannel(db: Db, id: string): Promise<void> {
   const [, , , deleted] = await db.batch([
     countBulk(db, liveOf(id), "cancel"),
     // Its deliveries still say whose they were.
-    db.insert(deletedChannels).select(db.select({ id: channels.id, name: channels.name, deletedAt: sql<number>`${now}`.as("deleted_at") }).from(channels).where(eq(channels.id, id))).onConflictDoNothing(),
     db
-      .update(deliveries)
-      .set({ status: "cancelled", lastError: "webhook deleted", nextAttemptAt: null, updatedAt: now })
-      .where(liveOf(id)),
+      .insert(deletedChannels)
+      .select(
+        db
+          .select({ id: channels.id, name: channels.name, deletedAt: sql<number>`${now}`.as("deleted_at") })
+          .from(channels)
+          .where(eq(channels.id, id)),
+      )
+      .onConflictDoNothing(),
+    db.update(deliveries).set({ status: "cancelled", lastError: "webhook deleted", nextAttemptAt: null, updatedAt: now }).where(liveOf(id)),
     db.delete(channels).where(eq(channels.id, id)).returning({ id: channels.id }),
   ]);
   if (deleted.length === 0) throw ApiError.notFound("Webhook");
@@ -267,7 +275,8 @@ export async function addHeader(db: Db, box: SecretBox, channel: ChannelRecord, 
 const duplicateHeader = (name: string) => ApiError.invalid("Name", `the webhook already has a header named ${name}`);
 
 /** The unique index on a channel's header names refused a write. */
-const isDuplicateName = (err: unknown) => /UNIQUE constraint failed: .*channel_headers/i.test(String((err as Error)?.message ?? err) + String((err as { cause?: Error })?.cause?.message ?? ""));
+const isDuplicateName = (err: unknown) =>
+  /UNIQUE constraint failed: .*channel_headers/i.test(String((err as Error)?.message ?? err) + String((err as { cause?: Error })?.cause?.message ?? ""));
 
 export async function updateHeader(db: Db, box: SecretBox, channel: ChannelRecord, headerId: string, patch: { Name?: string; Value?: string }) {
   const current = channel.headers.find((h) => h.id === headerId);
@@ -324,7 +333,6 @@ export async function rotateSecret(db: Db, box: SecretBox, channel: ChannelRecor
     .where(eq(channels.id, channel.row.id));
   return secret;
 }
-
 
 // --- encryption key rotation ----------------------------------------------------------
 

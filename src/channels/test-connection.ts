@@ -1,4 +1,4 @@
-import { call, type CallResult } from "../http/outbound";
+import { type CallResult, call } from "../http/outbound";
 import { targetUrlProblem } from "../security/target-url";
 
 /** What an admin's check of a target answers: success means a 2xx, as for a delivery. */

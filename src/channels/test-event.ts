@@ -1,9 +1,9 @@
 import { decryptCredentials, secretValues, signedRequest } from "../delivery/request";
 import type { Config } from "../env";
 import type { EventType } from "../events/catalog";
-import { renderBody } from "../routing/formats";
 import { sampleEvent } from "../events/samples";
 import { call } from "../http/outbound";
+import { renderBody } from "../routing/formats";
 import { maskSecrets } from "../security/mask";
 import type { SecretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex, type SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, type SQLiteColumn, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Times are unix milliseconds: cheap to compare in SQL, turned into ISO strings at the edge.
 const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
@@ -8,7 +8,9 @@ export const channels = sqliteTable("channels", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   url: text("url").notNull(),
-  method: text("method", { enum: ["POST", "PUT", "PATCH"] }).notNull().default("POST"),
+  method: text("method", { enum: ["POST", "PUT", "PATCH"] })
+    .notNull()
+    .default("POST"),
   timeoutSeconds: integer("timeout_seconds").notNull().default(10),
   enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
   disabledReason: text("disabled_reason"),
@@ -28,7 +30,9 @@ export const channels = sqliteTable("channels", {
   /** Bumped whenever the filter changes, so an isolate's cache of filters can tell it is stale. */
   filterVersion: integer("filter_version").notNull().default(0),
   /** Routing: how a delivery's body is written: the portal's bytes, or a chat message. */
-  format: text("format", { enum: ["raw", "slack", "teams", "discord"] }).notNull().default("raw"),
+  format: text("format", { enum: ["raw", "slack", "teams", "discord"] })
+    .notNull()
+    .default("raw"),
   createdAt: integer("created_at").notNull().default(now),
   updatedAt: integer("updated_at").notNull().default(now),
 });

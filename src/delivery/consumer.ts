@@ -1,29 +1,29 @@
 import { database } from "../db/client";
-import { config, type Config, type Env } from "../env";
-import { call, type CallResult } from "../http/outbound";
-import { log } from "../log";
-import { maskSecrets } from "../security/mask";
-import { secretBox, type SecretBox } from "../security/secret-box";
-import { targetUrlProblem } from "../security/target-url";
+import { type Config, config, type Env } from "../env";
 import { isOperational } from "../events/catalog";
-import { CountChanges } from "../stats/counters";
-import { deliveryFailed, webhookDisabled, type OperationalEvent } from "../operational/events";
 import { admit } from "../flow/rate-limiter";
+import { type CallResult, call } from "../http/outbound";
+import { log } from "../log";
+import { deliveryFailed, type OperationalEvent, webhookDisabled } from "../operational/events";
 import { renderBody } from "../routing/formats";
-import { enqueueDeliveries, type DeliveryMessage } from "./message";
+import { maskSecrets } from "../security/mask";
+import { type SecretBox, secretBox } from "../security/secret-box";
+import { targetUrlProblem } from "../security/target-url";
+import { CountChanges } from "../stats/counters";
+import { type DeliveryMessage, enqueueDeliveries } from "./message";
 import { judge, next, UNSUBSCRIBED } from "./outcome";
-import { decryptCredentials, secretValues, signedRequest, type ChannelCredentials } from "./request";
+import { type ChannelCredentials, decryptCredentials, secretValues, signedRequest } from "./request";
 import {
-  channelNames,
-  failDeliveries,
-  raiseEvents,
-  loadBatch,
-  recordBatch,
+  type BatchChannel,
   type BatchData,
   type BatchDelivery,
   type BatchWrites,
-  type BatchChannel,
+  channelNames,
   type DeliveryChange,
+  failDeliveries,
+  loadBatch,
+  raiseEvents,
+  recordBatch,
 } from "./store";
 
 /** Queue delays are capped; a longer wait is served in several hops (see "not due yet"). */
@@ -72,9 +72,10 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
 
   // Which messages send at all; then which of those their channels' rate limits let start now.
   const copies = copiesInBatch(batch.messages);
-  const triaged = batch.messages.map((message, i): Triaged =>
-    // Two copies of one message in a batch (at-least-once queues): the first one sends.
-    copies.has(i) ? { plan: { ack: true } } : triage(message.body, data, cfg),
+  const triaged = batch.messages.map(
+    (message, i): Triaged =>
+      // Two copies of one message in a batch (at-least-once queues): the first one sends.
+      copies.has(i) ? { plan: { ack: true } } : triage(message.body, data, cfg),
   );
   await holdBackOverLimit(env, triaged);
 
@@ -166,7 +167,16 @@ async function enqueueRaised(env: Env, messages: DeliveryMessage[]) {
 function failedEvent(delivery: BatchDelivery, channelName: string | null, attempts: number, lastStatusCode: number | null, lastError: string | null) {
   if (isOperational(delivery.eventType)) return undefined;
   return deliveryFailed(
-    { deliveryId: delivery.id, channelId: delivery.channelId, channelName, eventId: delivery.eventId, eventType: delivery.eventType, attempts, lastStatusCode, lastError },
+    {
+      deliveryId: delivery.id,
+      channelId: delivery.channelId,
+      channelName,
+      eventId: delivery.eventId,
+      eventType: delivery.eventType,
+      attempts,
+      lastStatusCode,
+      lastError,
+    },
     Date.now(),
   );
 }
@@ -212,7 +222,10 @@ function triage(message: DeliveryMessage | undefined, data: BatchData, cfg: Conf
   if (!delivery.subscribed) return end("cancelled", UNSUBSCRIBED);
   // Paused: held, not sent and not an attempt, until the channel resumes.
   if (channel.paused) {
-    return { plan: { ack: true }, change: { id: delivery.id, status: "held", nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError: delivery.lastError } };
+    return {
+      plan: { ack: true },
+      change: { id: delivery.id, status: "held", nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError: delivery.lastError },
+    };
   }
   const urlProblem = targetUrlProblem(channel.url, cfg.allowPrivateTargets);
   if (urlProblem) return end("failed", `URL ${urlProblem}`);
@@ -295,9 +308,7 @@ function collectWrites(handled: Handled[], { channels, deliveries }: BatchData, 
     }
   }
   // Only a streak that starts or ends is written; most batches have none.
-  writes.channelHealth = [...health]
-    .filter(([id, ok]) => ok === (channels.get(id)?.failingSince != null))
-    .map(([id, ok]) => ({ id, ok }));
+  writes.channelHealth = [...health].filter(([id, ok]) => ok === (channels.get(id)?.failingSince != null)).map(([id, ok]) => ({ id, ok }));
   return writes;
 }
 

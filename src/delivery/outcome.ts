@@ -5,10 +5,7 @@ import { retryAfterSeconds, scheduledDelay } from "./backoff";
 export const UNSUBSCRIBED = "webhook unsubscribed from this event type";
 
 /** What one attempt came to, judged only by what the target did. */
-export type AttemptOutcome =
-  | { kind: "delivered" }
-  | { kind: "gone" }
-  | { kind: "failed"; retryAfter?: number };
+export type AttemptOutcome = { kind: "delivered" } | { kind: "gone" } | { kind: "failed"; retryAfter?: number };
 
 export function judge(result: CallResult, now: number): AttemptOutcome {
   if (!result.ok) return { kind: "failed" };
@@ -21,10 +18,7 @@ export function judge(result: CallResult, now: number): AttemptOutcome {
 }
 
 /** What happens next to the delivery, and so to its queue message. */
-export type Next =
-  | { status: "succeeded" }
-  | { status: "failed"; reason?: string }
-  | { status: "retrying"; delaySeconds: number };
+export type Next = { status: "succeeded" } | { status: "failed"; reason?: string } | { status: "retrying"; delaySeconds: number };
 
 /**
  * The one place that turns an attempt's outcome into the delivery's next state.

@@ -1,23 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { getChannel, type ChannelRecord } from "../channels/store";
+import { type ChannelRecord, getChannel } from "../channels/store";
 import { database } from "../db/client";
 import { ApiError } from "../errors";
-import { timestamp, type EventType } from "../events/catalog";
+import { type EventType, timestamp } from "../events/catalog";
 import { admin, errorResponses, IdParam, json, jsonBody, Pagination, router } from "../openapi";
 import { enqueueDeliveries, messageFor } from "./message";
 import { Delivery, DeliveryWithAttempts, RequeuedCount, StatusFilter } from "./schemas";
-import {
-  attemptView,
-  deliveryById,
-  deliveryView,
-  failedSince,
-  findDelivery,
-  listChannelDeliveries,
-  restartDeliveries,
-} from "./store";
+import { attemptView, deliveryById, deliveryView, failedSince, findDelivery, listChannelDeliveries, restartDeliveries } from "./store";
 
 const channelDeliveries = createRoute({
-  method: "get", path: "/webhooks/{id}/deliveries", tags: ["Deliveries"], security: admin,
+  method: "get",
+  path: "/webhooks/{id}/deliveries",
+  tags: ["Deliveries"],
+  security: admin,
   summary: "A webhook's deliveries, newest first",
   request: {
     params: IdParam,
@@ -29,24 +24,37 @@ const channelDeliveries = createRoute({
 });
 
 const recover = createRoute({
-  method: "post", path: "/webhooks/{id}/recover", tags: ["Deliveries"], security: admin,
+  method: "post",
+  path: "/webhooks/{id}/recover",
+  tags: ["Deliveries"],
+  security: admin,
   summary: "Send again the webhook's failed deliveries created since a time",
   request: { params: IdParam, body: jsonBody(z.strictObject({ Since: timestamp }).openapi("Recover")) },
   responses: { 202: json(RequeuedCount, "Deliveries queued again"), ...errorResponses },
 });
 
 const readDelivery = createRoute({
-  method: "get", path: "/deliveries/{id}", tags: ["Deliveries"], security: admin,
+  method: "get",
+  path: "/deliveries/{id}",
+  tags: ["Deliveries"],
+  security: admin,
   summary: "One delivery with its attempts",
   request: { params: IdParam },
   responses: { 200: json(DeliveryWithAttempts, "The delivery"), ...errorResponses },
 });
 
 const redeliver = createRoute({
-  method: "post", path: "/deliveries/{id}/redeliver", tags: ["Deliveries"], security: admin,
+  method: "post",
+  path: "/deliveries/{id}/redeliver",
+  tags: ["Deliveries"],
+  security: admin,
   summary: "Send a delivery again now, with a fresh retry schedule",
   request: { params: IdParam },
-  responses: { 202: json(Delivery, "The delivery, queued again"), 409: json(z.object({ errors: z.array(z.string()) }), "The webhook is disabled"), ...errorResponses },
+  responses: {
+    202: json(Delivery, "The delivery, queued again"),
+    409: json(z.object({ errors: z.array(z.string()) }), "The webhook is disabled"),
+    ...errorResponses,
+  },
 });
 
 function requireEnabled(channel: ChannelRecord) {

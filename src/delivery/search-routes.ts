@@ -10,13 +10,20 @@ const tags = ["Deliveries"];
 const ms = (time: string | undefined) => (time === undefined ? undefined : Date.parse(time));
 
 const list = createRoute({
-  method: "get", path: "/deliveries", tags, security: admin, summary: "Deliveries of every webhook, newest first, filtered",
+  method: "get",
+  path: "/deliveries",
+  tags,
+  security: admin,
+  summary: "Deliveries of every webhook, newest first, filtered",
   request: { query: Pagination.extend(DeliveryFilters.shape) },
   responses: { 200: json(z.array(Delivery), "Deliveries"), ...errorResponses },
 });
 
 const recoverAll = createRoute({
-  method: "post", path: "/deliveries/recover", tags, security: admin,
+  method: "post",
+  path: "/deliveries/recover",
+  tags,
+  security: admin,
   summary: "Send again the failed deliveries that match (of enabled webhooks still subscribed to their type); with DryRun, only count them",
   request: { body: jsonBody(RecoverAll) },
   responses: {

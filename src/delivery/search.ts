@@ -1,6 +1,6 @@
-import { and, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { channels, deliveries, type DeliveryStatus } from "../db/schema";
+import { channels, type DeliveryStatus, deliveries } from "../db/schema";
 import { deliveryChannel, deliveryListFields } from "./store";
 
 /** What an admin can narrow the deliveries of every channel down to. */

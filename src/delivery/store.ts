@@ -1,11 +1,11 @@
 import { and, desc, eq, getTableColumns, gte, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { raisedMessages, raiseStatements, type OperationalEvent } from "../operational/events";
-import type { Format } from "../routing/formats";
-import type { DeliveryMessage } from "./message";
 import { iso } from "../db/client";
-import { channels, deliveries, deliveryCounts, events, isLive, type AttemptRecord, type DeliveryStatus } from "../db/schema";
-import { countBulk, hourOf, type CountChanges } from "../stats/counters";
+import { type AttemptRecord, channels, type DeliveryStatus, deliveries, deliveryCounts, events, isLive } from "../db/schema";
+import { type OperationalEvent, raisedMessages, raiseStatements } from "../operational/events";
+import type { Format } from "../routing/formats";
+import { type CountChanges, countBulk, hourOf } from "../stats/counters";
+import type { DeliveryMessage } from "./message";
 
 /** A delivery's columns but its attempt log, which only the delivery's own page reads. */
 export const deliverySummary = (({ attempts, ...columns }) => columns)(getTableColumns(deliveries));
@@ -115,13 +115,54 @@ export async function loadBatch(db: Db, deliveryIds: string[]): Promise<BatchDat
     const { id, eventId, eventType, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, lastError, createdAt, body } = row;
     const subscribed = row.subscribed === 1;
     data.deliveries.set(id, {
-      id, eventId, eventType, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, lastError, createdAt, body, subscribed,
+      id,
+      eventId,
+      eventType,
+      channelId,
+      status,
+      attemptCount,
+      retryBase,
+      generation,
+      nextAttemptAt,
+      lastStatusCode,
+      lastError,
+      createdAt,
+      body,
+      subscribed,
     });
     if (!row.channelExists || data.channels.has(channelId)) continue;
-    const { name, url, method, timeoutSeconds, enabled, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince, headers, paused, rateLimit, format } = row;
+    const {
+      name,
+      url,
+      method,
+      timeoutSeconds,
+      enabled,
+      disabledReason,
+      secret,
+      previousSecret,
+      previousSecretExpiresAt,
+      failingSince,
+      headers,
+      paused,
+      rateLimit,
+      format,
+    } = row;
     data.channels.set(channelId, {
-      id: channelId, name, url, method, timeoutSeconds, enabled: enabled === 1, disabledReason, secret, previousSecret, previousSecretExpiresAt, failingSince,
-      headers: JSON.parse(headers), paused: paused === 1, rateLimit, format,
+      id: channelId,
+      name,
+      url,
+      method,
+      timeoutSeconds,
+      enabled: enabled === 1,
+      disabledReason,
+      secret,
+      previousSecret,
+      previousSecretExpiresAt,
+      failingSince,
+      headers: JSON.parse(headers),
+      paused: paused === 1,
+      rateLimit,
+      format,
     });
   }
   return data;
@@ -198,9 +239,7 @@ export async function recordBatch(db: Db, writes: BatchWrites, now: number): Pro
     );
   }
   for (const { id, reason } of writes.disable) {
-    statements.push(
-      d1.prepare("update channels set enabled = 0, disabled_reason = ?2, updated_at = ?3 where id = ?1 and enabled = 1").bind(id, reason, now),
-    );
+    statements.push(d1.prepare("update channels set enabled = 0, disabled_reason = ?2, updated_at = ?3 where id = ?1 and enabled = 1").bind(id, reason, now));
   }
   if (writes.counts.size) statements.push(writes.counts.statement(d1));
   if (writes.raise.length) statements.push(...raiseStatements(d1, writes.raise, now));
@@ -274,16 +313,16 @@ export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, n
     // They leave the counts of the status they ended in.
     countBulk(db, where, "restart"),
     db
-    .update(deliveries)
-    .set({
-      status: "pending",
-      retryBase: sql`${deliveries.attemptCount}`,
-      generation: sql`${deliveries.generation} + 1`,
-      nextAttemptAt: now,
-      updatedAt: now,
-    })
-    .where(where)
-    .returning(deliverySummary),
+      .update(deliveries)
+      .set({
+        status: "pending",
+        retryBase: sql`${deliveries.attemptCount}`,
+        generation: sql`${deliveries.generation} + 1`,
+        nextAttemptAt: now,
+        updatedAt: now,
+      })
+      .where(where)
+      .returning(deliverySummary),
   ]);
   return restarted;
 }
@@ -338,7 +377,16 @@ export async function failDeliveries(db: Db, messages: DeliveryMessage[], reason
                  attempt_count as attempts, last_status_code as lastStatusCode, last_error as lastError, created_at as createdAt`,
     )
     .bind(JSON.stringify(messages), reason, now)
-    .all<{ deliveryId: string; channelId: string; eventId: string; eventType: string; attempts: number; lastStatusCode: number | null; lastError: string; createdAt: number }>();
+    .all<{
+      deliveryId: string;
+      channelId: string;
+      eventId: string;
+      eventType: string;
+      attempts: number;
+      lastStatusCode: number | null;
+      lastError: string;
+      createdAt: number;
+    }>();
   return results;
 }
 

@@ -2,9 +2,9 @@ import { reencryptStale } from "../channels/store";
 import { database } from "../db/client";
 import { config, type Env } from "../env";
 import { log } from "../log";
+import { webhookDisabled } from "../operational/events";
 import { secretBox } from "../security/secret-box";
 import { enqueueDeliveries } from "./message";
-import { webhookDisabled } from "../operational/events";
 import { housekeeping, raiseEvents, reclaimLostDeliveries } from "./store";
 
 const MINUTE = 60_000;
@@ -24,7 +24,11 @@ export async function sweep(env: Env, now = Date.now()) {
   const reclaimed = await reclaimLostDeliveries(db, now, cfg.lostAfter, RECLAIM_LIMIT);
   if (reclaimed.length) await enqueueDeliveries(env.DELIVERIES, reclaimed);
   const { disabledChannels } = await housekeeping(db, now, cfg.retentionDays * DAY, FAILING_DISABLES_AFTER_MS);
-  const raised = await raiseEvents(db, disabledChannels.map((c) => webhookDisabled(c, c.reason, now)), now);
+  const raised = await raiseEvents(
+    db,
+    disabledChannels.map((c) => webhookDisabled(c, c.reason, now)),
+    now,
+  );
   if (raised.length) await enqueueDeliveries(env.DELIVERIES, raised);
   // During an ENCRYPTION_KEY rotation, move a slice of the stored secrets to the new key.
   const reencrypted = env.ENCRYPTION_KEY_PREVIOUS ? await reencryptStale(db, await secretBox(env)) : 0;

@@ -20,19 +20,31 @@ const Event = z
   .openapi("Event");
 
 const list = createRoute({
-  method: "get", path: "/events", tags, security: admin, summary: "Events, newest first",
+  method: "get",
+  path: "/events",
+  tags,
+  security: admin,
+  summary: "Events, newest first",
   request: { query: Pagination.extend({ type: eventType.optional().openapi({ param: { in: "query" } }) }) },
   responses: { 200: json(z.array(Event), "Events"), ...errorResponses },
 });
 
 const read = createRoute({
-  method: "get", path: "/events/{id}", tags, security: admin, summary: "One event with its deliveries",
+  method: "get",
+  path: "/events/{id}",
+  tags,
+  security: admin,
+  summary: "One event with its deliveries",
   request: { params: IdParam },
   responses: { 200: json(Event.extend({ Deliveries: z.array(Delivery) }), "The event"), ...errorResponses },
 });
 
 const types = createRoute({
-  method: "get", path: "/event-types", tags, security: admin, summary: "The event types a webhook can subscribe to",
+  method: "get",
+  path: "/event-types",
+  tags,
+  security: admin,
+  summary: "The event types a webhook can subscribe to",
   responses: { 200: json(z.array(z.string()), "The 14 portal event types, then the dispatcher's 2 operational ones"), ...errorResponses },
 });
 

@@ -1,5 +1,5 @@
-import samples from "./samples.json";
 import type { EventType } from "./catalog";
+import samples from "./samples.json";
 
 /**
  * One sample Message per event type: the portal's own samples from its webhook

@@ -49,7 +49,16 @@ export function jsonStructureProblem(text: string, maxDepth: number): JsonStruct
     } else if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) {
       // Named by its first two levels: the full path would be as long as the nesting.
       if (stack.length >= maxDepth) {
-        return { path: stack[0]!.kind === "object" ? stack.slice(0, 2).map((frame) => frame.at).join(".") : "", why: `nested deeper than ${maxDepth} levels` };
+        return {
+          path:
+            stack[0]!.kind === "object"
+              ? stack
+                  .slice(0, 2)
+                  .map((frame) => frame.at)
+                  .join(".")
+              : "",
+          why: `nested deeper than ${maxDepth} levels`,
+        };
       }
       stack.push(ch === 0x7b ? { kind: "object", keys: new Set(), at: "", expectKey: true } : { kind: "array", at: 0, expectKey: false });
     } else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) {

@@ -17,12 +17,20 @@ const IntakeStatus = z
   .openapi("IntakeStatus");
 
 const status = createRoute({
-  method: "get", path: "/intake", tags, security: admin, summary: "Whether the portal has reached the dispatcher, and when",
+  method: "get",
+  path: "/intake",
+  tags,
+  security: admin,
+  summary: "Whether the portal has reached the dispatcher, and when",
   responses: { 200: json(IntakeStatus, "The intake's status"), ...errorResponses },
 });
 
 const token = createRoute({
-  method: "get", path: "/intake/token", tags, security: admin, summary: "The intake token, to paste into the portal",
+  method: "get",
+  path: "/intake/token",
+  tags,
+  security: admin,
+  summary: "The intake token, to paste into the portal",
   responses: { 200: json(z.object({ Token: z.string() }).openapi("IntakeToken"), "The INTAKE_TOKEN"), ...errorResponses },
 });
 

@@ -1,4 +1,4 @@
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requireToken } from "../auth";
 import { database } from "../db/client";
@@ -78,14 +78,18 @@ export const intakeRoutes = new Hono<AppEnv>()
       }
 
       const id = crypto.randomUUID();
-      const recorded = await recordEvent(c.env.DB, {
-        id,
-        type: parsed.data.Event,
-        body,
-        bodyHash: await sha256Hex(bytes),
-        idempotencyKey,
-        receivedAt: Date.now(),
-      }, json);
+      const recorded = await recordEvent(
+        c.env.DB,
+        {
+          id,
+          type: parsed.data.Event,
+          body,
+          bodyHash: await sha256Hex(bytes),
+          idempotencyKey,
+          receivedAt: Date.now(),
+        },
+        json,
+      );
       if (recorded.duplicate) {
         return c.json({ ID: recorded.eventId, Deliveries: recorded.deliveries, Duplicate: true }, 200);
       }
@@ -93,7 +97,10 @@ export const intakeRoutes = new Hono<AppEnv>()
       // The deliveries are committed as `pending`: if the queue refuses them now, the
       // sweeper sends them later, so the portal still gets its 202.
       try {
-        await enqueueDeliveries(c.env.DELIVERIES, recorded.deliveryIds.map((deliveryId) => ({ deliveryId, generation: 0 })));
+        await enqueueDeliveries(
+          c.env.DELIVERIES,
+          recorded.deliveryIds.map((deliveryId) => ({ deliveryId, generation: 0 })),
+        );
       } catch (err) {
         log.error("enqueue failed; the sweeper will resend", {
           eventId: id,

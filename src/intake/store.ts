@@ -14,8 +14,7 @@ export interface NewEvent {
 
 export type Recorded =
   /** `deliveryIds`: the deliveries to queue now; `held`: how many wait for their channel's resume. */
-  | { duplicate: false; deliveryIds: string[]; held: number }
-  | { duplicate: true; eventId: string; deliveries: number };
+  { duplicate: false; deliveryIds: string[]; held: number } | { duplicate: true; eventId: string; deliveries: number };
 
 /*
  * The intake's one D1 batch: one round trip and one transaction, so the duplicate check

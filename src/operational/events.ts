@@ -1,5 +1,5 @@
-import type { OperationalEventType } from "../events/catalog";
 import type { DeliveryMessage } from "../delivery/message";
+import type { OperationalEventType } from "../events/catalog";
 
 /**
  * The dispatcher's own events: `Dispatcher.DeliveryFailed` when a delivery ends `failed`,

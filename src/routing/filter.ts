@@ -30,7 +30,8 @@ export function checkFilter(filter: unknown): [string, string][] {
   const problems: [string, string][] = [];
   if (!isObject(filter)) return [["Filter", "must be an object (or null)"]];
   if (JSON.stringify(filter).length > MAX_FILTER_BYTES) return [["Filter", `must be at most ${MAX_FILTER_BYTES} bytes`]];
-  const depth = (v: unknown): number => (isObject(v) ? 1 + Math.max(0, ...Object.values(v).map(depth)) : Array.isArray(v) ? 1 + Math.max(0, ...v.map(depth)) : 0);
+  const depth = (v: unknown): number =>
+    isObject(v) ? 1 + Math.max(0, ...Object.values(v).map(depth)) : Array.isArray(v) ? 1 + Math.max(0, ...v.map(depth)) : 0;
   if (depth(filter) > MAX_FILTER_DEPTH) return [["Filter", `must be at most ${MAX_FILTER_DEPTH} levels deep`]];
   checkNode(filter, "Filter", [], problems);
   return problems;
@@ -43,7 +44,12 @@ function checkNode(node: Record<string, Json>, at: string, prefix: string[], pro
     const here = `${at}.${key}`;
     if (key === "$and" || key === "$or") {
       if (!Array.isArray(value) || value.length === 0) problems.push([here, `${key} needs a non-empty array of filters`]);
-      else value.forEach((f, i) => (isObject(f) ? checkNode(f, `${here}.${i}`, prefix, problems) : problems.push([`${here}.${i}`, "must be a filter object"])));
+      else {
+        value.forEach((f, i) => {
+          if (isObject(f)) checkNode(f, `${here}.${i}`, prefix, problems);
+          else problems.push([`${here}.${i}`, "must be a filter object"]);
+        });
+      }
     } else if (key.startsWith("$")) {
       problems.push([here, `${key} must be inside a field's condition (${[...OPERATORS].join(", ")}), or be $and or $or`]);
     } else if (key === "" || key.split(".").some((part) => part === "")) {
@@ -114,8 +120,14 @@ function compileCondition(path: string[], condition: Record<string, Json>): Pred
   );
 }
 
-const all = (ps: Predicate[]): Predicate => (e) => ps.every((p) => p(e));
-const any = (ps: Predicate[]): Predicate => (e) => ps.some((p) => p(e));
+const all =
+  (ps: Predicate[]): Predicate =>
+  (e) =>
+    ps.every((p) => p(e));
+const any =
+  (ps: Predicate[]): Predicate =>
+  (e) =>
+    ps.some((p) => p(e));
 
 /** The value at a path, or undefined; own properties only. */
 function read(value: unknown, path: string[]): unknown {

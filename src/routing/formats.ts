@@ -33,19 +33,37 @@ const list = (v: unknown) => (Array.isArray(v) ? (v.length ? v.join(", ") : "non
 const person = (m: Message) => `${text(m.First)} ${text(m.Last)} (${text(m.Email)})`;
 
 function userFields(m: Message): [string, string][] {
-  return [["User", `#${text(m.ID)}`], ["Email", text(m.Email)], ["Organisation", `#${text(m.OrgID)}`], ["Status", text(m.Status)], ["Provider", text(m.Provider)]];
+  return [
+    ["User", `#${text(m.ID)}`],
+    ["Email", text(m.Email)],
+    ["Organisation", `#${text(m.OrgID)}`],
+    ["Status", text(m.Status)],
+    ["Provider", text(m.Provider)],
+  ];
 }
 function accessRequest(m: Message, what: string): Pick<Summary, "sentence" | "fields" | "path"> {
   return {
     sentence: `${what} #${text(m.ID)} for app ${text(m.AppID)} (plan ${text(m.PlanID)}, products ${list(m.ProductIDs)}) by user ${text(m.ByUser)}`,
-    fields: [["Access request", `#${text(m.ID)}`], ["App", `#${text(m.AppID)}`], ["Plan", `#${text(m.PlanID)}`], ["Products", list(m.ProductIDs)], ["Status", text(m.Status)], ["By user", `#${text(m.ByUser)}`]],
+    fields: [
+      ["Access request", `#${text(m.ID)}`],
+      ["App", `#${text(m.AppID)}`],
+      ["Plan", `#${text(m.PlanID)}`],
+      ["Products", list(m.ProductIDs)],
+      ["Status", text(m.Status)],
+      ["By user", `#${text(m.ByUser)}`],
+    ],
     path: `/admin/access_requests/${text(m.ID)}`,
   };
 }
 function organisationRequest(m: Message, what: string): Pick<Summary, "sentence" | "fields" | "path"> {
   return {
     sentence: `${what} “${text(m.Name)}” from ${text(m.AdminEmail)}`,
-    fields: [["Organisation", text(m.Name)], ["Admin", text(m.AdminEmail)], ["Teams", list(m.TeamIDs)], ["Status", text(m.Status)]],
+    fields: [
+      ["Organisation", text(m.Name)],
+      ["Admin", text(m.AdminEmail)],
+      ["Teams", list(m.TeamIDs)],
+      ["Status", text(m.Status)],
+    ],
     path: "/admin/organisation_requests",
   };
 }
@@ -57,12 +75,21 @@ const SUMMARIES: Record<string, (m: Message) => Pick<Summary, "sentence" | "fiel
   PasswordReset: (m) => ({ sentence: `Password reset requested by ${person(m)}`, fields: userFields(m), path: `/admin/users/${text(m.ID)}` }),
   ApplicationRegistered: (m) => ({
     sentence: `New application #${text(m.ID)} “${text(m.Name)}” by user ${text(m.UserID)}`,
-    fields: [["App", `#${text(m.ID)}`], ["Name", text(m.Name)], ["User", `#${text(m.UserID)}`]],
+    fields: [
+      ["App", `#${text(m.ID)}`],
+      ["Name", text(m.Name)],
+      ["User", `#${text(m.UserID)}`],
+    ],
     path: `/admin/apps/${text(m.ID)}`,
   }),
   CredentialRegistered: (m) => ({
     sentence: `New credential #${text(m.ID)} for app ${text(m.AppID)} (access request ${text(m.AccessRequestID)}) by user ${text(m.ByUser)}`,
-    fields: [["Credential", `#${text(m.ID)}`], ["App", `#${text(m.AppID)}`], ["Access request", `#${text(m.AccessRequestID)}`], ["By user", `#${text(m.ByUser)}`]],
+    fields: [
+      ["Credential", `#${text(m.ID)}`],
+      ["App", `#${text(m.AppID)}`],
+      ["Access request", `#${text(m.AccessRequestID)}`],
+      ["By user", `#${text(m.ByUser)}`],
+    ],
     path: `/admin/apps/${text(m.AppID)}`,
   }),
   AccessRequestCreated: (m) => accessRequest(m, "New access request"),
@@ -70,25 +97,52 @@ const SUMMARIES: Record<string, (m: Message) => Pick<Summary, "sentence" | "fiel
   AccessRequestRejected: (m) => accessRequest(m, "Access request rejected:"),
   OrganisationRegistered: (m) => ({
     sentence: `New organisation #${text(m.ID)} “${text(m.Name)}”`,
-    fields: [["Organisation", `#${text(m.ID)}`], ["Name", text(m.Name)]],
+    fields: [
+      ["Organisation", `#${text(m.ID)}`],
+      ["Name", text(m.Name)],
+    ],
     path: `/admin/organisations/${text(m.ID)}`,
   }),
   OrganisationRequestCreated: (m) => organisationRequest(m, "New organisation request"),
-  OrganisationRequestApproved: (m) => ({ sentence: `Organisation request approved for ${person(m)}`, fields: userFields(m), path: `/admin/users/${text(m.ID)}` }),
+  OrganisationRequestApproved: (m) => ({
+    sentence: `Organisation request approved for ${person(m)}`,
+    fields: userFields(m),
+    path: `/admin/users/${text(m.ID)}`,
+  }),
   OrganisationRequestRejected: (m) => organisationRequest(m, "Organisation request rejected:"),
-  RegisterInvite: (m) => ({ sentence: `Registration invite${m.Email ? ` to ${text(m.Email)}` : ""}`, fields: Object.entries(m).slice(0, 6).map(([k, v]) => [k, list(v)]) }),
+  RegisterInvite: (m) => ({
+    sentence: `Registration invite${m.Email ? ` to ${text(m.Email)}` : ""}`,
+    fields: Object.entries(m)
+      .slice(0, 6)
+      .map(([k, v]) => [k, list(v)]),
+  }),
   "Dispatcher.DeliveryFailed": (m) => ({
     sentence: `Delivery to ${text(m.WebhookName)} failed for good after ${text(m.Attempts)} attempts: ${text(m.LastError)}`,
-    fields: [["Channel", text(m.WebhookName)], ["Event", `${text(m.EventType)} ${text(m.EventID)}`], ["Last status", text(m.LastStatusCode)], ["Delivery", text(m.DeliveryID)]],
+    fields: [
+      ["Channel", text(m.WebhookName)],
+      ["Event", `${text(m.EventType)} ${text(m.EventID)}`],
+      ["Last status", text(m.LastStatusCode)],
+      ["Delivery", text(m.DeliveryID)],
+    ],
   }),
   "Dispatcher.WebhookDisabled": (m) => ({
     sentence: `Channel ${text(m.WebhookName)} was disabled: ${text(m.Reason)}`,
-    fields: [["Channel", text(m.WebhookName)], ["Reason", text(m.Reason)]],
+    fields: [
+      ["Channel", text(m.WebhookName)],
+      ["Reason", text(m.Reason)],
+    ],
   }),
 };
 
 function summarise(type: string, message: Message, time: string): Summary {
-  const describe = SUMMARIES[type] ?? ((m: Message) => ({ sentence: `${type} event`, fields: Object.entries(m).slice(0, 6).map(([k, v]) => [k, list(v)] as [string, string]) }));
+  const describe =
+    SUMMARIES[type] ??
+    ((m: Message) => ({
+      sentence: `${type} event`,
+      fields: Object.entries(m)
+        .slice(0, 6)
+        .map(([k, v]) => [k, list(v)] as [string, string]),
+    }));
   return { ...describe(message), time };
 }
 
@@ -110,7 +164,9 @@ const RENDER: Record<Exclude<Format, "raw">, (s: Summary, link?: string) => unkn
     text: slackEscape(s.sentence),
     blocks: [
       { type: "section", text: { type: "mrkdwn", text: `*${slackEscape(s.sentence)}*` } },
-      ...(s.fields.length ? [{ type: "section", fields: s.fields.slice(0, 10).map(([k, v]) => ({ type: "mrkdwn", text: `*${slackEscape(k)}*\n${slackEscape(v)}` })) }] : []),
+      ...(s.fields.length
+        ? [{ type: "section", fields: s.fields.slice(0, 10).map(([k, v]) => ({ type: "mrkdwn", text: `*${slackEscape(k)}*\n${slackEscape(v)}` })) }]
+        : []),
       { type: "context", elements: [{ type: "mrkdwn", text: link ? `${slackEscape(s.time)} · <${link}|Open in the portal>` : slackEscape(s.time) }] },
     ],
   }),
@@ -140,7 +196,9 @@ const RENDER: Record<Exclude<Format, "raw">, (s: Summary, link?: string) => unkn
       {
         title: markdownEscape(s.sentence).slice(0, 256),
         ...(link ? { url: link } : {}),
-        fields: s.fields.slice(0, 25).map(([k, v]) => ({ name: markdownEscape(k).slice(0, 256), value: markdownEscape(v).slice(0, 1024) || "?", inline: true })),
+        fields: s.fields
+          .slice(0, 25)
+          .map(([k, v]) => ({ name: markdownEscape(k).slice(0, 256), value: markdownEscape(v).slice(0, 1024) || "?", inline: true })),
         ...(Number.isNaN(Date.parse(s.time)) ? {} : { timestamp: new Date(s.time).toISOString() }),
       },
     ],

@@ -22,7 +22,10 @@ const Preview = z
   .openapi("RoutingPreview");
 
 const preview = createRoute({
-  method: "post", path: "/routing/preview", tags: ["Webhooks"], security: admin,
+  method: "post",
+  path: "/routing/preview",
+  tags: ["Webhooks"],
+  security: admin,
   summary: "What a channel's Format sends for a type's sample, and which of the last 20 events of the type a Filter lets through",
   request: { body: jsonBody(Preview) },
   responses: {
@@ -42,7 +45,11 @@ export const routingRoutes = router().openapi(preview, async (c) => {
   const body = renderBody(Format, sampleEvent(Event), config(c.env).portalUrl);
   if (Filter === undefined || Filter === null) return c.json({ Body: body, Matches: [] }, 200);
   const problems = checkFilter(Filter);
-  if (problems.length) throw new ApiError(422, problems.map(([path, why]) => `${path}: ${why}`));
+  if (problems.length)
+    throw new ApiError(
+      422,
+      problems.map(([path, why]) => `${path}: ${why}`),
+    );
   const test = compileFilter(Filter as Record<string, never>);
   const recent = await database(c.env.DB).select().from(events).where(eq(events.type, Event)).orderBy(desc(events.receivedAt)).limit(RECENT);
   return c.json({ Body: body, Matches: recent.map((e) => ({ ID: e.id, ReceivedAt: iso(e.receivedAt)!, Matched: test(JSON.parse(e.body)) })) }, 200);

@@ -1,4 +1,4 @@
-import { sql, type SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { deliveries, deliveryCounts } from "../db/schema";
 import { BUCKET_BOUNDS, bucketOf } from "./latency";

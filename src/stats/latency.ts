@@ -20,7 +20,9 @@ export function bucketOf(ms: number): number {
 }
 
 export function addTo(histogram: Histogram, other: readonly number[]): Histogram {
-  other.forEach((n, k) => (histogram[k] = (histogram[k] ?? 0) + (n ?? 0)));
+  other.forEach((n, k) => {
+    histogram[k] = (histogram[k] ?? 0) + (n ?? 0);
+  });
   return histogram;
 }
 
@@ -36,7 +38,10 @@ export function percentile(exact: number[], histogram: Histogram, p: number): nu
     const sorted = [...exact].sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
   }
-  const all = addTo([...histogram], exact.reduce<Histogram>((h, ms) => addTo(h, oneAt(bucketOf(ms))), []));
+  const all = addTo(
+    [...histogram],
+    exact.reduce<Histogram>((h, ms) => addTo(h, oneAt(bucketOf(ms))), []),
+  );
   const total = binned + exact.length;
   const rank = p * total;
   let seen = 0;

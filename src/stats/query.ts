@@ -1,9 +1,9 @@
 import { and, asc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { iso } from "../db/client";
-import { channels, deletedChannels, deliveries, deliveryCounts, deliveryStatuses, events, isLive, type DeliveryStatus } from "../db/schema";
+import { channels, type DeliveryStatus, deletedChannels, deliveries, deliveryCounts, deliveryStatuses, events, isLive } from "../db/schema";
 import { HOUR_MS, hourOf } from "./counters";
-import { addTo, percentile, type Histogram } from "./latency";
+import { addTo, type Histogram, percentile } from "./latency";
 
 /**
  * `GET /portal-api/stats`: delivery health over the deliveries created in [since, until).
@@ -49,7 +49,12 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
   const endWhole = hourOf(until);
   const wholeHours = firstWhole < endWhole;
   const edges: [number, number][] = wholeHours
-    ? ([[since, firstWhole], [endWhole, until]] as [number, number][]).filter(([a, b]) => a < b)
+    ? (
+        [
+          [since, firstWhole],
+          [endWhole, until],
+        ] as [number, number][]
+      ).filter(([a, b]) => a < b)
     : [[since, until]];
   const ofChannel = webhookId ? eq(deliveries.channelId, webhookId) : undefined;
 
@@ -71,29 +76,46 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
     db
       .select()
       .from(deliveryCounts)
-      .where(and(gte(deliveryCounts.hour, wholeHours ? firstWhole : 0), lt(deliveryCounts.hour, wholeHours ? endWhole : 0), webhookId ? eq(deliveryCounts.channelId, webhookId) : undefined)),
+      .where(
+        and(
+          gte(deliveryCounts.hour, wholeHours ? firstWhole : 0),
+          lt(deliveryCounts.hour, wholeHours ? endWhole : 0),
+          webhookId ? eq(deliveryCounts.channelId, webhookId) : undefined,
+        ),
+      ),
     edgeRows(...(edges[0] ?? [0, 0])),
     edgeRows(...(edges[1] ?? [0, 0])),
     db
       .select({ channelId: deliveries.channelId, status: deliveries.status, createdAt: deliveries.createdAt })
       .from(deliveries)
       .where(and(isLive(deliveries.status), gte(deliveries.createdAt, since), lt(deliveries.createdAt, until), ofChannel)),
-    db.select({ id: channels.id, name: channels.name }).from(channels).where(webhookId ? eq(channels.id, webhookId) : undefined).orderBy(asc(channels.createdAt), asc(channels.id)),
-    db.select({ id: deletedChannels.id, name: deletedChannels.name }).from(deletedChannels).where(webhookId ? eq(deletedChannels.id, webhookId) : undefined),
+    db
+      .select({ id: channels.id, name: channels.name })
+      .from(channels)
+      .where(webhookId ? eq(channels.id, webhookId) : undefined)
+      .orderBy(asc(channels.createdAt), asc(channels.id)),
+    db
+      .select({ id: deletedChannels.id, name: deletedChannels.name })
+      .from(deletedChannels)
+      .where(webhookId ? eq(deletedChannels.id, webhookId) : undefined),
   ]);
 
   const series = seriesBuckets(since, until, wholeHours);
   const total = tally();
   const perChannel = new Map<string, Tally>(channelRows.map((c) => [c.id, tally()]));
   const of = (channelId: string) => {
-    let t = perChannel.get(channelId);
-    if (!t) perChannel.set(channelId, (t = tally()));
+    const t = perChannel.get(channelId) ?? tally();
+    perChannel.set(channelId, t);
     return t;
   };
 
   for (const row of counted) {
     const latency = JSON.parse(row.latency) as number[];
-    const ended: [DeliveryStatus, number][] = [["succeeded", row.succeeded], ["failed", row.failed], ["cancelled", row.cancelled]];
+    const ended: [DeliveryStatus, number][] = [
+      ["succeeded", row.succeeded],
+      ["failed", row.failed],
+      ["cancelled", row.cancelled],
+    ];
     for (const t of [total, of(row.channelId)]) {
       for (const [status, n] of ended) t.counts[status] += n;
       addTo(t.latency, latency);
@@ -153,9 +175,7 @@ function health(t: Tally) {
  */
 function seriesBuckets(since: number, until: number, hourly: boolean) {
   const start = hourly ? hourOf(since) : since;
-  const width = hourly
-    ? Math.ceil((until - start) / MAX_BUCKETS / HOUR_MS) * HOUR_MS
-    : Math.max(1000, Math.ceil((until - start) / MAX_BUCKETS / 1000) * 1000);
+  const width = hourly ? Math.ceil((until - start) / MAX_BUCKETS / HOUR_MS) * HOUR_MS : Math.max(1000, Math.ceil((until - start) / MAX_BUCKETS / 1000) * 1000);
   const buckets = Array.from({ length: Math.max(1, Math.ceil((until - start) / width)) }, (_, k) => ({
     start: Math.max(since, start + k * width),
     counts: zero(),
@@ -167,8 +187,8 @@ function seriesBuckets(since: number, until: number, hourly: boolean) {
       const k = Math.min(buckets.length - 1, Math.max(0, Math.floor((at - start) / width)));
       buckets[k]!.counts[status] += n;
       if (status !== "succeeded" && status !== "failed") return;
-      let trend = trends.get(channelId);
-      if (!trend) trends.set(channelId, (trend = buckets.map(() => [0, 0])));
+      const trend = trends.get(channelId) ?? buckets.map((): [number, number] => [0, 0]);
+      trends.set(channelId, trend);
       trend[k]![status === "succeeded" ? 0 : 1] += n;
     },
     list: () => buckets.map((b) => ({ Start: iso(b.start)!, Counts: b.counts })),

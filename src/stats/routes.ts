@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getChannel } from "../channels/store";
 import { database } from "../db/client";
-import { config } from "../env";
 import { deliveryStatuses } from "../db/schema";
+import { config } from "../env";
 import { ApiError } from "../errors";
 import { timestamp } from "../events/catalog";
 import { admin, errorResponses, json, router } from "../openapi";
@@ -42,7 +42,10 @@ const Stats = z
 const query = <T extends z.ZodType>(schema: T) => schema.optional().openapi({ param: { in: "query" } });
 
 const stats = createRoute({
-  method: "get", path: "/stats", tags: ["Stats"], security: admin,
+  method: "get",
+  path: "/stats",
+  tags: ["Stats"],
+  security: admin,
   summary: "Delivery health over the deliveries created in a window (default: the last 24 hours)",
   request: { query: z.object({ since: query(timestamp), until: query(timestamp), webhook_id: query(z.string().min(1)) }) },
   responses: { 200: json(Stats, "Counts, success rate, latency, per webhook and over time"), ...errorResponses },

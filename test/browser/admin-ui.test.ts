@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
 import { createRequire } from "node:module";
+import path from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startDispatcher } from "../../scripts/lib/dev-server.mjs";
-import { startReceiver, type Receiver } from "./receiver";
+import { type Receiver, startReceiver } from "./receiver";
 
 const require = createRequire(import.meta.url);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -32,7 +32,15 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
     receiver = target;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
       // launch() gives the browser a fresh, temporary profile of its own.,
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -50,7 +58,11 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
   });
 
   function postEvent(body: string) {
-    return fetch(`${server.url}/events`, { method: "POST", headers: { Authorization: `Bearer ${server.intakeToken}`, "Content-Type": "application/json" }, body });
+    return fetch(`${server.url}/events`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${server.intakeToken}`, "Content-Type": "application/json" },
+      body,
+    });
   }
 
   it("refuses a wrong token, then signs in and shows the empty state", async () => {
@@ -257,9 +269,18 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
 
   it("shows on the dashboard what the traffic was, and retries failures in bulk after showing the count", async () => {
     const admin = (method: string, route: string, body?: unknown) =>
-      fetch(`${server.url}/portal-api${route}`, { method, headers: { Authorization: server.adminToken, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      fetch(`${server.url}/portal-api${route}`, {
+        method,
+        headers: { Authorization: server.adminToken, "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     const channel = await (await admin("POST", "/webhooks", { Name: "Dash", URL: receiver.url, Events: ["OrganisationRegistered"] })).json();
-    const event = (n: number) => JSON.stringify({ Event: "OrganisationRegistered", Message: { ID: n, Name: `Org ${n}`, CreatedAt: "2024-04-22T16:38:54Z" }, Timestamp: new Date().toISOString() });
+    const event = (n: number) =>
+      JSON.stringify({
+        Event: "OrganisationRegistered",
+        Message: { ID: n, Name: `Org ${n}`, CreatedAt: "2024-04-22T16:38:54Z" },
+        Timestamp: new Date().toISOString(),
+      });
     const settled = async (status: string, n: number) =>
       expect.poll(async () => (await (await admin("GET", `/webhooks/${channel.ID}/deliveries?status=${status}`)).json()).length, { timeout: 15_000 }).toBe(n);
     for (let n = 1; n <= 3; n++) expect((await postEvent(event(n))).status).toBe(202);
@@ -336,7 +357,17 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
 
   it("fits a phone on every view, and passes an accessibility check (axe) on every view", async () => {
     const [first] = await (await fetch(`${server.url}/portal-api/webhooks?per_page=1`, { headers: { Authorization: server.adminToken } })).json();
-    const views = ["#/", "#/channels", "#/channels/new", `#/channels/${first.ID}`, `#/channels/${first.ID}/edit`, "#/channels/nope", "#/deliveries", "#/events", "#/connect"];
+    const views = [
+      "#/",
+      "#/channels",
+      "#/channels/new",
+      `#/channels/${first.ID}`,
+      `#/channels/${first.ID}/edit`,
+      "#/channels/nope",
+      "#/deliveries",
+      "#/events",
+      "#/connect",
+    ];
     // axe is injected into the page: a context of its own lets it past the CSP.
     const context = await browser.newContext({ bypassCSP: true });
     const checked = await context.newPage();
@@ -350,8 +381,9 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
         expect(await checked.evaluate(() => document.documentElement.scrollWidth), `${view} at ${width}`).toBeLessThanOrEqual(width);
         await checked.addScriptTag({ path: require.resolve("axe-core") });
         const violations = await checked.evaluate(async () =>
-          // biome-ignore lint: axe is injected
-          ((await (window as any).axe.run()).violations as { id: string; impact: string }[]).filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id),
+          ((await (window as any).axe.run()).violations as { id: string; impact: string }[])
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => v.id),
         );
         expect(violations, `${view} at ${width}`).toEqual([]);
         if (process.env.UPDATE_SCREENSHOTS && width === 390 && view === "#/deliveries") {

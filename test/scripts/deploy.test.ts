@@ -4,14 +4,16 @@
  * and what the admin is told.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const fake = path.join(import.meta.dirname, "fake-wrangler.mjs");
-const migrations = readdirSync(path.join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
+const migrations = readdirSync(path.join(root, "migrations"))
+  .filter((f) => f.endsWith(".sql"))
+  .sort();
 
 interface Account {
   loggedIn: boolean;
@@ -37,7 +39,11 @@ function account(initial: Account) {
         encoding: "utf8",
         env: { ...process.env, WRANGLER: fake, FAKE_WRANGLER_STATE: statePath, FAKE_WRANGLER_LOG: logPath, DISPATCHER_NAME: "" },
       });
-      const calls = readFileSync(logPath, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line) as string[]);
+      const calls = readFileSync(logPath, "utf8")
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as string[]);
       return { status: result.status, output: `${result.stdout}${result.stderr}`, calls, commands: calls.map(summary) };
     },
     get state(): Account {
@@ -196,11 +202,15 @@ describe("npm run deploy", () => {
     const cloud = account({ loggedIn: true });
     expect(cloud.deploy("--name", "dry-run-check").status).toBe(0);
     const out = mkdtempSync(path.join(tmpdir(), "deploy-dry-run-"));
-    const dry = spawnSync(path.join(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", out, "--config", path.join(root, ".wrangler/deploy/wrangler.dry-run-check.json")], {
-      cwd: root,
-      encoding: "utf8",
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    });
+    const dry = spawnSync(
+      path.join(root, "node_modules/.bin/wrangler"),
+      ["deploy", "--dry-run", "--outdir", out, "--config", path.join(root, ".wrangler/deploy/wrangler.dry-run-check.json")],
+      {
+        cwd: root,
+        encoding: "utf8",
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      },
+    );
     expect(dry.status, dry.stderr).toBe(0);
     expect(dry.stdout).toContain("dry-run-check-deliveries");
     expect(dry.stdout).toContain("--dry-run: exiting now.");

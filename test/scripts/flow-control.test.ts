@@ -51,7 +51,11 @@ describe("flow control under wrangler dev", () => {
     fetch(`${server.url}/events`, {
       method: "POST",
       headers: { Authorization: `Bearer ${server.vars.INTAKE_TOKEN}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ Event: type, Message: { ID: id, Name: `Org ${id}`, UserID: 1, ByUser: 1, AccessRequestID: 1, AppID: 1, CreatedAt: "2024-04-22T16:38:54Z" }, Timestamp: new Date().toISOString() }),
+      body: JSON.stringify({
+        Event: type,
+        Message: { ID: id, Name: `Org ${id}`, UserID: 1, ByUser: 1, AccessRequestID: 1, AppID: 1, CreatedAt: "2024-04-22T16:38:54Z" },
+        Timestamp: new Date().toISOString(),
+      }),
     }).then((r) => expect(r.status).toBe(202));
   const arrivedAt = (path: string) => arrivals.filter((a) => a.path === path);
   const waitFor = async (path: string, n: number, timeoutMs: number) => {
@@ -106,7 +110,13 @@ describe("flow control under wrangler dev", () => {
   });
 
   it("RateLimit 1 and a resume: the held deliveries arrive in exactly the order they came in", async () => {
-    const channel = await admin("POST", "/webhooks", { Name: "One a second", URL: `${base}/ordered`, Events: ["CredentialRegistered"], Paused: true, RateLimit: 1 });
+    const channel = await admin("POST", "/webhooks", {
+      Name: "One a second",
+      URL: `${base}/ordered`,
+      Events: ["CredentialRegistered"],
+      Paused: true,
+      RateLimit: 1,
+    });
     // Posted one by one, so their intake order is known.
     for (let i = 0; i < 8; i++) await post("CredentialRegistered", 2000 + i);
     await admin("PATCH", `/webhooks/${channel.ID}`, { Paused: false });

@@ -4,10 +4,7 @@ import { connectionTest } from "./connection-test.js";
 
 /** Create (no id) or edit a channel: the portal's Target URL, method, timeout, headers, events. */
 export async function channelForm(id) {
-  const [eventTypes, channel] = await Promise.all([
-    api("GET", "/event-types"),
-    id ? api("GET", `/webhooks/${id}`) : Promise.resolve(null),
-  ]);
+  const [eventTypes, channel] = await Promise.all([api("GET", "/event-types"), id ? api("GET", `/webhooks/${id}`) : Promise.resolve(null)]);
   const value = channel ?? { Name: "", URL: "", Method: "POST", Timeout: 10, Events: [], Headers: [], Enabled: true, RateLimit: null };
 
   const errorFor = (field) => h("p", { class: "field-error", id: `error-${field}`, dataset: { errorFor: field } });
@@ -20,13 +17,34 @@ export async function channelForm(id) {
 
   const name = h("input", { type: "text", required: true, maxlength: 200, value: value.Name });
   const url = h("input", { type: "url", required: true, placeholder: "https://crm.example.com/hooks/tyk", value: value.URL });
-  const method = h("select", {}, ["POST", "PUT", "PATCH"].map((m) => h("option", { value: m, selected: m === value.Method }, m)));
+  const method = h(
+    "select",
+    {},
+    ["POST", "PUT", "PATCH"].map((m) => h("option", { value: m, selected: m === value.Method }, m)),
+  );
   const timeout = h("input", { type: "number", min: 1, max: 60, step: 1, required: true, value: value.Timeout });
   const enabled = h("input", { type: "checkbox", id: "field-Enabled", checked: value.Enabled });
   const rateLimit = h("input", { type: "number", min: 1, max: 1000, step: 1, placeholder: "No limit", value: value.RateLimit ?? "" });
-  const format = h("select", {}, [["raw", "Raw: the portal's JSON, unchanged"], ["slack", "Slack message"], ["teams", "Microsoft Teams message"], ["discord", "Discord message"]].map(([v, t]) => h("option", { value: v, selected: v === (value.Format ?? "raw") }, t)));
-  const filter = h("textarea", { rows: 4, spellcheck: "false", placeholder: '{"Message.OrgID": 7}' }, value.Filter ? JSON.stringify(value.Filter, null, 2) : "");
-  const previewType = h("select", { id: "preview-type", "aria-label": "Event type to try" }, eventTypes.map((t) => h("option", { value: t }, t)));
+  const format = h(
+    "select",
+    {},
+    [
+      ["raw", "Raw: the portal's JSON, unchanged"],
+      ["slack", "Slack message"],
+      ["teams", "Microsoft Teams message"],
+      ["discord", "Discord message"],
+    ].map(([v, t]) => h("option", { value: v, selected: v === (value.Format ?? "raw") }, t)),
+  );
+  const filter = h(
+    "textarea",
+    { rows: 4, spellcheck: "false", placeholder: '{"Message.OrgID": 7}' },
+    value.Filter ? JSON.stringify(value.Filter, null, 2) : "",
+  );
+  const previewType = h(
+    "select",
+    { id: "preview-type", "aria-label": "Event type to try" },
+    eventTypes.map((t) => h("option", { value: t }, t)),
+  );
   const previewOut = h("div", { class: "preview", "aria-live": "polite" });
   const tryIt = h("button", { type: "button", class: "secondary" }, "Try it on the last 20 events");
   tryIt.addEventListener("click", async () => {
@@ -42,9 +60,21 @@ export async function channelForm(id) {
       const matched = r.Matches.filter((m) => m.Matched).length;
       previewOut.replaceChildren(
         parsed
-          ? h("p", {}, r.Matches.length ? `${matched} of the last ${r.Matches.length} ${previewType.value} events would have been sent.` : `No ${previewType.value} events yet to try it on.`)
+          ? h(
+              "p",
+              {},
+              r.Matches.length
+                ? `${matched} of the last ${r.Matches.length} ${previewType.value} events would have been sent.`
+                : `No ${previewType.value} events yet to try it on.`,
+            )
           : h("p", {}, "No filter: every event of the subscribed types is sent."),
-        r.Matches.length ? h("ul", { class: "small" }, r.Matches.map((m) => h("li", {}, m.Matched ? "✓ sent " : "✗ not sent ", time(m.ReceivedAt), h("span", { class: "muted" }, ` ${m.ID}`)))) : null,
+        r.Matches.length
+          ? h(
+              "ul",
+              { class: "small" },
+              r.Matches.map((m) => h("li", {}, m.Matched ? "✓ sent " : "✗ not sent ", time(m.ReceivedAt), h("span", { class: "muted" }, ` ${m.ID}`))),
+            )
+          : null,
         h("p", { class: "muted small" }, "What this channel sends for the type's sample:"),
         h("pre", { tabindex: 0 }, prettyJson(JSON.parse(r.Body))),
       );
@@ -54,7 +84,8 @@ export async function channelForm(id) {
   });
 
   // Events: the portal's, with "select all", then the dispatcher's own alerts apart.
-  const box = (type) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "Events", value: type, checked: value.Events.includes(type) }), type);
+  const box = (type) =>
+    h("label", { class: "check" }, h("input", { type: "checkbox", name: "Events", value: type, checked: value.Events.includes(type) }), type);
   const boxes = eventTypes.filter((t) => !t.startsWith("Dispatcher.")).map(box);
   const alertBoxes = eventTypes.filter((t) => t.startsWith("Dispatcher.")).map(box);
   const all = h("input", { type: "checkbox", id: "events-all" });
@@ -76,11 +107,15 @@ export async function channelForm(id) {
     const row = h(
       "div",
       { class: "header-row" },
-      h("div", {},
+      h(
+        "div",
+        {},
         h("label", { class: "sr-only", for: `header-name-${i}` }, `Header ${i + 1} name`),
         h("input", { id: `header-name-${i}`, class: "header-name", placeholder: "Name", value: header.Name }),
       ),
-      h("div", {},
+      h(
+        "div",
+        {},
         h("label", { class: "sr-only", for: `header-value-${i}` }, `Header ${i + 1} value`),
         h("input", { id: `header-value-${i}`, class: "header-value", placeholder: "Value", value: header.Value }),
       ),
@@ -101,26 +136,44 @@ export async function channelForm(id) {
     formError,
     field("Name", "Name", name),
     field("URL", "Target URL", url, "Where each event is sent: an http or https URL."),
-    h("div", { class: "row" },
-      field("Method", "HTTP method", method),
-      field("Timeout", "Timeout (seconds)", timeout, "1 to 60."),
+    h("div", { class: "row" }, field("Method", "HTTP method", method), field("Timeout", "Timeout (seconds)", timeout, "1 to 60.")),
+    field(
+      "RateLimit",
+      "Rate limit (requests per second)",
+      rateLimit,
+      "1 to 1000; empty for no limit. Deliveries over the limit wait their turn; waiting is not an attempt.",
     ),
-    field("RateLimit", "Rate limit (requests per second)", rateLimit, "1 to 1000; empty for no limit. Deliveries over the limit wait their turn; waiting is not an attempt."),
-    h("fieldset", {},
+    h(
+      "fieldset",
+      {},
       h("legend", {}, "Routing"),
-      field("Format", "Format", format, "Raw sends the portal's bytes. Slack, Teams and Discord send a message a person reads, to that tool's incoming webhook."),
-      field("Filter", "Filter (JSON)", filter, "Send only the events that match, e.g. {\"Message.OrgID\": 7} or {\"Message.OrgID\": {\"$in\": [7, 8]}}. Empty: every event of the subscribed types. A change applies to events received after it."),
+      field(
+        "Format",
+        "Format",
+        format,
+        "Raw sends the portal's bytes. Slack, Teams and Discord send a message a person reads, to that tool's incoming webhook.",
+      ),
+      field(
+        "Filter",
+        "Filter (JSON)",
+        filter,
+        'Send only the events that match, e.g. {"Message.OrgID": 7} or {"Message.OrgID": {"$in": [7, 8]}}. Empty: every event of the subscribed types. A change applies to events received after it.',
+      ),
       h("div", { class: "inline" }, previewType, tryIt),
       previewOut,
     ),
-    h("fieldset", {},
+    h(
+      "fieldset",
+      {},
       h("legend", {}, "Headers"),
       h("p", { class: "hint" }, "Sent with every delivery (not with Test Connection). Values are stored encrypted."),
       rows,
       h("button", { type: "button", class: "secondary", onclick: () => addRow().querySelector("input").focus() }, "Add header"),
       errorFor("Headers"),
     ),
-    h("fieldset", {},
+    h(
+      "fieldset",
+      {},
       h("legend", {}, "Events"),
       h("label", { class: "check all" }, all, "Select all"),
       h("div", { class: "checks" }, boxes),
@@ -129,10 +182,7 @@ export async function channelForm(id) {
       errorFor("Events"),
     ),
     h("div", { class: "field" }, h("label", { class: "check" }, enabled, "Enabled"), errorFor("Enabled")),
-    h("div", { class: "actions" },
-      save,
-      h("a", { class: "button secondary", href: channel ? `#/channels/${channel.ID}` : "#/" }, "Cancel"),
-    ),
+    h("div", { class: "actions" }, save, h("a", { class: "button secondary", href: channel ? `#/channels/${channel.ID}` : "#/" }, "Cancel")),
   );
 
   async function submit(event) {
@@ -204,32 +254,35 @@ export async function channelForm(id) {
     (first ?? formError).focus?.();
   }
 
-  const page = h(
-    "section",
-    {},
-    h("div", { class: "page-head" }, h("h1", {}, channel ? `Edit ${channel.Name}` : "New channel")),
-    form,
-  );
+  const page = h("section", {}, h("div", { class: "page-head" }, h("h1", {}, channel ? `Edit ${channel.Name}` : "New channel")), form);
   if (channel) {
     page.append(
-      h("div", { class: "card" },
+      h(
+        "div",
+        { class: "card" },
         h("h2", {}, "Test Connection"),
         h("p", { class: "hint" }, "A HEAD request to the saved Target URL, without the custom headers, within the saved timeout."),
         connectionTest(channel.ID),
       ),
-      h("div", { class: "card danger-zone" },
+      h(
+        "div",
+        { class: "card danger-zone" },
         h("h2", {}, "Delete channel"),
         h("p", { class: "hint" }, "Its waiting deliveries are cancelled; its delivery history stays with its events."),
-        h("button", {
-          type: "button",
-          class: "danger",
-          onclick: async () => {
-            if (!(await confirmDialog(`Delete the channel “${channel.Name}”?`, "Delete"))) return;
-            await api("DELETE", `/webhooks/${channel.ID}`);
-            toast("Channel deleted.", "success");
-            location.hash = "#/channels";
+        h(
+          "button",
+          {
+            type: "button",
+            class: "danger",
+            onclick: async () => {
+              if (!(await confirmDialog(`Delete the channel “${channel.Name}”?`, "Delete"))) return;
+              await api("DELETE", `/webhooks/${channel.ID}`);
+              toast("Channel deleted.", "success");
+              location.hash = "#/channels";
+            },
           },
-        }, "Delete channel"),
+          "Delete channel",
+        ),
       ),
     );
   }

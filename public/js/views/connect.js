@@ -13,18 +13,23 @@ export async function connectPage() {
   let token = null;
   const fetchToken = async () => (token ??= (await api("GET", "/intake/token")).Token);
   const tokenValue = h("code", { id: "intake-token" }, "Bearer ••••••••••••••••");
-  const reveal = h("button", {
-    type: "button",
-    class: "secondary small",
-    onclick: async () => {
-      tokenValue.textContent = `Bearer ${await fetchToken()}`;
-      reveal.remove();
+  const reveal = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary small",
+      onclick: async () => {
+        tokenValue.textContent = `Bearer ${await fetchToken()}`;
+        reveal.remove();
+      },
     },
-  }, "Reveal");
+    "Reveal",
+  );
 
   const state = h("div", { id: "connection-state", role: "status", "aria-live": "polite" });
   const show = (s) =>
-    mount(state,
+    mount(
+      state,
       s.LastTestConnectionAt
         ? h("p", { class: "state ok" }, "✓ The portal's Test Connection arrived ", time(s.LastTestConnectionAt), ".")
         : h("p", { class: "state waiting" }, "Waiting for the portal's Test Connection: save the webhook in the portal and press Test Connection."),
@@ -32,49 +37,81 @@ export async function connectPage() {
         ? h("p", { class: "state ok" }, "✓ Last event: ", h("strong", {}, s.LastEventType), ", ", time(s.LastEventAt), ".")
         : h("p", { class: "state waiting" }, "No event received yet."),
       s.LastRefusedAt && (!s.LastEventAt || s.LastRefusedAt > s.LastEventAt)
-        ? h("p", { class: "state bad" }, "An event was refused for a missing or wrong token ", time(s.LastRefusedAt), ": check the Authorization header in the portal.")
+        ? h(
+            "p",
+            { class: "state bad" },
+            "An event was refused for a missing or wrong token ",
+            time(s.LastRefusedAt),
+            ": check the Authorization header in the portal.",
+          )
         : null,
     );
   show(status);
-  const timer = setInterval(() => api("GET", "/intake").then(show).catch(() => {}), 2000);
+  const timer = setInterval(
+    () =>
+      api("GET", "/intake")
+        .then(show)
+        .catch(() => {}),
+    2000,
+  );
 
   const setting = (label, value, copyValue = async () => value, extra = null) =>
-    h("div", { class: "setting" },
+    h(
+      "div",
+      { class: "setting" },
       h("dt", {}, label),
-      h("dd", {},
+      h(
+        "dd",
+        {},
         typeof value === "string" ? h("code", {}, value) : value,
         extra,
-        h("button", {
-          type: "button",
-          class: "secondary small",
-          "aria-label": `Copy ${label}`,
-          onclick: async () => {
-            try {
-              await navigator.clipboard.writeText(await copyValue());
-              toast(`${label} copied`);
-            } catch {
-              toast(`Could not copy; select the ${label} and copy it by hand`, "error");
-            }
+        h(
+          "button",
+          {
+            type: "button",
+            class: "secondary small",
+            "aria-label": `Copy ${label}`,
+            onclick: async () => {
+              try {
+                await navigator.clipboard.writeText(await copyValue());
+                toast(`${label} copied`);
+              } catch {
+                toast(`Could not copy; select the ${label} and copy it by hand`, "error");
+              }
+            },
           },
-        }, "Copy"),
+          "Copy",
+        ),
       ),
     );
 
-  const element = h("section", {},
+  const element = h(
+    "section",
+    {},
     h("div", { class: "page-head" }, h("h1", {}, "Connect your portal")),
-    h("div", { class: "card" },
+    h(
+      "div",
+      { class: "card" },
       h("h2", {}, "1. Add a webhook in the portal"),
       h("p", {}, "In the Tyk Enterprise Developer Portal, open Settings → Webhooks → Add webhook, and fill it in with these:"),
-      h("dl", { class: "settings" },
+      h(
+        "dl",
+        { class: "settings" },
         setting("Target URL", status.URL),
         setting("Method", "POST"),
         setting("Header name", "Authorization"),
         setting("Header value", tokenValue, async () => `Bearer ${await fetchToken()}`, reveal),
       ),
       h("p", {}, `Events: tick all ${portalTypes.length}. Channels here choose which of them each target gets.`),
-      h("ul", { class: "event-list small" }, portalTypes.map((t) => h("li", {}, t))),
+      h(
+        "ul",
+        { class: "event-list small" },
+        portalTypes.map((t) => h("li", {}, t)),
+      ),
     ),
-    h("div", { class: "card" },
+    h(
+      "div",
+      { class: "card" },
       h("h2", {}, "2. Check that it arrives"),
       state,
       h("p", { class: "muted small" }, "Then create a channel for each system that should receive the events."),

@@ -15,13 +15,21 @@ export async function dashboard(query) {
   const [day, week] = await Promise.all([api("GET", window(1)), api("GET", window(7))]);
   const shown = range === "7d" ? week : day;
 
-  const element = h("section", {},
+  const element = h(
+    "section",
+    {},
     h("div", { class: "page-head" }, h("h1", {}, "Dashboard"), h("p", { class: "muted small" }, "Updated ", time(new Date(until).toISOString()))),
     h("div", { class: "tiles-grid" }, summary("Last 24 hours", day, until - DAY), summary("Last 7 days", week, until - 7 * DAY)),
-    h("div", { class: "card" },
-      h("div", { class: "page-head" },
+    h(
+      "div",
+      { class: "card" },
+      h(
+        "div",
+        { class: "page-head" },
         h("h2", {}, "Deliveries over time"),
-        h("nav", { class: "segmented", "aria-label": "Chart window" },
+        h(
+          "nav",
+          { class: "segmented", "aria-label": "Chart window" },
           h("a", { href: "#/?range=24h", "aria-current": range === "24h" ? "true" : null }, "24 hours"),
           h("a", { href: "#/?range=7d", "aria-current": range === "7d" ? "true" : null }, "7 days"),
         ),
@@ -30,7 +38,9 @@ export async function dashboard(query) {
       h("div", { class: "chart-axis muted small" }, h("span", {}, time(shown.Since)), h("span", {}, time(shown.Until))),
       legend(h),
     ),
-    h("div", { class: "card" },
+    h(
+      "div",
+      { class: "card" },
       h("h2", {}, `Channels, last ${range === "7d" ? "7 days" : "24 hours"}`),
       shown.Webhooks.length ? channelTable(shown) : h("p", { class: "muted" }, "No channels yet. ", h("a", { href: "#/channels/new" }, "Create one"), "."),
     ),
@@ -41,9 +51,13 @@ export async function dashboard(query) {
 function summary(title, stats, since) {
   const { Counts, SuccessRate, LatencyMs } = stats;
   const failedLink = `#/deliveries?status=failed&since=${encodeURIComponent(new Date(since).toISOString())}`;
-  return h("section", { class: "card tiles", "aria-label": title },
+  return h(
+    "section",
+    { class: "card tiles", "aria-label": title },
     h("h2", {}, title),
-    h("dl", {},
+    h(
+      "dl",
+      {},
       tile("Success rate", SuccessRate == null ? "–" : `${(SuccessRate * 100).toFixed(1)}%`, "tile-rate"),
       tile("Failed", h("a", { href: failedLink }, String(Counts.failed)), "tile-failed"),
       tile("Retrying", String(Counts.retrying), "tile-retrying"),
@@ -55,14 +69,34 @@ function summary(title, stats, since) {
 const tile = (label, value, id) => h("div", { class: "tile", dataset: { tile: id } }, h("dt", {}, label), h("dd", {}, value));
 
 function channelTable(stats) {
-  return h("div", { class: "table-wrap" },
-    h("table", { class: "cards" },
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "cards" },
       h("caption", { class: "sr-only" }, "Channel health"),
-      h("thead", {}, h("tr", {}, ["Channel", "Trend", "Success", "Failed", "P95", "Last error", "Last failed"].map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {},
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ["Channel", "Trend", "Success", "Failed", "P95", "Last error", "Last failed"].map((t) => h("th", { scope: "col" }, t)),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
         stats.Webhooks.map((w) =>
-          h("tr", { dataset: { webhook: w.ID } },
-            h("td", { dataset: { label: "Channel" } }, w.Deleted ? h("span", { class: "muted" }, `${w.Name ?? "a channel"} (deleted)`) : h("a", { href: `#/channels/${w.ID}` }, w.Name)),
+          h(
+            "tr",
+            { dataset: { webhook: w.ID } },
+            h(
+              "td",
+              { dataset: { label: "Channel" } },
+              w.Deleted ? h("span", { class: "muted" }, `${w.Name ?? "a channel"} (deleted)`) : h("a", { href: `#/channels/${w.ID}` }, w.Name),
+            ),
             h("td", { dataset: { label: "Trend" } }, sparkline(w.Trend ?? [])),
             h("td", { dataset: { label: "Success" } }, w.SuccessRate == null ? "–" : `${(w.SuccessRate * 100).toFixed(1)}%`),
             h("td", { dataset: { label: "Failed" } }, String(w.Counts.failed)),

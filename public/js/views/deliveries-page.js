@@ -11,40 +11,62 @@ export async function deliveriesPage(query) {
   const filters = Object.fromEntries(["status", "webhook_id", "event_type", "event_id", "since", "until"].map((k) => [k, query.get(k) ?? ""]));
 
   const select = (name, label, options) =>
-    h("div", { class: "field" },
+    h(
+      "div",
+      { class: "field" },
       h("label", { for: `filter-${name}` }, label),
-      h("select", { id: `filter-${name}`, name }, h("option", { value: "" }, "Any"), options.map(([value, text]) => h("option", { value, selected: value === filters[name] }, text))),
+      h(
+        "select",
+        { id: `filter-${name}`, name },
+        h("option", { value: "" }, "Any"),
+        options.map(([value, text]) => h("option", { value, selected: value === filters[name] }, text)),
+      ),
     );
   const input = (name, label, type) =>
-    h("div", { class: "field" },
+    h(
+      "div",
+      { class: "field" },
       h("label", { for: `filter-${name}` }, label),
       h("input", { id: `filter-${name}`, name, type, value: type === "datetime-local" ? toLocalInput(filters[name]) : filters[name] }),
     );
-  const form = h("form", {
-    class: "card filters",
-    onsubmit: (event) => {
-      event.preventDefault();
-      const data = new FormData(form);
-      const params = new URLSearchParams();
-      for (const [key, value] of data) {
-        if (!value) continue;
-        params.set(key, key === "since" || key === "until" ? new Date(String(value)).toISOString() : String(value));
-      }
-      location.hash = `#/deliveries${params.size ? `?${params}` : ""}`;
+  const form = h(
+    "form",
+    {
+      class: "card filters",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const data = new FormData(form);
+        const params = new URLSearchParams();
+        for (const [key, value] of data) {
+          if (!value) continue;
+          params.set(key, key === "since" || key === "until" ? new Date(String(value)).toISOString() : String(value));
+        }
+        location.hash = `#/deliveries${params.size ? `?${params}` : ""}`;
+      },
     },
-  },
-    h("div", { class: "filter-grid" },
-      select("status", "Status", STATUSES.map((s) => [s, s])),
-      select("webhook_id", "Channel", channels.map((c) => [c.ID, c.Name])),
-      select("event_type", "Event type", types.map((t) => [t, t])),
+    h(
+      "div",
+      { class: "filter-grid" },
+      select(
+        "status",
+        "Status",
+        STATUSES.map((s) => [s, s]),
+      ),
+      select(
+        "webhook_id",
+        "Channel",
+        channels.map((c) => [c.ID, c.Name]),
+      ),
+      select(
+        "event_type",
+        "Event type",
+        types.map((t) => [t, t]),
+      ),
       input("event_id", "Event ID", "text"),
       input("since", "Created since", "datetime-local"),
       input("until", "Created before", "datetime-local"),
     ),
-    h("div", { class: "actions" },
-      h("button", { type: "submit" }, "Apply"),
-      h("a", { class: "button secondary", href: "#/deliveries" }, "Clear"),
-    ),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Apply"), h("a", { class: "button secondary", href: "#/deliveries" }, "Clear")),
   );
 
   const params = (page, perPage) => {
@@ -58,11 +80,7 @@ export async function deliveriesPage(query) {
 
   const retry = h("button", { type: "button", class: "secondary", onclick: () => retryFailed(filters, () => table.refresh()) }, "Retry failed…");
 
-  const element = h("section", {},
-    h("div", { class: "page-head" }, h("h1", {}, "Deliveries"), retry),
-    form,
-    h("div", { class: "card" }, table.element),
-  );
+  const element = h("section", {}, h("div", { class: "page-head" }, h("h1", {}, "Deliveries"), retry), form, h("div", { class: "card" }, table.element));
   return { element, cleanup: () => clearInterval(timer) };
 }
 

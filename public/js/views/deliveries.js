@@ -11,9 +11,21 @@ export function deliveryTable({ load, showChannel = false, perPage = 50 }) {
   const rows = new Map(); // delivery id → { row, attempts }
   const body = h("tbody");
   const columns = [showChannel ? "Channel" : "Event type", "Status", "Attempts", "Last result", "Last attempt", "Next retry", "Created", "Actions"];
-  const table = h("div", { class: "table-wrap" },
-    h("table", { class: "deliveries cards" },
-      h("thead", {}, h("tr", {}, columns.map((t) => h("th", { scope: "col" }, t)))),
+  const table = h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "deliveries cards" },
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          columns.map((t) => h("th", { scope: "col" }, t)),
+        ),
+      ),
       body,
     ),
   );
@@ -54,7 +66,12 @@ export function deliveryTable({ load, showChannel = false, perPage = 50 }) {
         r.attempts = null;
       }
     });
-    pages.replaceChildren(pager(page, list.length === perPage, null, (n) => { page = n; refresh(); }) ?? "");
+    pages.replaceChildren(
+      pager(page, list.length === perPage, null, (n) => {
+        page = n;
+        refresh();
+      }) ?? "",
+    );
   }
 
   /** The row's cells, made once; later refreshes change their text, never the buttons. */
@@ -83,7 +100,11 @@ export function deliveryTable({ load, showChannel = false, perPage = 50 }) {
     const cells = row.children;
     const channel = d.WebhookName == null ? "deleted channel" : d.WebhookDeleted ? `${d.WebhookName} (deleted)` : d.WebhookName;
     const name = d.WebhookDeleted || d.WebhookName == null ? channel : h("a", { href: `#/channels/${d.WebhookID}` }, channel);
-    set(cells[0], showChannel ? h("span", {}, name, h("span", { class: "muted small" }, ` ${d.EventType}`)) : d.EventType, showChannel ? `${channel} ${d.EventType}` : d.EventType);
+    set(
+      cells[0],
+      showChannel ? h("span", {}, name, h("span", { class: "muted small" }, ` ${d.EventType}`)) : d.EventType,
+      showChannel ? `${channel} ${d.EventType}` : d.EventType,
+    );
     set(cells[1], badge(d.Status), d.Status);
     set(cells[2], String(d.AttemptCount), String(d.AttemptCount));
     const result = lastResult(d);
@@ -100,7 +121,11 @@ export function deliveryTable({ load, showChannel = false, perPage = 50 }) {
     row.querySelector(".redeliver").hidden = !d.CanRedeliver;
   }
 
-  return { element: h("div", {}, table, empty, pages), refresh, reset: () => ((page = 1), refresh()) };
+  const reset = () => {
+    page = 1;
+    return refresh();
+  };
+  return { element: h("div", {}, table, empty, pages), refresh, reset };
 }
 
 /** Replaces a cell's content only when what it shows changed (focus inside stays put). */
@@ -120,11 +145,25 @@ function lastResult(d) {
 
 function attemptsRow(d) {
   const content = d.Attempts.length
-    ? h("table", { class: "attempts" },
-        h("thead", {}, h("tr", {}, ["#", "Started", "Duration", "Code", "Error", "Response"].map((t) => h("th", { scope: "col" }, t)))),
-        h("tbody", {},
+    ? h(
+        "table",
+        { class: "attempts" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["#", "Started", "Duration", "Code", "Error", "Response"].map((t) => h("th", { scope: "col" }, t)),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
           d.Attempts.map((a) =>
-            h("tr", {},
+            h(
+              "tr",
+              {},
               h("td", {}, String(a.Attempt)),
               h("td", {}, time(a.StartedAt)),
               h("td", {}, `${a.DurationMs} ms`),
