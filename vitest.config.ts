@@ -33,7 +33,7 @@ export default defineConfig(async () => {
       setupFiles: ["./test/setup.ts"],
       globalSetup: ["./test/receiver.ts"],
       testTimeout: 30_000,
-      // The worker logs every attempt; show the lines only where a test failed.
+      // The worker logs failed attempts and errors, some on purpose here: show them only where a test failed.
       silent: "passed-only" as const,
     },
   };

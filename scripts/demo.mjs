@@ -6,9 +6,10 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
+import { readDevVars } from "./lib/dev-vars.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
-const vars = readDevVars();
+const vars = readDevVars(path.join(root, ".dev.vars"));
 const base = process.env.DISPATCHER_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
 const receiverPort = Number(process.env.DEMO_RECEIVER_PORT ?? 8789);
 const adminToken = process.env.ADMIN_TOKEN ?? vars.ADMIN_TOKEN;
@@ -17,19 +18,6 @@ const seed = JSON.parse(readFileSync(path.join(root, "test/fixtures/seed-payload
 const CHANNEL_NAME = "npm run demo receiver";
 // `npm run demo -- --format slack` (or teams, discord): the same events as chat messages.
 const FORMAT = process.argv.includes("--format") ? process.argv[process.argv.indexOf("--format") + 1] : "raw";
-
-function readDevVars() {
-  try {
-    return Object.fromEntries(
-      readFileSync(path.join(root, ".dev.vars"), "utf8")
-        .split("\n")
-        .filter((l) => /^\w+=/.test(l))
-        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-    );
-  } catch {
-    return {};
-  }
-}
 
 async function admin(method, route, body) {
   const res = await fetch(`${base}/portal-api${route}`, {

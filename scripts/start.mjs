@@ -3,8 +3,9 @@
 // tokens (once), applies the D1 migrations to the local database, and runs `wrangler dev`.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { readDevVars } from "./lib/dev-vars.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const devVars = path.join(root, ".dev.vars");
@@ -30,12 +31,7 @@ if (!existsSync(devVars)) {
   console.log("Created .dev.vars with new local tokens.");
 }
 
-const vars = Object.fromEntries(
-  readFileSync(devVars, "utf8")
-    .split("\n")
-    .filter((line) => /^\w+=/.test(line))
-    .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-);
+const vars = readDevVars(devVars);
 
 const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] });
 if (migrate.status !== 0) {

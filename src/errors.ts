@@ -50,6 +50,26 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Domain errors: what stores and domain functions throw, knowing nothing of HTTP.
+ * `errorResponse` gives each its status, like every other error.
+ */
+export class NotFound extends Error {
+  constructor(readonly what: string) {
+    super(`${what}: not found`);
+  }
+}
+
+/** A change the data refuses (a rule checked in the write itself), naming the field. */
+export class Refused extends Error {
+  constructor(
+    readonly field: string,
+    readonly why: string,
+  ) {
+    super(`${field}: ${why}`);
+  }
+}
+
 /** A deployment mistake (a missing secret, a bad var): the operator's to fix, never the caller's. */
 export class ConfigError extends ApiError {
   constructor(problems: string[]) {
@@ -72,6 +92,8 @@ const HTTP_STATUS_FIELDS: Record<number, string> = {
 
 export function errorResponse(err: Error, c: Context): Response {
   if (err instanceof ApiError) return c.json({ errors: err.errors }, err.status);
+  if (err instanceof NotFound) return c.json({ errors: [err.message] }, 404);
+  if (err instanceof Refused) return c.json({ errors: [err.message] }, 422);
   if (err instanceof HTTPException) {
     const field = HTTP_STATUS_FIELDS[err.status] ?? "request";
     return c.json({ errors: [`${field}: ${err.message || "rejected"}`] }, err.status);

@@ -1,8 +1,8 @@
 import { app } from "./app";
 import { consumeDeadLetters, consumeDeliveries } from "./delivery/consumer";
 import type { DeliveryMessage } from "./delivery/message";
-import { sweep } from "./delivery/sweeper";
 import { type Config, config, type Env } from "./env";
+import { sweep } from "./sweeper/sweep";
 
 const CONFIG_RETRY_SECONDS = 30;
 

@@ -16,3 +16,6 @@ export const log = {
   warn: (msg: string, fields: Fields = {}) => line("warn", msg, fields),
   error: (msg: string, fields: Fields = {}) => line("error", msg, fields),
 };
+
+/** An error as the text a log line carries (never a stack). */
+export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -4,7 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, inject, it, vi } from "vitest";
 import { app } from "../src/app";
 import type { DeliveryMessage } from "../src/delivery/message";
-import { sweep } from "../src/delivery/sweeper";
+import { sweep } from "../src/sweeper/sweep";
 import {
   ADMIN,
   api,

@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../src/app";
-import { sweep } from "../src/delivery/sweeper";
+import { sweep } from "../src/sweeper/sweep";
 import {
   api,
   consume,

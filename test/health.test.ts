@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import type { DeliveryMessage } from "../src/delivery/message";
-import { sweep } from "../src/delivery/sweeper";
+import { sweep } from "../src/sweeper/sweep";
 import { api, consume, count, createChannel, delivery, makeDelivery, makeDue, postEvent, receivedAt, recordingQueue, seed, target, worker } from "./helpers";
 
 const ONE_RETRY = { RETRY_SCHEDULE: "1" };

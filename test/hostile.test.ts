@@ -2,9 +2,10 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app";
-import { sweep } from "../src/delivery/sweeper";
+import { secretBox } from "../src/security/secret-box";
 import { targetUrlProblem } from "../src/security/target-url";
-import { ADMIN, createChannel, INTAKE, recordingQueue, seed, target } from "./helpers";
+import { sweep } from "../src/sweeper/sweep";
+import { ADMIN, count, createChannel, INTAKE, recordingQueue, seed, target } from "./helpers";
 
 const TABLES = ["channels", "channel_events", "channel_headers", "events", "deliveries"];
 
@@ -275,8 +276,6 @@ function streamOf(text: string) {
 }
 
 describe(`hostile input: a battery of ${battery.length} cases`, () => {
-  it("has at least 60 cases", () => expect(battery.length).toBeGreaterThanOrEqual(60));
-
   const titled = battery.map(([name, send, status, field]) => [`${name} → ${status}`, send, status, field] as const);
   it.each(titled)("%s, naming the field, storing nothing", async (_title, send, status, field) => {
     const before = await rowCounts();
@@ -474,21 +473,20 @@ describe("secrets at rest", () => {
     const during = await (await call(`/portal-api/webhooks/${channel.ID}`, { headers: ADMIN }, rotating)).json<any>();
     expect(during.Headers[0].Value).toBe("rotate-me");
 
-    // Every channel the other tests left behind moves too, a slice per run.
-    for (let i = 0; i < 20; i++) {
-      const { reencrypted } = await sweep({ ...env, DELIVERIES: recordingQueue() as never, ...rotating });
-      if (reencrypted === 0) break;
-    }
+    // Every channel the other tests left behind moves too, a slice per run, until none is left.
+    const prefix = async (key: string) => `${(await secretBox({ ENCRYPTION_KEY: key })).currentPrefix}%`;
+    const stale = async () => count("channels", "secret not like ?", await prefix(newKey));
+    for (let i = 0; i < 20 && (await sweep({ ...env, DELIVERIES: recordingQueue() as never, ...rotating })).reencrypted > 0; i++);
+    expect(await stale()).toBe(0);
     const after = await (await call(`/portal-api/webhooks/${channel.ID}`, { headers: ADMIN }, { ENCRYPTION_KEY: newKey })).json<any>();
     expect(after.Headers[0].Value).toBe("rotate-me");
     const old = await call(`/portal-api/webhooks/${channel.ID}`, { headers: ADMIN }, { ENCRYPTION_KEY: oldKey });
     expect(old.status).toBe(503);
 
-    // Back to the test key for the rest of the suite.
-    for (let i = 0; i < 20; i++) {
-      const { reencrypted } = await sweep({ ...env, DELIVERIES: recordingQueue() as never, ENCRYPTION_KEY: oldKey, ENCRYPTION_KEY_PREVIOUS: newKey });
-      if (reencrypted === 0) break;
-    }
+    // Back to the test key for the rest of the suite, and checked back.
+    const back = { ENCRYPTION_KEY: oldKey, ENCRYPTION_KEY_PREVIOUS: newKey };
+    for (let i = 0; i < 20 && (await sweep({ ...env, DELIVERIES: recordingQueue() as never, ...back })).reencrypted > 0; i++);
+    expect(await count("channels", "secret not like ?", await prefix(oldKey))).toBe(0);
   });
 });
 

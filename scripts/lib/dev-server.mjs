@@ -41,9 +41,9 @@ export async function freePort() {
  * Starts `wrangler dev` in `cwd` with local D1 state in `state` (migrated first), and the
  * given vars. Returns { url, port, state, vars, stop(), restart() }; stop({ keepState })
  * kills it (the whole process group, workerd included).
+ * @param {{ cwd?: string, vars?: Record<string, string>, state?: string, port?: number, log?: boolean }} [options]
+ * @returns {Promise<Worker>}
  */
-/** @param {{ cwd?: string, vars?: Record<string, string>, state?: string, port?: number, log?: boolean }} [options]
- *  @returns {Promise<Worker>} */
 export async function startWorker({ cwd = root, vars = {}, state, port, log = false } = {}) {
   state ??= mkdtempSync(path.join(tmpdir(), "dispatcher-state-"));
   const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd, env: quiet, encoding: "utf8" });

@@ -4,27 +4,17 @@ import { enqueueDeliveries } from "../delivery/message";
 import { config } from "../env";
 import { ApiError } from "../errors";
 import { eventType } from "../events/catalog";
-import { log } from "../log";
+import { errorText, log } from "../log";
 import { type AppEnv, admin, errorResponses, IdParam, json, jsonBody, Ok, Pagination, router } from "../openapi";
 import { secretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";
+import { addHeader, deleteHeader, updateHeader } from "./headers-store";
 import { Channel, ChannelCreate, ChannelPatch, ConnectionTest, Header, HeaderInput, HeaderPatch, MAX_HEADERS, Secret, TestEventResult } from "./schemas";
-import {
-  addHeader,
-  channelView,
-  createChannel,
-  deleteChannel,
-  deleteHeader,
-  getChannel,
-  headerView,
-  listChannels,
-  newSigningSecret,
-  rotateSecret,
-  updateChannel,
-  updateHeader,
-} from "./store";
+import { newSigningSecret, previousSecretLive, rotateSecret } from "./secrets";
+import { createChannel, deleteChannel, getChannel, listChannels, updateChannel } from "./store";
 import { testConnection } from "./test-connection";
 import { sendTestEvent } from "./test-event";
+import { channelView, headerView } from "./views";
 
 const tags = ["Webhooks"];
 const HeaderParams = IdParam.extend({ header_id: z.string().openapi({ param: { in: "path" } }) });
@@ -170,7 +160,7 @@ const updateHandler: RouteHandler<ReturnType<typeof update<"put" | "patch">>, Ap
   const record = await updateChannel(database(c.env.DB), box, c.req.valid("param").id, patch);
   // Resumed: what was held is sent now (if the queue refuses, the sweeper sends it).
   await enqueueDeliveries(c.env.DELIVERIES, record.released).catch((err) =>
-    log.error("enqueue of released deliveries failed; the sweeper will resend", { deliveries: record.released.length, error: String(err) }),
+    log.error("enqueue of released deliveries failed; the sweeper will resend", { deliveries: record.released.length, error: errorText(err) }),
   );
   return c.json(await channelView(record, box), 200);
 };
@@ -244,7 +234,7 @@ export const channelRoutes = router()
   .openapi(readSecret, async (c) => {
     const box = await secretBox(c.env);
     const { row } = await getChannel(database(c.env.DB), c.req.valid("param").id);
-    const previousLive = row.previousSecret && (row.previousSecretExpiresAt ?? 0) > Date.now();
+    const previousLive = previousSecretLive(row, Date.now());
     return c.json(
       {
         Secret: await box.decrypt(row.secret),

@@ -1,18 +1,17 @@
-import { and, asc, type Column, eq, inArray, isNotNull, notInArray, notLike, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, notInArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { iso } from "../db/client";
 import { channelEvents, channelHeaders, channels, deletedChannels, deliveries, LIVE_STATUSES } from "../db/schema";
 import { type DeliveryMessage, messageFor } from "../delivery/message";
 import { UNSUBSCRIBED } from "../delivery/outcome";
-import { ApiError } from "../errors";
+import { NotFound } from "../errors";
 import { type EventType, eventTypes } from "../events/catalog";
-import { bytesToBase64 } from "../security/encoding";
 import type { SecretBox } from "../security/secret-box";
 import { countBulk } from "../stats/counters";
-import type { ChannelCreateInput, ChannelPatchInput, ChannelView } from "./schemas";
+import { headerRows } from "./headers-store";
+import type { ChannelCreateInput, ChannelPatchInput } from "./schemas";
 
 type ChannelRow = typeof channels.$inferSelect;
-type HeaderRow = typeof channelHeaders.$inferSelect;
+export type HeaderRow = typeof channelHeaders.$inferSelect;
 
 /** A channel row with its subscriptions and (still encrypted) headers. */
 export interface ChannelRecord {
@@ -21,7 +20,7 @@ export interface ChannelRecord {
   headers: HeaderRow[];
 }
 
-const catalogOrder = (a: string, b: string) => eventTypes.indexOf(a as EventType) - eventTypes.indexOf(b as EventType);
+export const catalogOrder = (a: string, b: string) => eventTypes.indexOf(a as EventType) - eventTypes.indexOf(b as EventType);
 
 function assemble(rows: ChannelRow[], events: { channelId: string; eventType: string }[], headers: HeaderRow[]): ChannelRecord[] {
   return rows.map((row) => ({
@@ -60,42 +59,8 @@ export async function findChannel(db: Db, id: string): Promise<ChannelRecord | u
 
 export async function getChannel(db: Db, id: string): Promise<ChannelRecord> {
   const record = await findChannel(db, id);
-  if (!record) throw ApiError.notFound("Webhook");
+  if (!record) throw new NotFound("Webhook");
   return record;
-}
-
-export async function channelView(record: ChannelRecord, box: SecretBox): Promise<ChannelView> {
-  const { row } = record;
-  return {
-    ID: row.id,
-    Name: row.name,
-    URL: row.url,
-    Method: row.method,
-    Timeout: row.timeoutSeconds,
-    Events: record.events,
-    Headers: await Promise.all(record.headers.map(async (h) => ({ ID: h.id, Name: h.name, Value: await box.decrypt(h.value) }))),
-    Enabled: row.enabled,
-    DisabledReason: row.disabledReason,
-    Paused: row.paused,
-    RateLimit: row.rateLimit,
-    Filter: row.filter === null ? null : JSON.parse(row.filter),
-    Format: row.format,
-    CreatedAt: iso(row.createdAt)!,
-    UpdatedAt: iso(row.updatedAt)!,
-  };
-}
-
-async function headerRows(box: SecretBox, channelId: string, headers: { Name: string; Value: string }[], now: number) {
-  // Distinct creation times keep the admin's order without a position column.
-  return Promise.all(
-    headers.map(async (h, i) => ({
-      id: crypto.randomUUID(),
-      channelId,
-      name: h.Name,
-      value: await box.encrypt(h.Value),
-      createdAt: now + i,
-    })),
-  );
 }
 
 export async function createChannel(db: Db, box: SecretBox, input: ChannelCreateInput, secret: string): Promise<ChannelRecord> {
@@ -244,125 +209,5 @@ export async function deleteChannel(db: Db, id: string): Promise<void> {
     db.update(deliveries).set({ status: "cancelled", lastError: "webhook deleted", nextAttemptAt: null, updatedAt: now }).where(liveOf(id)),
     db.delete(channels).where(eq(channels.id, id)).returning({ id: channels.id }),
   ]);
-  if (deleted.length === 0) throw ApiError.notFound("Webhook");
-}
-
-// --- headers sub-resource -------------------------------------------------------------
-
-/**
- * Adds a header in one statement that checks both rules as it writes, so concurrent adds
- * cannot together pass the limit or name a header twice (a unique index backs the second).
- */
-export async function addHeader(db: Db, box: SecretBox, channel: ChannelRecord, header: { Name: string; Value: string }, max: number) {
-  const [row] = await headerRows(box, channel.row.id, [header], Date.now());
-  const { id, channelId, name, value, createdAt } = row!;
-  const inserted = await db.all<{ id: string }>(sql`
-    insert into channel_headers (id, channel_id, name, value, created_at)
-    select ${id}, ${channelId}, ${name}, ${value}, ${createdAt}
-    where exists (select 1 from channels where id = ${channelId})
-      and (select count(*) from channel_headers where channel_id = ${channelId}) < ${max}
-      and not exists (select 1 from channel_headers where channel_id = ${channelId} and lower(name) = lower(${name}))
-    on conflict do nothing
-    returning id`);
-  if (inserted.length) return row!;
-  // Refused: say why, from the state that refused it.
-  const now = await findChannel(db, channelId);
-  if (!now) throw ApiError.notFound("Webhook");
-  if (now.headers.some((h) => h.name.toLowerCase() === name.toLowerCase())) throw duplicateHeader(name);
-  throw ApiError.invalid("Headers", `a webhook has at most ${max} headers`);
-}
-
-const duplicateHeader = (name: string) => ApiError.invalid("Name", `the webhook already has a header named ${name}`);
-
-/** The unique index on a channel's header names refused a write. */
-const isDuplicateName = (err: unknown) =>
-  /UNIQUE constraint failed: .*channel_headers/i.test(String((err as Error)?.message ?? err) + String((err as { cause?: Error })?.cause?.message ?? ""));
-
-export async function updateHeader(db: Db, box: SecretBox, channel: ChannelRecord, headerId: string, patch: { Name?: string; Value?: string }) {
-  const current = channel.headers.find((h) => h.id === headerId);
-  if (!current) throw ApiError.notFound("Header");
-  if (patch.Name && channel.headers.some((h) => h.id !== headerId && h.name.toLowerCase() === patch.Name!.toLowerCase())) {
-    throw duplicateHeader(patch.Name);
-  }
-  const row: HeaderRow = {
-    ...current,
-    name: patch.Name ?? current.name,
-    value: patch.Value === undefined ? current.value : await box.encrypt(patch.Value),
-  };
-  try {
-    await db.update(channelHeaders).set({ name: row.name, value: row.value }).where(eq(channelHeaders.id, headerId));
-  } catch (err) {
-    // Another request took the name since this one read the channel.
-    if (isDuplicateName(err)) throw duplicateHeader(row.name);
-    throw err;
-  }
-  return row;
-}
-
-export async function deleteHeader(db: Db, channelId: string, headerId: string) {
-  const deleted = await db
-    .delete(channelHeaders)
-    .where(and(eq(channelHeaders.id, headerId), eq(channelHeaders.channelId, channelId)))
-    .returning({ id: channelHeaders.id });
-  if (deleted.length === 0) throw ApiError.notFound("Header");
-}
-
-export async function headerView(row: HeaderRow, box: SecretBox) {
-  return { ID: row.id, Name: row.name, Value: await box.decrypt(row.value), WebhookID: row.channelId };
-}
-
-// --- signing secret -------------------------------------------------------------------
-
-export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
-
-export function newSigningSecret(): string {
-  return `whsec_${bytesToBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
-}
-
-export async function rotateSecret(db: Db, box: SecretBox, channel: ChannelRecord): Promise<string> {
-  const secret = newSigningSecret();
-  const now = Date.now();
-  await db
-    .update(channels)
-    .set({
-      secret: await box.encrypt(secret),
-      previousSecret: channel.row.secret,
-      previousSecretExpiresAt: now + SECRET_OVERLAP_MS,
-      updatedAt: now,
-    })
-    .where(eq(channels.id, channel.row.id));
-  return secret;
-}
-
-// --- encryption key rotation ----------------------------------------------------------
-
-/**
- * Re-encrypts, under the current ENCRYPTION_KEY, up to `limit` channels and headers still
- * written with the previous key. The sweeper calls it every minute during a rotation.
- */
-export async function reencryptStale(db: Db, box: SecretBox, limit = 200): Promise<number> {
-  if (!box.rotating) return 0;
-  const stale = (column: Column) => notLike(column, `${box.currentPrefix}%`);
-  const [staleChannels, staleHeaders] = await db.batch([
-    db
-      .select({ id: channels.id, secret: channels.secret, previousSecret: channels.previousSecret })
-      .from(channels)
-      .where(or(stale(channels.secret), and(isNotNull(channels.previousSecret), stale(channels.previousSecret))))
-      .limit(limit),
-    db.select({ id: channelHeaders.id, value: channelHeaders.value }).from(channelHeaders).where(stale(channelHeaders.value)).limit(limit),
-  ]);
-  const again = async (stored: string) => box.encrypt(await box.decrypt(stored));
-  // Ciphertexts first: a drizzle query is a thenable, so an async callback returning one
-  // would run it on its own instead of in the batch.
-  const channelValues = await Promise.all(
-    staleChannels.map(async (c) => ({ id: c.id, secret: await again(c.secret), previousSecret: c.previousSecret && (await again(c.previousSecret)) })),
-  );
-  const headerValues = await Promise.all(staleHeaders.map(async (h) => ({ id: h.id, value: await again(h.value) })));
-  const updates = [
-    ...channelValues.map(({ id, ...values }) => db.update(channels).set(values).where(eq(channels.id, id))),
-    ...headerValues.map(({ id, value }) => db.update(channelHeaders).set({ value }).where(eq(channelHeaders.id, id))),
-  ];
-  const [first, ...rest] = updates;
-  if (first) await db.batch([first, ...rest]);
-  return updates.length;
+  if (deleted.length === 0) throw new NotFound("Webhook");
 }

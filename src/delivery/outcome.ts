@@ -1,6 +1,9 @@
 import type { CallResult } from "../http/outbound";
 import { retryAfterSeconds, scheduledDelay } from "./backoff";
 
+/** Why a delivery fails and its channel is disabled on a 410: one sentence for both. */
+export const GONE = "the target answered 410 Gone";
+
 /** Why a delivery ends `cancelled` when its channel dropped the event type. */
 export const UNSUBSCRIBED = "webhook unsubscribed from this event type";
 
@@ -29,7 +32,7 @@ export function next(outcome: AttemptOutcome, attemptInRun: number, schedule: nu
     case "delivered":
       return { status: "succeeded" };
     case "gone":
-      return { status: "failed", reason: "target answered 410 Gone" };
+      return { status: "failed", reason: GONE };
     case "failed": {
       // Attempt n is followed by retry n; the schedule has one delay per retry.
       const delay = scheduledDelay(schedule, attemptInRun, random);

@@ -1,5 +1,6 @@
 import pkg from "../../package.json";
 import { isReservedHeader } from "../channels/schemas";
+import { previousSecretLive } from "../channels/secrets";
 import type { SecretBox } from "../security/secret-box";
 import { signatureHeader } from "./sign";
 
@@ -22,7 +23,7 @@ export async function decryptCredentials(
   now: number,
 ): Promise<ChannelCredentials> {
   // During a rotation the previous secret signs too, until it expires.
-  const rotating = channel.previousSecret && (channel.previousSecretExpiresAt ?? 0) > now;
+  const rotating = previousSecretLive(channel, now);
   // A reserved name stored before it was reserved (User-Agent, Expect, ...) is not sent.
   const headers = channel.headers.filter((h) => !isReservedHeader(h.name));
   const [secrets, values] = await Promise.all([

@@ -5,8 +5,9 @@ import { ApiError } from "../errors";
 import { type EventType, timestamp } from "../events/catalog";
 import { admin, errorResponses, IdParam, json, jsonBody, Pagination, router } from "../openapi";
 import { enqueueDeliveries, messageFor } from "./message";
+import { deliveryById, failedSince, findDelivery, listChannelDeliveries, restartDeliveries } from "./queries";
 import { Delivery, DeliveryWithAttempts, RequeuedCount, StatusFilter } from "./schemas";
-import { attemptView, deliveryById, deliveryView, failedSince, findDelivery, listChannelDeliveries, restartDeliveries } from "./store";
+import { attemptView, deliveryView } from "./views";
 
 const channelDeliveries = createRoute({
   method: "get",

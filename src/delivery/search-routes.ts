@@ -2,9 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import { admin, errorResponses, json, jsonBody, Pagination, router } from "../openapi";
 import { enqueueDeliveries, messageFor } from "./message";
+import { restartDeliveries } from "./queries";
 import { Delivery, DeliveryFilters, RecoverAll, RequeuedCount } from "./schemas";
 import { countDeliveries, recoverable, searchDeliveries } from "./search";
-import { deliveryView, restartDeliveries } from "./store";
+import { deliveryView } from "./views";
 
 const tags = ["Deliveries"];
 const ms = (time: string | undefined) => (time === undefined ? undefined : Date.parse(time));

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { channels, type DeliveryStatus, deliveries } from "../db/schema";
-import { deliveryChannel, deliveryListFields } from "./store";
+import { deliveryChannel, deliveryListFields } from "./queries";
 
 /** What an admin can narrow the deliveries of every channel down to. */
 export interface DeliverySearch {

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { log } from "../log";
+import { errorText, log } from "../log";
 
 /**
  * A channel's rate limit across every consumer invocation at once (Queues runs up to 250
@@ -56,7 +56,7 @@ export async function admit(
         const { granted, waitsMs } = await limiter.get(limiter.idFromName(channelId)).take(count, limit);
         return [channelId, { granted, waitsMs }];
       } catch (err) {
-        log.error("rate limiter unreachable; the channel's deliveries wait", { channelId, error: err instanceof Error ? err.message : String(err) });
+        log.error("rate limiter unreachable; the channel's deliveries wait", { channelId, error: errorText(err) });
         return [channelId, { granted: 0, waitsMs: Array<number>(count).fill(UNREACHABLE_WAIT_MS) }];
       }
     }),

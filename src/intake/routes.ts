@@ -6,7 +6,7 @@ import { enqueueDeliveries } from "../delivery/message";
 import { ApiError } from "../errors";
 import { portalEvent } from "../events/catalog";
 import { assertJsonStructure } from "../http/json-body";
-import { log } from "../log";
+import { errorText, log } from "../log";
 import type { AppEnv } from "../openapi";
 import { bytesToHex } from "../security/encoding";
 import { recordSeen } from "./seen";
@@ -18,7 +18,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Work that must not hold up the answer (kept alive by waitUntil where the runtime gives one). */
 function inBackground(c: Context<AppEnv>, work: Promise<unknown>) {
-  const quiet = work.catch((err) => log.warn("background work failed", { error: err instanceof Error ? err.message : String(err) }));
+  const quiet = work.catch((err) => log.warn("background work failed", { error: errorText(err) }));
   try {
     c.executionCtx.waitUntil(quiet);
   } catch {
@@ -105,7 +105,7 @@ export const intakeRoutes = new Hono<AppEnv>()
         log.error("enqueue failed; the sweeper will resend", {
           eventId: id,
           deliveries: recorded.deliveryIds.length,
-          error: err instanceof Error ? err.message : String(err),
+          error: errorText(err),
         });
       }
       return c.json({ ID: id, Deliveries: recorded.deliveryIds.length + recorded.held }, 202);

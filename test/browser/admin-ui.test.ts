@@ -307,7 +307,7 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
     await page.getByLabel("Status").selectOption("failed");
     await page.getByRole("button", { name: "Apply" }).click();
     await expect.poll(() => page.locator("tr[data-delivery]").count()).toBe(1);
-    expect(await page.locator('tr[data-delivery] td[data-label="Last result"]').textContent()).toMatch(/^target answered 410 Gone in \d+ ms$/);
+    expect(await page.locator('tr[data-delivery] td[data-label="Last result"]').textContent()).toMatch(/^the target answered 410 Gone in \d+ ms$/);
     await page.getByRole("button", { name: "Retry failed…" }).click();
     expect(await page.getByRole("dialog").textContent()).toContain("Send again 1 failed delivery?");
     await page.getByRole("dialog").getByRole("button", { name: "Retry 1" }).click();

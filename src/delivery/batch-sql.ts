@@ -1,38 +1,15 @@
-import { and, desc, eq, getTableColumns, gte, inArray, lt, or, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { iso } from "../db/client";
-import { type AttemptRecord, channels, type DeliveryStatus, deliveries, deliveryCounts, events, isLive } from "../db/schema";
+import type { AttemptRecord, DeliveryStatus } from "../db/schema";
 import { type OperationalEvent, raisedMessages, raiseStatements } from "../operational/events";
 import type { Format } from "../routing/formats";
-import { type CountChanges, countBulk, hourOf } from "../stats/counters";
+import type { CountChanges } from "../stats/counters";
 import type { DeliveryMessage } from "./message";
 
-/** A delivery's columns but its attempt log, which only the delivery's own page reads. */
-export const deliverySummary = (({ attempts, ...columns }) => columns)(getTableColumns(deliveries));
-export type DeliveryRow = Omit<typeof deliveries.$inferSelect, "attempts">;
-
-/**
- * What a list of deliveries shows beside each one: its channel's name (kept after a
- * delete), whether a redeliver can work, and its last attempt. Select with
- * `.leftJoin(channels, deliveryChannel)`.
+/*
+ * The consumer's SQL: its one read and its one write per batch, and the dead-letter
+ * queue's. Prepared D1 statements rather than drizzle, because they run for every batch
+ * and the CPU profiles showed the query builder costing most of the consumer's own CPU
+ * (see "How it is built" in the README for the rule).
  */
-export const deliveryListFields = {
-  ...deliverySummary,
-  webhookName: sql<string | null>`coalesce(channels.name, (select name from deleted_channels where id = deliveries.channel_id))`,
-  webhookDeleted: sql<number>`channels.id is null`,
-  canRedeliver: sql<number>`coalesce(channels.enabled = 1 and exists (select 1 from channel_events as ce
-                   where ce.channel_id = deliveries.channel_id and ce.event_type = deliveries.event_type), 0)`,
-  lastAttemptAt: sql<number | null>`deliveries.attempts->>'$[#-1].startedAt'`,
-  lastDurationMs: sql<number | null>`deliveries.attempts->>'$[#-1].durationMs'`,
-};
-export const deliveryChannel = eq(channels.id, deliveries.channelId);
-type ListedDelivery = DeliveryRow & {
-  webhookName?: string | null;
-  webhookDeleted?: number;
-  canRedeliver?: number;
-  lastAttemptAt?: number | null;
-  lastDurationMs?: number | null;
-};
 
 /** What the consumer reads of a delivery, with its event's body (null if the event was purged). */
 export interface BatchDelivery {
@@ -108,8 +85,8 @@ type BatchRow = Omit<BatchDelivery, "subscribed"> &
   Omit<BatchChannel, "id" | "enabled" | "headers" | "paused"> & { channelExists: number; enabled: number; headers: string; subscribed: number; paused: number };
 
 /** Everything a consumer batch needs: one statement, one D1 round trip. */
-export async function loadBatch(db: Db, deliveryIds: string[]): Promise<BatchData> {
-  const { results } = await db.$client.prepare(LOAD_BATCH).bind(JSON.stringify(deliveryIds)).all<BatchRow>();
+export async function loadBatch(d1: D1Database, deliveryIds: string[]): Promise<BatchData> {
+  const { results } = await d1.prepare(LOAD_BATCH).bind(JSON.stringify(deliveryIds)).all<BatchRow>();
   const data: BatchData = { deliveries: new Map(), channels: new Map() };
   for (const row of results) {
     const { id, eventId, eventType, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, lastError, createdAt, body } = row;
@@ -198,8 +175,7 @@ export interface BatchWrites {
  * raises, in one D1 round trip. Returns the queue messages of the deliveries raised.
  * Plain D1 statements: drizzle's D1 batch cannot bind parameters of raw SQL.
  */
-export async function recordBatch(db: Db, writes: BatchWrites, now: number): Promise<DeliveryMessage[]> {
-  const d1 = db.$client;
+export async function recordBatch(d1: D1Database, writes: BatchWrites, now: number): Promise<DeliveryMessage[]> {
   const statements: D1PreparedStatement[] = [];
   if (writes.changes.length) {
     // attempt_count grows relative to the row, and the attempt is appended to the row's
@@ -248,125 +224,12 @@ export async function recordBatch(db: Db, writes: BatchWrites, now: number): Pro
   return writes.raise.length ? raisedMessages(results.at(-1)) : [];
 }
 
-// --- admin views ----------------------------------------------------------------------
-
-export function deliveryView(row: ListedDelivery) {
-  const listed =
-    row.webhookDeleted === undefined
-      ? {}
-      : {
-          WebhookName: row.webhookName ?? null,
-          WebhookDeleted: Boolean(row.webhookDeleted),
-          CanRedeliver: Boolean(row.canRedeliver),
-          LastAttemptAt: iso(row.lastAttemptAt == null ? null : Number(row.lastAttemptAt)),
-          LastDurationMs: row.lastDurationMs == null ? null : Number(row.lastDurationMs),
-        };
-  return {
-    ID: row.id,
-    EventID: row.eventId,
-    WebhookID: row.channelId,
-    EventType: row.eventType,
-    Status: row.status,
-    AttemptCount: row.attemptCount,
-    NextAttemptAt: iso(row.nextAttemptAt),
-    LastStatusCode: row.lastStatusCode,
-    LastError: row.lastError,
-    CreatedAt: iso(row.createdAt)!,
-    UpdatedAt: iso(row.updatedAt)!,
-    ...listed,
-  };
-}
-
-export function attemptView(attempt: AttemptRecord) {
-  return {
-    Attempt: attempt.attempt,
-    StartedAt: iso(attempt.startedAt)!,
-    DurationMs: attempt.durationMs,
-    StatusCode: attempt.statusCode,
-    Error: attempt.error,
-    ResponseBody: attempt.responseBody,
-  };
-}
-
-export async function listChannelDeliveries(db: Db, channelId: string, status: DeliveryStatus | undefined, page: number, perPage: number) {
-  return db
-    .select(deliveryListFields)
-    .from(deliveries)
-    .leftJoin(channels, deliveryChannel)
-    .where(and(eq(deliveries.channelId, channelId), status ? eq(deliveries.status, status) : undefined))
-    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
-    .limit(perPage)
-    .offset((page - 1) * perPage);
-}
-
-export async function findDelivery(db: Db, id: string) {
-  const [row] = await db.select().from(deliveries).where(eq(deliveries.id, id));
-  return row;
-}
-
-/**
- * Starts a new run for deliveries an admin asked to send again: back to `pending`, a fresh
- * retry schedule, due now, in a new generation. Returns them as they now are.
- */
-export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, now: number): Promise<DeliveryRow[]> {
-  const [, restarted] = await db.batch([
-    // They leave the counts of the status they ended in.
-    countBulk(db, where, "restart"),
-    db
-      .update(deliveries)
-      .set({
-        status: "pending",
-        retryBase: sql`${deliveries.attemptCount}`,
-        generation: sql`${deliveries.generation} + 1`,
-        nextAttemptAt: now,
-        updatedAt: now,
-      })
-      .where(where)
-      .returning(deliverySummary),
-  ]);
-  return restarted;
-}
-
-/** A channel's failed deliveries created since a time, of the types it still subscribes to. */
-export const failedSince = (channelId: string, since: number, subscribed: string[]) =>
-  and(eq(deliveries.channelId, channelId), eq(deliveries.status, "failed"), gte(deliveries.createdAt, since), inArray(deliveries.eventType, subscribed));
-
-export const deliveryById = (id: string) => eq(deliveries.id, id);
-
-// --- sweeper --------------------------------------------------------------------------
-
-/**
- * Deliveries whose queue message must have been lost: `pending` and long due, or
- * `retrying` and long past their next attempt. Marks them due now, in a new generation
- * (so a copy of the old message that was only late is dropped, not sent twice), and
- * returns the messages to send.
- */
-export async function reclaimLostDeliveries(db: Db, now: number, grace: { pendingMs: number; retryingMs: number }, limit: number) {
-  // Each reclaim doubles the wait before the next one (up to 64×): a delivery that is only
-  // stuck behind a long backlog gets a message that lives long enough to be reached.
-  const backoff = sql`(1 << min(${deliveries.generation}, 6))`;
-  const lostAfter = (status: "pending" | "retrying", ms: number) =>
-    and(eq(deliveries.status, status), lt(deliveries.nextAttemptAt, now - ms), sql`${deliveries.updatedAt} < ${now} - ${ms} * ${backoff}`);
-  const lost = db
-    .select({ id: deliveries.id })
-    .from(deliveries)
-    // Held deliveries have no queue message to lose: only pending and retrying ones count.
-    .where(and(isLive(deliveries.status), or(lostAfter("pending", grace.pendingMs), lostAfter("retrying", grace.retryingMs))))
-    .orderBy(deliveries.nextAttemptAt)
-    .limit(limit);
-  return db
-    .update(deliveries)
-    .set({ nextAttemptAt: now, generation: sql`${deliveries.generation} + 1`, updatedAt: now })
-    .where(inArray(deliveries.id, lost))
-    .returning({ deliveryId: deliveries.id, generation: deliveries.generation });
-}
-
 /**
  * Marks dead-lettered deliveries failed, unless they already reached an end or the message
  * was of an older generation (a newer message is looking after the delivery).
  */
-export async function failDeliveries(db: Db, messages: DeliveryMessage[], reason: string, now: number) {
-  const { results } = await db.$client
+export async function failDeliveries(d1: D1Database, messages: DeliveryMessage[], reason: string, now: number) {
+  const { results } = await d1
     .prepare(
       `update deliveries set status = 'failed', last_error = ?2, next_attempt_at = null, updated_at = ?3
        from json_each(?1) as m
@@ -390,46 +253,12 @@ export async function failDeliveries(db: Db, messages: DeliveryMessage[], reason
   return results;
 }
 
-/** Channels' names by id (deleted ones are missing). */
-export async function channelNames(db: Db, ids: string[]): Promise<Map<string, string>> {
-  if (!ids.length) return new Map();
-  const rows = await db.select({ id: channels.id, name: channels.name }).from(channels).where(inArray(channels.id, ids));
-  return new Map(rows.map((r) => [r.id, r.name]));
-}
-
 /**
  * Stores operational events and their deliveries, after any `first` statements, in one
  * round trip; returns the messages to queue.
  */
-export async function raiseEvents(db: Db, raise: OperationalEvent[], now: number, first: D1PreparedStatement[] = []): Promise<DeliveryMessage[]> {
+export async function raiseEvents(d1: D1Database, raise: OperationalEvent[], now: number, first: D1PreparedStatement[] = []): Promise<DeliveryMessage[]> {
   if (!raise.length && !first.length) return [];
-  const results = await db.$client.batch([...first, ...(raise.length ? raiseStatements(db.$client, raise, now) : [])]);
+  const results = await d1.batch([...first, ...(raise.length ? raiseStatements(d1, raise, now) : [])]);
   return raise.length ? raisedMessages(results.at(-1)) : [];
-}
-
-export async function housekeeping(db: Db, now: number, retentionMs: number, failingMs: number) {
-  // A bounded slice of the oldest events, with their deliveries: each run stays short, and a
-  // backlog is worked off over a few minutes. Keyed by event, so deliveries need no time
-  // index of their own (fewer rows written per delivery).
-  const oldEvents = db
-    .select({ id: events.id })
-    .from(events)
-    .where(lt(events.receivedAt, now - retentionMs))
-    .orderBy(events.receivedAt, events.id)
-    .limit(2000);
-  const [disabled] = await db.batch([
-    db
-      .update(channels)
-      .set({
-        enabled: false,
-        disabledReason: sql`'every delivery failed for 5 days (since ' || strftime('%Y-%m-%dT%H:%M:%SZ', ${channels.failingSince} / 1000, 'unixepoch') || ')'`,
-        updatedAt: now,
-      })
-      .where(and(eq(channels.enabled, true), lt(channels.failingSince, now - failingMs)))
-      .returning({ id: channels.id, name: channels.name, reason: channels.disabledReason }),
-    db.delete(deliveries).where(inArray(deliveries.eventId, oldEvents)),
-    db.delete(events).where(inArray(events.id, oldEvents)),
-    db.delete(deliveryCounts).where(lt(deliveryCounts.hour, hourOf(now - retentionMs))),
-  ]);
-  return { disabledChannels: disabled.map((c) => ({ id: c.id, name: c.name, reason: c.reason ?? "" })) };
 }

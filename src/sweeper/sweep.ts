@@ -1,11 +1,12 @@
-import { reencryptStale } from "../channels/store";
+import { reencryptStale } from "../channels/secrets";
 import { database } from "../db/client";
+import { raiseEvents } from "../delivery/batch-sql";
+import { enqueueDeliveries } from "../delivery/message";
 import { config, type Env } from "../env";
 import { log } from "../log";
 import { webhookDisabled } from "../operational/events";
 import { secretBox } from "../security/secret-box";
-import { enqueueDeliveries } from "./message";
-import { housekeeping, raiseEvents, reclaimLostDeliveries } from "./store";
+import { housekeeping, reclaimLostDeliveries } from "./queries";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -25,7 +26,7 @@ export async function sweep(env: Env, now = Date.now()) {
   if (reclaimed.length) await enqueueDeliveries(env.DELIVERIES, reclaimed);
   const { disabledChannels } = await housekeeping(db, now, cfg.retentionDays * DAY, FAILING_DISABLES_AFTER_MS);
   const raised = await raiseEvents(
-    db,
+    env.DB,
     disabledChannels.map((c) => webhookDisabled(c, c.reason, now)),
     now,
   );

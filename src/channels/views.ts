@@ -1,0 +1,31 @@
+import { iso } from "../db/client";
+import type { SecretBox } from "../security/secret-box";
+import type { ChannelView } from "./schemas";
+import type { ChannelRecord, HeaderRow } from "./store";
+
+/** Channels and headers as the admin API shows them, secrets decrypted. */
+
+export async function channelView(record: ChannelRecord, box: SecretBox): Promise<ChannelView> {
+  const { row } = record;
+  return {
+    ID: row.id,
+    Name: row.name,
+    URL: row.url,
+    Method: row.method,
+    Timeout: row.timeoutSeconds,
+    Events: record.events,
+    Headers: await Promise.all(record.headers.map(async (h) => ({ ID: h.id, Name: h.name, Value: await box.decrypt(h.value) }))),
+    Enabled: row.enabled,
+    DisabledReason: row.disabledReason,
+    Paused: row.paused,
+    RateLimit: row.rateLimit,
+    Filter: row.filter === null ? null : JSON.parse(row.filter),
+    Format: row.format,
+    CreatedAt: iso(row.createdAt)!,
+    UpdatedAt: iso(row.updatedAt)!,
+  };
+}
+
+export async function headerView(row: HeaderRow, box: SecretBox) {
+  return { ID: row.id, Name: row.name, Value: await box.decrypt(row.value), WebhookID: row.channelId };
+}

@@ -1,0 +1,35 @@
+import { webhookDisabled } from "../operational/events";
+import { CountChanges } from "../stats/counters";
+import type { BatchData, BatchDelivery, BatchWrites, DeliveryChange } from "./batch-sql";
+import type { Handled } from "./decide";
+
+/** A change's part in the stats: an attempt's latency and failure, and an end. */
+function countChange(counts: CountChanges, change: DeliveryChange, delivery: BatchDelivery) {
+  if (change.attempt) counts.attempt(delivery.channelId, delivery.createdAt, change.attempt);
+  if (change.status === "succeeded" || change.status === "failed" || change.status === "cancelled") {
+    counts.ended(delivery.channelId, delivery.createdAt, change.status);
+  }
+}
+
+export function collectWrites(handled: Handled[], { channels, deliveries }: BatchData, now: number): BatchWrites {
+  const writes: BatchWrites = { changes: [], channelHealth: [], disable: [], raise: [], counts: new CountChanges() };
+  const health = new Map<string, boolean>();
+  for (const h of handled) {
+    if (h.change) {
+      writes.changes.push(h.change);
+      countChange(writes.counts, h.change, deliveries.get(h.change.id)!);
+    }
+    if (h.raise) writes.raise.push(h.raise);
+    if (h.channel) {
+      // One success in the batch is enough to say the channel works.
+      health.set(h.channel.id, (health.get(h.channel.id) ?? false) || h.channel.ok);
+      if (h.channel.gone && !writes.disable.some((d) => d.id === h.channel!.id)) {
+        writes.disable.push({ id: h.channel.id, reason: h.channel.gone });
+        if (!h.channel.quiet) writes.raise.push(webhookDisabled({ id: h.channel.id, name: channels.get(h.channel.id)?.name ?? "" }, h.channel.gone, now));
+      }
+    }
+  }
+  // Only a streak that starts or ends is written; most batches have none.
+  writes.channelHealth = [...health].filter(([id, ok]) => ok === (channels.get(id)?.failingSince != null)).map(([id, ok]) => ({ id, ok }));
+  return writes;
+}

@@ -1,0 +1,142 @@
+import type { Config } from "../env";
+import { isOperational } from "../events/catalog";
+import type { CallResult } from "../http/outbound";
+import { log } from "../log";
+import { deliveryFailed, type OperationalEvent } from "../operational/events";
+import { targetUrlProblem } from "../security/target-url";
+import type { BatchChannel, BatchData, BatchDelivery, DeliveryChange } from "./batch-sql";
+import type { DeliveryMessage } from "./message";
+import { GONE, judge, next, UNSUBSCRIBED } from "./outcome";
+
+/**
+ * What becomes of each message of a batch, decided in one place: `triage` before sending
+ * (drop, hold, end, or send), `judgeAttempt` after (the attempt's record, the delivery's
+ * next state, and ack or retry). The consumer only carries the decisions out.
+ */
+
+/** Queue delays are capped; a longer wait is served in several hops (see "not due yet"). */
+export const MAX_QUEUE_DELAY_SECONDS = 12 * 60 * 60;
+/** Retry delay when the consumer itself could not do its work (D1 unavailable, a bug). */
+export const CRASH_RETRY_SECONDS = 30;
+
+/** What the consumer decided for one message. */
+export type Plan = { ack: true } | { ack: false; delaySeconds: number };
+
+export interface Handled {
+  plan: Plan;
+  change?: DeliveryChange;
+  /** What the attempt says of the channel; `quiet`: an operational event's delivery, whose outcome raises nothing. */
+  channel?: { id: string; ok: boolean; gone?: string; quiet: boolean };
+  /** Raised when the delivery ends failed (never for an operational event's own delivery). */
+  raise?: OperationalEvent;
+  /** Seconds to wait for the channel's rate limit: the message goes back to the queue. */
+  wait?: number;
+}
+
+export type Sendable = { delivery: BatchDelivery; channel: BatchChannel };
+export type Triaged = Handled | Sendable;
+
+/** A message the consumer could not handle (a bug, D1 down): it comes back later. */
+export const crashed = (): Handled => ({ plan: { ack: false, delaySeconds: CRASH_RETRY_SECONDS } });
+
+/** Whether this message should send at all; if not, what to do with it instead. */
+export function triage(message: DeliveryMessage | undefined, data: BatchData, cfg: Config): Triaged {
+  const delivery = message?.deliveryId ? data.deliveries.get(message.deliveryId) : undefined;
+  // Purged, or never ours: nothing to do.
+  if (!delivery || delivery.body === null) return { plan: { ack: true } };
+  // A newer message (the sweeper's, or an admin's redeliver) looks after this delivery.
+  if ((message?.generation ?? 0) !== delivery.generation) return { plan: { ack: true } };
+  // Already at an end: a duplicate or late message. An admin's redeliver resets the status.
+  // Held (paused) deliveries have no message of their own: one that arrives is dropped too.
+  if (delivery.status !== "pending" && delivery.status !== "retrying") return { plan: { ack: true } };
+  // Early (a wait longer than the queue's maximum delay): back to the queue for the rest.
+  const waitMs = (delivery.nextAttemptAt ?? 0) - Date.now();
+  if (waitMs > 1000) return { plan: { ack: false, delaySeconds: Math.min(Math.ceil(waitMs / 1000), MAX_QUEUE_DELAY_SECONDS) } };
+
+  const channel = data.channels.get(delivery.channelId);
+  const end = (status: "cancelled" | "failed", lastError: string): Handled => ({
+    plan: { ack: true },
+    change: { id: delivery.id, status, nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError },
+    raise: status === "failed" ? failedEvent(delivery, channel?.name ?? null, delivery.attemptCount, delivery.lastStatusCode, lastError) : undefined,
+  });
+  if (!channel) return end("cancelled", "webhook deleted");
+  if (!channel.enabled) return end("cancelled", `webhook disabled${channel.disabledReason ? `: ${channel.disabledReason}` : ""}`);
+  if (!delivery.subscribed) return end("cancelled", UNSUBSCRIBED);
+  // Paused: held, not sent and not an attempt, until the channel resumes.
+  if (channel.paused) {
+    return {
+      plan: { ack: true },
+      change: { id: delivery.id, status: "held", nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError: delivery.lastError },
+    };
+  }
+  const urlProblem = targetUrlProblem(channel.url, cfg.allowPrivateTargets);
+  if (urlProblem) return end("failed", `URL ${urlProblem}`);
+  return { delivery, channel };
+}
+
+/** The attempt's record, the delivery's next state, and what the queue should do. */
+export function judgeAttempt(delivery: BatchDelivery, channel: BatchChannel, startedAt: number, result: CallResult, cfg: Config): Handled {
+  const outcome = judge(result, Date.now());
+  const attemptNumber = delivery.attemptCount + 1;
+  const then = next(outcome, attemptNumber - delivery.retryBase, cfg.retrySchedule);
+  const statusCode = result.ok ? result.status : null;
+  const error = result.ok ? (outcome.kind === "delivered" ? null : `target answered ${result.status}`) : `${result.error}: ${result.message}`;
+  // Every attempt is in D1 already; the log carries only failures, for alerting.
+  if (outcome.kind !== "delivered") {
+    log.warn("attempt failed", {
+      deliveryId: delivery.id,
+      channelId: channel.id,
+      attempt: attemptNumber,
+      statusCode,
+      error: result.ok ? null : result.error,
+      durationMs: result.durationMs,
+      next: then.status,
+    });
+  }
+
+  const retrying = then.status === "retrying";
+  const lastError = then.status === "failed" && then.reason ? then.reason : error;
+  return {
+    plan: retrying ? { ack: false, delaySeconds: Math.min(then.delaySeconds, MAX_QUEUE_DELAY_SECONDS) } : { ack: true },
+    change: {
+      id: delivery.id,
+      status: then.status,
+      attempt: {
+        attempt: attemptNumber,
+        startedAt,
+        durationMs: result.durationMs,
+        statusCode,
+        error,
+        responseBody: result.ok ? result.body : null,
+      },
+      nextAttemptAt: retrying ? Date.now() + then.delaySeconds * 1000 : null,
+      lastStatusCode: statusCode,
+      lastError,
+    },
+    channel: {
+      id: channel.id,
+      ok: outcome.kind === "delivered",
+      gone: outcome.kind === "gone" ? GONE : undefined,
+      quiet: isOperational(delivery.eventType),
+    },
+    raise: then.status === "failed" ? failedEvent(delivery, channel.name, attemptNumber, statusCode, lastError) : undefined,
+  };
+}
+
+/** The operational event for a delivery that ended failed; none for an operational event's own. */
+function failedEvent(delivery: BatchDelivery, channelName: string | null, attempts: number, lastStatusCode: number | null, lastError: string | null) {
+  if (isOperational(delivery.eventType)) return undefined;
+  return deliveryFailed(
+    {
+      deliveryId: delivery.id,
+      channelId: delivery.channelId,
+      channelName,
+      eventId: delivery.eventId,
+      eventType: delivery.eventType,
+      attempts,
+      lastStatusCode,
+      lastError,
+    },
+    Date.now(),
+  );
+}

@@ -1,0 +1,85 @@
+import { and, desc, eq, getTableColumns, gte, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { channels, type DeliveryStatus, deliveries } from "../db/schema";
+import { countBulk } from "../stats/counters";
+
+/** The admin API's reads and bulk changes of deliveries, with drizzle. */
+
+/** A delivery's columns but its attempt log, which only the delivery's own page reads. */
+export const deliverySummary = (({ attempts, ...columns }) => columns)(getTableColumns(deliveries));
+export type DeliveryRow = Omit<typeof deliveries.$inferSelect, "attempts">;
+
+/**
+ * What a list of deliveries shows beside each one: its channel's name (kept after a
+ * delete), whether a redeliver can work, and its last attempt. Select with
+ * `.leftJoin(channels, deliveryChannel)`.
+ */
+export const deliveryListFields = {
+  ...deliverySummary,
+  webhookName: sql<string | null>`coalesce(channels.name, (select name from deleted_channels where id = deliveries.channel_id))`,
+  webhookDeleted: sql<number>`channels.id is null`,
+  canRedeliver: sql<number>`coalesce(channels.enabled = 1 and exists (select 1 from channel_events as ce
+                   where ce.channel_id = deliveries.channel_id and ce.event_type = deliveries.event_type), 0)`,
+  lastAttemptAt: sql<number | null>`deliveries.attempts->>'$[#-1].startedAt'`,
+  lastDurationMs: sql<number | null>`deliveries.attempts->>'$[#-1].durationMs'`,
+};
+export const deliveryChannel = eq(channels.id, deliveries.channelId);
+export type ListedDelivery = DeliveryRow & {
+  webhookName?: string | null;
+  webhookDeleted?: number;
+  canRedeliver?: number;
+  lastAttemptAt?: number | null;
+  lastDurationMs?: number | null;
+};
+
+export async function listChannelDeliveries(db: Db, channelId: string, status: DeliveryStatus | undefined, page: number, perPage: number) {
+  return db
+    .select(deliveryListFields)
+    .from(deliveries)
+    .leftJoin(channels, deliveryChannel)
+    .where(and(eq(deliveries.channelId, channelId), status ? eq(deliveries.status, status) : undefined))
+    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .limit(perPage)
+    .offset((page - 1) * perPage);
+}
+
+export async function findDelivery(db: Db, id: string) {
+  const [row] = await db.select().from(deliveries).where(eq(deliveries.id, id));
+  return row;
+}
+
+/**
+ * Starts a new run for deliveries an admin asked to send again: back to `pending`, a fresh
+ * retry schedule, due now, in a new generation. Returns them as they now are.
+ */
+export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, now: number): Promise<DeliveryRow[]> {
+  const [, restarted] = await db.batch([
+    // They leave the counts of the status they ended in.
+    countBulk(db, where, "restart"),
+    db
+      .update(deliveries)
+      .set({
+        status: "pending",
+        retryBase: sql`${deliveries.attemptCount}`,
+        generation: sql`${deliveries.generation} + 1`,
+        nextAttemptAt: now,
+        updatedAt: now,
+      })
+      .where(where)
+      .returning(deliverySummary),
+  ]);
+  return restarted;
+}
+
+/** A channel's failed deliveries created since a time, of the types it still subscribes to. */
+export const failedSince = (channelId: string, since: number, subscribed: string[]) =>
+  and(eq(deliveries.channelId, channelId), eq(deliveries.status, "failed"), gte(deliveries.createdAt, since), inArray(deliveries.eventType, subscribed));
+
+export const deliveryById = (id: string) => eq(deliveries.id, id);
+
+/** Channels' names by id (deleted ones are missing). */
+export async function channelNames(db: Db, ids: string[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db.select({ id: channels.id, name: channels.name }).from(channels).where(inArray(channels.id, ids));
+  return new Map(rows.map((r) => [r.id, r.name]));
+}

@@ -1,0 +1,56 @@
+import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { disableLongFailing } from "../channels/health";
+import type { Db } from "../db/client";
+import { deliveries, deliveryCounts, events, isLive } from "../db/schema";
+import { hourOf } from "../stats/counters";
+
+/** The sweeper's reads and writes, with drizzle: it runs once a minute, not per delivery. */
+
+/**
+ * Deliveries whose queue message must have been lost: `pending` and long due, or
+ * `retrying` and long past their next attempt. Marks them due now, in a new generation
+ * (so a copy of the old message that was only late is dropped, not sent twice), and
+ * returns the messages to send.
+ */
+export async function reclaimLostDeliveries(db: Db, now: number, grace: { pendingMs: number; retryingMs: number }, limit: number) {
+  // Each reclaim doubles the wait before the next one (up to 64×): a delivery that is only
+  // stuck behind a long backlog gets a message that lives long enough to be reached.
+  const backoff = sql`(1 << min(${deliveries.generation}, 6))`;
+  const lostAfter = (status: "pending" | "retrying", ms: number) =>
+    and(eq(deliveries.status, status), lt(deliveries.nextAttemptAt, now - ms), sql`${deliveries.updatedAt} < ${now} - ${ms} * ${backoff}`);
+  const lost = db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    // Held deliveries have no queue message to lose: only pending and retrying ones count.
+    .where(and(isLive(deliveries.status), or(lostAfter("pending", grace.pendingMs), lostAfter("retrying", grace.retryingMs))))
+    .orderBy(deliveries.nextAttemptAt)
+    .limit(limit);
+  return db
+    .update(deliveries)
+    .set({ nextAttemptAt: now, generation: sql`${deliveries.generation} + 1`, updatedAt: now })
+    .where(inArray(deliveries.id, lost))
+    .returning({ deliveryId: deliveries.id, generation: deliveries.generation });
+}
+
+/**
+ * Every minute: purges what is older than the retention, and disables the channels whose
+ * deliveries have all failed for `failingMs`, in one batch.
+ */
+export async function housekeeping(db: Db, now: number, retentionMs: number, failingMs: number) {
+  // A bounded slice of the oldest events, with their deliveries: each run stays short, and a
+  // backlog is worked off over a few minutes. Keyed by event, so deliveries need no time
+  // index of their own (fewer rows written per delivery).
+  const oldEvents = db
+    .select({ id: events.id })
+    .from(events)
+    .where(lt(events.receivedAt, now - retentionMs))
+    .orderBy(events.receivedAt, events.id)
+    .limit(2000);
+  const [disabled] = await db.batch([
+    disableLongFailing(db, now, failingMs),
+    db.delete(deliveries).where(inArray(deliveries.eventId, oldEvents)),
+    db.delete(events).where(inArray(events.id, oldEvents)),
+    db.delete(deliveryCounts).where(lt(deliveryCounts.hour, hourOf(now - retentionMs))),
+  ]);
+  return { disabledChannels: disabled.map((c) => ({ id: c.id, name: c.name, reason: c.reason ?? "" })) };
+}
