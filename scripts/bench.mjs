@@ -233,12 +233,11 @@ for (let round = 0; round < ROUNDS; round++) {
 await Promise.all([project.stop(), floor.stop()]);
 receiver.close();
 
-// --- D1 round trips, counted by the tests' counting D1 in the Workers runtime ------------
-const counted = spawnSync("npx", ["vitest", "run", "test/intake.test.ts", "test/delivery.test.ts", "-t", "D1 round trips", "--silent=false"], {
-  cwd: root,
-  encoding: "utf8",
-});
-const roundTrips = Object.assign({}, ...[...counted.stdout.matchAll(/D1_ROUND_TRIPS (\{.*\})/g)].map((m) => JSON.parse(m[1])));
+// --- D1 round trips: counted and asserted by tests in the Workers runtime ----------------
+// (test/intake.test.ts: 1 per event with 1 and 40 channels; test/delivery.test.ts: 2 per
+// consumer batch of 10.) The bench runs them and reports whether they hold.
+const counted = spawnSync("npx", ["vitest", "run", "test/intake.test.ts", "test/delivery.test.ts", "-t", "D1 round trips"], { cwd: root, encoding: "utf8" });
+const countsHold = counted.status === 0;
 
 // --- report ------------------------------------------------------------------------------
 const rows = [];
@@ -257,15 +256,14 @@ const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 console.log(`\nmeasure (median of ${ROUNDS})`.padEnd(44) + "project".padStart(10) + "floor".padStart(10) + "ratio".padStart(8));
 for (const [name, p, f, r] of rows) console.log(name.padEnd(44) + fmt(p).padStart(10) + fmt(f).padStart(10) + r.toFixed(2).padStart(8));
 console.log(
-  `\nD1 round trips (counted): intake ${JSON.stringify(roundTrips.intake)} per event by number of channels; consumer ${JSON.stringify(roundTrips.consumerBatch)} per batch`,
+  `\nD1 round trips, as the counting tests assert them: intake 1 per event (1 and 40 channels), consumer 2 per batch of 10: ${countsHold ? "hold" : "FAIL"}`,
 );
 
 const targets = {
   "intake ≥ 0.9× floor (each scenario)": SCENARIOS.every((s) => summary[`intake, ${s.channels} channel${s.channels > 1 ? "s" : ""}`].rps.ratio >= 0.9),
   "deliveries/s ≥ 0.9× floor": summary["delivery burst"].deliveriesPerSecond.ratio >= 0.9,
   "POST → arrival p50 within 10 ms of floor": summary["POST → arrival"].p50.project - summary["POST → arrival"].p50.floor <= 10,
-  "≤ 3 D1 round trips per event": Object.values(roundTrips.intake ?? { x: 99 }).every((n) => n <= 3),
-  "≤ 2 D1 round trips per consumer batch": (roundTrips.consumerBatch?.roundTrips ?? 99) <= 2,
+  "≤ 3 D1 round trips per event, ≤ 2 per consumer batch (the counting tests pass)": countsHold,
   "filtered intake (100 filters, half matching) ≥ 0.9× unfiltered": median(filterRatios) >= 0.9,
 };
 console.log(`filtered ÷ unfiltered intake, 100 channels: ${median(filterRatios).toFixed(2)} (runs: ${filterRatios.map((r) => r.toFixed(2)).join(", ")})`);
@@ -274,6 +272,6 @@ for (const [target, met] of Object.entries(targets)) console.log(`${met ? "met  
 mkdirSync(path.join(root, "bench"), { recursive: true });
 writeFileSync(
   path.join(root, "bench/results.json"),
-  JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, summary, raw: results, filterRatios, d1RoundTrips: roundTrips, targets }, null, 2),
+  JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, summary, raw: results, filterRatios, d1RoundTripTestsPass: countsHold, targets }, null, 2),
 );
 console.log("\nWrote bench/results.json");

@@ -333,8 +333,6 @@ describe("a batch", () => {
     // The attempt log is in the row: it costs nothing more. The stats' counts: one row per
     // channel and hour of creation the batch touches (2 here).
     expect(counter.rowsWritten).toBe(5 * 1 + 5 * 2 + 1 + 2);
-    // Read by `npm run bench`.
-    console.log(`D1_ROUND_TRIPS ${JSON.stringify({ consumerBatch: { messages: 10, roundTrips: counter.roundTrips, rowsWritten: counter.rowsWritten } })}`);
   });
 });
 

@@ -113,8 +113,6 @@ describe("POST /events", () => {
     // Rows D1 bills: the event with its primary key and 3 indexes (5), and per delivery
     // its row, primary key and 3 indexes (5).
     expect(written).toEqual([5 + 5 * 1, 5 + 5 * 40]);
-    // Read by `npm run bench`.
-    console.log(`D1_ROUND_TRIPS ${JSON.stringify({ intake: { 1: trips[0], 40: trips[1] }, intakeRowsWritten: { 1: written[0], 40: written[1] } })}`);
   });
 
   it("answers a byte-identical body within 24 hours as a duplicate, with no new deliveries", async () => {
