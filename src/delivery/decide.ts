@@ -1,3 +1,4 @@
+import type { AttemptRecord } from "../db/schema";
 import type { Config } from "../env";
 import { isOperational } from "../events/catalog";
 import type { CallResult } from "../http/outbound";
@@ -6,7 +7,7 @@ import { deliveryFailed, type OperationalEvent } from "../operational/events";
 import { targetUrlProblem } from "../security/target-url";
 import type { BatchChannel, BatchData, BatchDelivery, DeliveryChange } from "./batch-sql";
 import type { DeliveryMessage } from "./message";
-import { GONE, judge, next, UNSUBSCRIBED } from "./outcome";
+import { type AttemptOutcome, GONE, judge, type Next, next, UNSUBSCRIBED } from "./outcome";
 
 /**
  * What becomes of each message of a batch, decided in one place: `triage` before sending
@@ -77,50 +78,50 @@ export function triage(message: DeliveryMessage | undefined, data: BatchData, cf
 /** The attempt's record, the delivery's next state, and what the queue should do. */
 export function judgeAttempt(delivery: BatchDelivery, channel: BatchChannel, startedAt: number, result: CallResult, cfg: Config): Handled {
   const outcome = judge(result, Date.now());
-  const attemptNumber = delivery.attemptCount + 1;
-  const then = next(outcome, attemptNumber - delivery.retryBase, cfg.retrySchedule);
-  const statusCode = result.ok ? result.status : null;
-  const error = result.ok ? (outcome.kind === "delivered" ? null : `target answered ${result.status}`) : `${result.error}: ${result.message}`;
-  // Every attempt is in D1 already; the log carries only failures, for alerting.
-  if (outcome.kind !== "delivered") {
-    log.warn("attempt failed", {
-      deliveryId: delivery.id,
-      channelId: channel.id,
-      attempt: attemptNumber,
-      statusCode,
-      error: result.ok ? null : result.error,
-      durationMs: result.durationMs,
-      next: then.status,
-    });
-  }
-
+  const attempt = attemptRecord(delivery, startedAt, result, outcome);
+  const then = next(outcome, attempt.attempt - delivery.retryBase, cfg.retrySchedule);
+  if (outcome.kind !== "delivered") logFailure(delivery, channel, attempt, result, then);
   const retrying = then.status === "retrying";
-  const lastError = then.status === "failed" && then.reason ? then.reason : error;
+  const lastError = then.status === "failed" && then.reason ? then.reason : attempt.error;
   return {
     plan: retrying ? { ack: false, delaySeconds: Math.min(then.delaySeconds, MAX_QUEUE_DELAY_SECONDS) } : { ack: true },
     change: {
       id: delivery.id,
       status: then.status,
-      attempt: {
-        attempt: attemptNumber,
-        startedAt,
-        durationMs: result.durationMs,
-        statusCode,
-        error,
-        responseBody: result.ok ? result.body : null,
-      },
+      attempt,
       nextAttemptAt: retrying ? Date.now() + then.delaySeconds * 1000 : null,
-      lastStatusCode: statusCode,
+      lastStatusCode: attempt.statusCode,
       lastError,
     },
-    channel: {
-      id: channel.id,
-      ok: outcome.kind === "delivered",
-      gone: outcome.kind === "gone" ? GONE : undefined,
-      quiet: isOperational(delivery.eventType),
-    },
-    raise: then.status === "failed" ? failedEvent(delivery, channel.name, attemptNumber, statusCode, lastError) : undefined,
+    channel: { id: channel.id, ok: outcome.kind === "delivered", gone: outcome.kind === "gone" ? GONE : undefined, quiet: isOperational(delivery.eventType) },
+    raise: then.status === "failed" ? failedEvent(delivery, channel.name, attempt.attempt, attempt.statusCode, lastError) : undefined,
   };
+}
+
+/** The attempt as its delivery's log keeps it: when, how long, the answer or the error. */
+function attemptRecord(delivery: BatchDelivery, startedAt: number, result: CallResult, outcome: AttemptOutcome): AttemptRecord {
+  const error = result.ok ? (outcome.kind === "delivered" ? null : `target answered ${result.status}`) : `${result.error}: ${result.message}`;
+  return {
+    attempt: delivery.attemptCount + 1,
+    startedAt,
+    durationMs: result.durationMs,
+    statusCode: result.ok ? result.status : null,
+    error,
+    responseBody: result.ok ? result.body : null,
+  };
+}
+
+/** Every attempt is in D1 already; the log carries only failures, for alerting. */
+function logFailure(delivery: BatchDelivery, channel: BatchChannel, attempt: AttemptRecord, result: CallResult, then: Next) {
+  log.warn("attempt failed", {
+    deliveryId: delivery.id,
+    channelId: channel.id,
+    attempt: attempt.attempt,
+    statusCode: attempt.statusCode,
+    error: result.ok ? null : result.error,
+    durationMs: result.durationMs,
+    next: then.status,
+  });
 }
 
 /** The operational event for a delivery that ended failed; none for an operational event's own. */
