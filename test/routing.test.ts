@@ -169,6 +169,28 @@ describe("Filter on a channel", () => {
     expect(mine(await post(7))).toEqual([org7.ID, open.ID].sort());
   });
 
+  it("routes a filtered channel's newly subscribed type right the first time", async () => {
+    const channel = await createChannel({ URL: target(), Events: ["UserRegistered"], Filter: { "Message.Name": { $exist: true } } });
+    const post = async (body: string) => {
+      const res = await app.request(
+        "/events",
+        { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json" }, body },
+        { ...env, DELIVERIES: recordingQueue() },
+      );
+      const { ID } = await res.json<any>();
+      return (await env.DB.prepare("select count(*) as n from deliveries where event_id = ? and channel_id = ?").bind(ID, channel.ID).first<{ n: number }>())!
+        .n;
+    };
+    expect(await post(uniqueUserRegistered())).toBe(0); // a user has no Name: filtered out, and the filter is now cached
+    await api("PATCH", `/portal-api/webhooks/${channel.ID}`, { Events: ["UserRegistered", "OrganisationRegistered"] });
+    const org = JSON.stringify({
+      Event: "OrganisationRegistered",
+      Message: { ID: Date.now(), Name: "ACME", CreatedAt: "2024-04-22T16:38:54Z" },
+      Timestamp: new Date().toISOString(),
+    });
+    expect(await post(org)).toBe(1);
+  });
+
   it("previews a filter on the last 20 events of a type, and a format's message", async () => {
     const res = await api("POST", "/portal-api/routing/preview", { Event: "UserRegistered", Format: "slack", Filter: { "Message.OrgID": 7 } });
     expect(res.status).toBe(200);

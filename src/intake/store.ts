@@ -32,27 +32,30 @@ const INSERT_EVENT = `
 
 // One delivery per enabled subscribed channel whose filter passes, pending (held if the
 // channel is paused); none if the event was a duplicate. The channel lookup runs inside
-// the insert, so its cost does not grow with the channels. ?4: the [id, version] pairs
+// the insert, so its cost does not grow with the channels. ?4: the "<id>:<version>" keys
 // of the filtered channels the event passed, judged by the isolate's filter cache; a
-// filtered channel counts only if its version is the one judged.
-const INSERT_DELIVERIES = `
+// filtered channel counts only if its version is the one judged (an IN list: SQLite
+// builds it an index, so the check stays cheap with hundreds of filtered channels).
+const insertDeliveries = (which: string) => `
   insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at)
   select lower(hex(randomblob(16))), ?1, ce.channel_id, ce.event_type, case when c.paused then 'held' else 'pending' end, ?3, ?3, ?3
   from channel_events as ce join channels as c on c.id = ce.channel_id
   where ce.event_type = ?2 and c.enabled = 1 and exists (select 1 from events where id = ?1)
-    and (c.filter is null or exists (select 1 from json_each(?4) as m where m.value->>'id' = c.id and m.value->>'v' = c.filter_version))
+    and ${which}
   returning id, status = 'held' as held`;
+const PASSED = "c.id || ':' || c.filter_version in (select value from json_each(?4))";
+const INSERT_DELIVERIES = insertDeliveries(`(c.filter is null or ${PASSED})`);
+// The deliveries of filtered channels judged after a read (?4: those that passed).
+const INSERT_LATE_DELIVERIES = insertDeliveries(`c.filter is not null and ${PASSED}`);
 
 // The filtered channels of this event's type whose filter version the cache did not
-// know (?3: every [id, version] it knows): judged again after a read. None for a duplicate.
+// know (?3: every "<id>:<version>" it knows for the type): judged again after a read.
+// None for a duplicate.
 const UNKNOWN_FILTERS = `
   select c.id, c.filter, c.filter_version as version
   from channel_events as ce join channels as c on c.id = ce.channel_id
   where ce.event_type = ?2 and c.enabled = 1 and c.filter is not null and exists (select 1 from events where id = ?1)
-    and not exists (select 1 from json_each(?3) as k where k.value->>'id' = c.id and k.value->>'v' = c.filter_version)`;
-
-// The deliveries of channels judged after that read (?4 as above, those only).
-const INSERT_LATE_DELIVERIES = `${INSERT_DELIVERIES.replace("returning", "and c.id in (select m.value->>'id' from json_each(?4) as m) returning")}`;
+    and c.id || ':' || c.filter_version not in (select value from json_each(?3))`;
 
 // The earlier event this one duplicates, if any, with its number of deliveries.
 const FIND_ORIGINAL = `
@@ -71,7 +74,7 @@ type Row = { id: string; deliveries?: number; held?: number; filter?: string; ve
  */
 export async function recordEvent(d1: D1Database, event: NewEvent, parsed: unknown): Promise<Recorded> {
   const { id, type, body, bodyHash, idempotencyKey, receivedAt } = event;
-  const { matched, known } = judgeByFilters(parsed);
+  const { matched, known } = judgeByFilters(parsed, type);
   const [, created, unknown, original] = await d1.batch<Row>([
     d1.prepare(INSERT_EVENT).bind(id, type, body, receivedAt, bodyHash, idempotencyKey, DEDUPE_WINDOW_MS),
     d1.prepare(INSERT_DELIVERIES).bind(id, type, receivedAt, JSON.stringify(matched)),
@@ -83,7 +86,7 @@ export async function recordEvent(d1: D1Database, event: NewEvent, parsed: unkno
   const rows = [...created!.results];
   const unjudged = unknown!.results as { id: string; filter: string; version: number }[];
   if (unjudged.length) {
-    const late = learnFilters(unjudged, parsed);
+    const late = learnFilters(unjudged, parsed, type);
     if (late.length) rows.push(...(await d1.prepare(INSERT_LATE_DELIVERIES).bind(id, type, receivedAt, JSON.stringify(late)).all<Row>()).results);
   }
   return { duplicate: false, deliveryIds: rows.filter((d) => !d.held).map((d) => d.id), held: rows.filter((d) => d.held).length };

@@ -7,32 +7,44 @@ import { compileFilter, type Predicate } from "./filter";
  * and reports the filtered channels whose version this cache does not know. So a stale
  * cache can only cost a second look (a read and a write), never a wrong delivery.
  */
-const cache = new Map<string, { version: number; test: Predicate }>();
+const cache = new Map<string, { version: number; test: Predicate; types: Set<string> }>();
+
+/** A filtered channel at one version, as the statement compares it: "<id>:<version>". */
+const key = (id: string, version: number) => `${id}:${version}`;
 
 export interface FilterVerdicts {
-  /** The filtered channels this event passes, as [id, version] pairs for the statement. */
-  matched: { id: string; v: number }[];
-  /** Every filtered channel this cache knows, with its version. */
-  known: { id: string; v: number }[];
+  /** The filtered channels this event passes. */
+  matched: string[];
+  /** Every filtered channel this cache knows for the event's type. */
+  known: string[];
 }
 
-export function judgeByFilters(event: unknown): FilterVerdicts {
-  const matched: FilterVerdicts["matched"] = [];
-  const known: FilterVerdicts["known"] = [];
-  for (const [id, { version, test }] of cache) {
-    known.push({ id, v: version });
-    if (test(event)) matched.push({ id, v: version });
+/**
+ * Judges the event by the filters of the channels this cache knows for its type. A
+ * channel that subscribed to the type since is not known for it: the statement reports
+ * it, and it is learned (which is why knowing it by type is safe).
+ */
+export function judgeByFilters(event: unknown, type: string): FilterVerdicts {
+  const matched: string[] = [];
+  const known: string[] = [];
+  for (const [id, { version, test, types }] of cache) {
+    if (!types.has(type)) continue;
+    known.push(key(id, version));
+    if (test(event)) matched.push(key(id, version));
   }
   return { matched, known };
 }
 
-/** Learns channels' current filters (read from D1) and judges the event by them. */
-export function learnFilters(rows: { id: string; filter: string; version: number }[], event: unknown): FilterVerdicts["matched"] {
-  const matched: FilterVerdicts["matched"] = [];
+/** Learns channels' current filters for a type (read from D1) and judges the event by them. */
+export function learnFilters(rows: { id: string; filter: string; version: number }[], event: unknown, type: string): string[] {
+  const matched: string[] = [];
   for (const { id, filter, version } of rows) {
-    const test = compileFilter(JSON.parse(filter));
-    cache.set(id, { version, test });
-    if (test(event)) matched.push({ id, v: version });
+    const cached = cache.get(id);
+    const types = cached?.version === version ? cached.types : new Set<string>();
+    const test = cached?.version === version ? cached.test : compileFilter(JSON.parse(filter));
+    types.add(type);
+    cache.set(id, { version, test, types });
+    if (test(event)) matched.push(key(id, version));
   }
   return matched;
 }
