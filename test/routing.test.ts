@@ -55,6 +55,7 @@ describe("Filter semantics", () => {
     ["every key must match", { "Message.OrgID": 7, "Message.PlanID": 8 }, false],
     ["a path through a non-object", { "Message.OrgID.x": 7 }, false],
     ["an inherited property is not a path", { "Message.constructor": { $exist: true } }, false],
+    ["an empty filter matches everything", {}, true],
   ])("%s", (_name, filter, matches) => {
     expect(checkFilter(filter)).toEqual([]);
     expect(compileFilter(filter as never)(event)).toBe(matches);
@@ -62,7 +63,6 @@ describe("Filter semantics", () => {
 
   it.each([
     [[], [["Filter", "must be an object (or null)"]]],
-    [{}, [["Filter", "must not be empty"]]],
     [{ "Message.OrgID": { $gt: "seven" } }, [["Filter.Message.OrgID", "$gt needs a number or an RFC 3339 time"]]],
     [{ "Message.OrgID": { $in: 7 } }, [["Filter.Message.OrgID", "$in needs an array"]]],
     [{ "Message.OrgID": { $exist: 1 } }, [["Filter.Message.OrgID", "$exist needs true or false"]]],

@@ -29,7 +29,7 @@ const isOperatorObject = (v: unknown): v is Record<string, Json> => isObject(v) 
 export function checkFilter(filter: unknown): [string, string][] {
   const problems: [string, string][] = [];
   if (!isObject(filter)) return [["Filter", "must be an object (or null)"]];
-  if (JSON.stringify(filter).length > MAX_FILTER_BYTES) return [["Filter", `must be at most ${MAX_FILTER_BYTES} bytes`]];
+  if (new TextEncoder().encode(JSON.stringify(filter)).length > MAX_FILTER_BYTES) return [["Filter", `must be at most ${MAX_FILTER_BYTES} bytes`]];
   const depth = (v: unknown): number =>
     isObject(v) ? 1 + Math.max(0, ...Object.values(v).map(depth)) : Array.isArray(v) ? 1 + Math.max(0, ...v.map(depth)) : 0;
   if (depth(filter) > MAX_FILTER_DEPTH) return [["Filter", `must be at most ${MAX_FILTER_DEPTH} levels deep`]];
@@ -39,7 +39,7 @@ export function checkFilter(filter: unknown): [string, string][] {
 
 /** A filter object: paths (dotted, or nested objects) and $and / $or. */
 function checkNode(node: Record<string, Json>, at: string, prefix: string[], problems: [string, string][]) {
-  if (Object.keys(node).length === 0) problems.push([at, "must not be empty"]);
+  // An empty object has no condition to fail: it matches every event, as null does.
   for (const [key, value] of Object.entries(node)) {
     const here = `${at}.${key}`;
     if (key === "$and" || key === "$or") {
