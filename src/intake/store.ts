@@ -48,24 +48,26 @@ const INSERT_DELIVERIES = insertDeliveries(`(c.filter is null or ${PASSED})`);
 // The deliveries of filtered channels judged after a read (?4: those that passed).
 const INSERT_LATE_DELIVERIES = insertDeliveries(`c.filter is not null and ${PASSED}`);
 
-// The filtered channels of this event's type whose filter version the cache did not
-// know (?3: every "<id>:<version>" it knows for the type): judged again after a read.
-// None for a duplicate.
-const UNKNOWN_FILTERS = `
-  select c.id, c.filter, c.filter_version as version
+// What the intake reads back, in one statement (each statement of a batch costs the
+// Workers side a result set to process):
+// - the earlier event this one duplicates, if any, with its number of deliveries;
+// - else the filtered channels of this event's type whose filter version the cache did
+//   not know (?7: every "<id>:<version>" it knows for the type), judged after a read.
+const READ_BACK = `
+  select * from (
+    select 'original' as kind, e.id, (select count(*) from deliveries as d where d.event_id = e.id) as deliveries,
+           null as filter, null as version
+    from events as e
+    where (e.body_hash = ?2 or e.idempotency_key = ?3) and e.received_at > ?4 - ?5 and e.id <> ?1
+    order by e.received_at
+    limit 1)
+  union all
+  select 'unknown', c.id, null, c.filter, c.filter_version
   from channel_events as ce join channels as c on c.id = ce.channel_id
-  where ce.event_type = ?2 and c.enabled = 1 and c.filter is not null and exists (select 1 from events where id = ?1)
-    and c.id || ':' || c.filter_version not in (select value from json_each(?3))`;
+  where ce.event_type = ?6 and c.enabled = 1 and c.filter is not null and exists (select 1 from events where id = ?1)
+    and c.id || ':' || c.filter_version not in (select value from json_each(?7))`;
 
-// The earlier event this one duplicates, if any, with its number of deliveries.
-const FIND_ORIGINAL = `
-  select e.id, (select count(*) from deliveries as d where d.event_id = e.id) as deliveries
-  from events as e
-  where (e.body_hash = ?2 or e.idempotency_key = ?3) and e.received_at > ?4 - ?5 and e.id <> ?1
-  order by e.received_at
-  limit 1`;
-
-type Row = { id: string; deliveries?: number; held?: number; filter?: string; version?: number };
+type Row = { id: string; kind?: "original" | "unknown"; deliveries?: number; held?: number; filter?: string; version?: number };
 
 /**
  * Stores the event and its deliveries, or finds the event it duplicates: one round trip.
@@ -75,16 +77,15 @@ type Row = { id: string; deliveries?: number; held?: number; filter?: string; ve
 export async function recordEvent(d1: D1Database, event: NewEvent, parsed: unknown): Promise<Recorded> {
   const { id, type, body, bodyHash, idempotencyKey, receivedAt } = event;
   const { matched, known } = judgeByFilters(parsed, type);
-  const [, created, unknown, original] = await d1.batch<Row>([
+  const [, created, readBack] = await d1.batch<Row>([
     d1.prepare(INSERT_EVENT).bind(id, type, body, receivedAt, bodyHash, idempotencyKey, DEDUPE_WINDOW_MS),
     d1.prepare(INSERT_DELIVERIES).bind(id, type, receivedAt, JSON.stringify(matched)),
-    d1.prepare(UNKNOWN_FILTERS).bind(id, type, JSON.stringify(known)),
-    d1.prepare(FIND_ORIGINAL).bind(id, bodyHash, idempotencyKey, receivedAt, DEDUPE_WINDOW_MS),
+    d1.prepare(READ_BACK).bind(id, bodyHash, idempotencyKey, receivedAt, DEDUPE_WINDOW_MS, type, JSON.stringify(known)),
   ]);
-  const first = original!.results[0];
-  if (first) return { duplicate: true, eventId: first.id, deliveries: first.deliveries! };
+  const original = readBack!.results.find((r) => r.kind === "original");
+  if (original) return { duplicate: true, eventId: original.id, deliveries: original.deliveries! };
   const rows = [...created!.results];
-  const unjudged = unknown!.results as { id: string; filter: string; version: number }[];
+  const unjudged = readBack!.results.filter((r) => r.kind === "unknown") as { id: string; filter: string; version: number }[];
   if (unjudged.length) {
     const late = learnFilters(unjudged, parsed, type);
     if (late.length) rows.push(...(await d1.prepare(INSERT_LATE_DELIVERIES).bind(id, type, receivedAt, JSON.stringify(late)).all<Row>()).results);
