@@ -1,10 +1,9 @@
-import { decryptCredentials, secretValues, signedRequest } from "../delivery/request";
+import { decryptCredentials, signedRequest } from "../delivery/request";
 import type { Config } from "../env";
 import type { EventType } from "../events/catalog";
 import { sampleEvent } from "../events/samples";
 import { call } from "../http/outbound";
 import { renderBody } from "../routing/formats";
-import { maskSecrets } from "../security/mask";
 import type { SecretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";
 import type { ChannelRecord } from "./store";
@@ -23,5 +22,5 @@ export async function sendTestEvent(channel: ChannelRecord, type: EventType, box
   const body = renderBody(row.format, sampleEvent(type), cfg.portalUrl);
   const request = await signedRequest(row.method, `test_${crypto.randomUUID()}`, body, credentials);
   const result = await call(row.url, request, row.timeoutSeconds * 1000);
-  return { ...checkResult(result), ResponseBody: result.ok ? maskSecrets(result.body, secretValues(credentials)) : null };
+  return { ...checkResult(result), ResponseBody: result.ok ? credentials.mask(result.body) : null };
 }

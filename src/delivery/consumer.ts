@@ -6,7 +6,6 @@ import { call } from "../http/outbound";
 import { errorText, log } from "../log";
 import { deliveryFailed } from "../operational/events";
 import { renderBody } from "../routing/formats";
-import { maskSecrets } from "../security/mask";
 import { type SecretBox, secretBox } from "../security/secret-box";
 import { CountChanges } from "../stats/counters";
 import { type BatchData, failDeliveries, loadBatch, raiseEvents, recordBatch } from "./batch-sql";
@@ -14,7 +13,7 @@ import { collectWrites } from "./batch-writes";
 import { CRASH_RETRY_SECONDS, crashed, type Handled, judgeAttempt, type Sendable, type Triaged, triage } from "./decide";
 import { type DeliveryMessage, enqueueDeliveries } from "./message";
 import { channelNames } from "./queries";
-import { type ChannelCredentials, decryptCredentials, secretValues, signedRequest } from "./request";
+import { type ChannelCredentials, decryptCredentials, signedRequest } from "./request";
 
 /** Workers allow 6 simultaneous outbound connections per invocation; more would wait in
  * line while their timeouts already run. */
@@ -104,7 +103,7 @@ async function send({ delivery, channel }: Sendable, credentials: Map<string, Pr
   const request = await signedRequest(channel.method, delivery.eventId, renderBody(channel.format, delivery.body!, cfg.portalUrl), secrets);
   const startedAt = Date.now();
   const result = await call(channel.url, request, channel.timeoutSeconds * 1000);
-  if (result.ok) result.body = maskSecrets(result.body, secretValues(secrets));
+  if (result.ok) result.body = secrets.mask(result.body);
   return judgeAttempt(delivery, channel, startedAt, result, cfg);
 }
 

@@ -1,6 +1,7 @@
 import pkg from "../../package.json";
 import { isReservedHeader } from "../channels/schemas";
 import { previousSecretLive } from "../channels/secrets";
+import { secretMasker } from "../security/mask";
 import type { SecretBox } from "../security/secret-box";
 import { signatureHeader } from "./sign";
 
@@ -10,6 +11,8 @@ export const USER_AGENT = `${pkg.name}/${pkg.version}`;
 export interface ChannelCredentials {
   headers: [string, string][];
   secrets: string[];
+  /** Masks those values where a target echoed them back (built once per channel and batch). */
+  mask: (text: string) => string;
 }
 
 export async function decryptCredentials(
@@ -30,12 +33,9 @@ export async function decryptCredentials(
     Promise.all([box.decrypt(channel.secret), ...(rotating ? [box.decrypt(channel.previousSecret!)] : [])]),
     Promise.all(headers.map((h) => box.decrypt(h.value))),
   ]);
-  return { secrets, headers: headers.map((h, i) => [h.name, values[i]!]) };
-}
-
-/** Everything a target must not see echoed into the attempt log: header values and signing secrets. */
-export function secretValues(credentials: ChannelCredentials): string[] {
-  return [...credentials.headers.map(([, value]) => value), ...credentials.secrets.flatMap((s) => [s, s.replace(/^whsec_/, "")])];
+  // Everything a target must not see echoed into the attempt log: header values and signing secrets.
+  const mask = secretMasker([...values, ...secrets.flatMap((s) => [s, s.replace(/^whsec_/, "")])]);
+  return { secrets, headers: headers.map((h, i) => [h.name, values[i]!]), mask };
 }
 
 /**

@@ -26,15 +26,14 @@ export class RateLimiter extends DurableObject {
    * window next has room, and ask again then (in the order they were refused, which keeps
    * a drained backlog in order).
    */
-  take(count: number, limit: number): { granted: number; waitsMs: number[] } {
+  take(count: number, limit: number): { granted: number; waitMs: number } {
     const now = Date.now();
     while (this.started.length && this.started[0]! <= now - WINDOW_MS) this.started.shift();
     const granted = Math.max(0, Math.min(count, limit - this.started.length));
     for (let i = 0; i < granted; i++) this.started.push(now);
-    if (granted === count) return { granted, waitsMs: [] };
+    if (granted === count) return { granted, waitMs: 0 };
     // Room comes back when the limit-th most recent start leaves the window.
-    const room = Math.max(1, this.started[this.started.length - limit]! + WINDOW_MS - now);
-    return { granted, waitsMs: Array<number>(count - granted).fill(room) };
+    return { granted, waitMs: Math.max(1, this.started[this.started.length - limit]! + WINDOW_MS - now) };
   }
 }
 
@@ -43,21 +42,20 @@ const UNREACHABLE_WAIT_MS = 5000;
 
 /**
  * For each rate-limited channel, how many of the `count` requests this batch wants to
- * start now may start; the others wait, each as long as its entry in `waitsMs` says. One
- * call per limited channel, in parallel.
+ * start now may start; the others wait `waitMs`. One call per limited channel, in parallel.
  */
 export async function admit(
   limiter: DurableObjectNamespace<RateLimiter>,
   wanted: Map<string, { count: number; limit: number }>,
-): Promise<Map<string, { granted: number; waitsMs: number[] }>> {
+): Promise<Map<string, { granted: number; waitMs: number }>> {
   const answers = await Promise.all(
-    [...wanted].map(async ([channelId, { count, limit }]): Promise<[string, { granted: number; waitsMs: number[] }]> => {
+    [...wanted].map(async ([channelId, { count, limit }]): Promise<[string, { granted: number; waitMs: number }]> => {
       try {
-        const { granted, waitsMs } = await limiter.get(limiter.idFromName(channelId)).take(count, limit);
-        return [channelId, { granted, waitsMs }];
+        const { granted, waitMs } = await limiter.get(limiter.idFromName(channelId)).take(count, limit);
+        return [channelId, { granted, waitMs }];
       } catch (err) {
         log.error("rate limiter unreachable; the channel's deliveries wait", { channelId, error: errorText(err) });
-        return [channelId, { granted: 0, waitsMs: Array<number>(count).fill(UNREACHABLE_WAIT_MS) }];
+        return [channelId, { granted: 0, waitMs: UNREACHABLE_WAIT_MS }];
       }
     }),
   );

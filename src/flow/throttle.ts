@@ -23,7 +23,7 @@ export async function holdBackOverLimit(env: Env, triaged: Triaged[]) {
     if ("plan" in t || t.channel.rateLimit === null) return;
     const answer = answers.get(t.channel.id)!;
     if (answer.granted > 0) answer.granted--;
-    else triaged[i] = { plan: { ack: true }, wait: Math.ceil(answer.waitsMs.shift()! / 1000) };
+    else triaged[i] = { plan: { ack: true }, wait: Math.ceil(answer.waitMs / 1000) };
   });
 }
 

@@ -33,12 +33,12 @@ export function checkFilter(filter: unknown): [string, string][] {
   const depth = (v: unknown): number =>
     isObject(v) ? 1 + Math.max(0, ...Object.values(v).map(depth)) : Array.isArray(v) ? 1 + Math.max(0, ...v.map(depth)) : 0;
   if (depth(filter) > MAX_FILTER_DEPTH) return [["Filter", `must be at most ${MAX_FILTER_DEPTH} levels deep`]];
-  checkNode(filter, "Filter", [], problems);
+  checkNode(filter, "Filter", problems);
   return problems;
 }
 
 /** A filter object: paths (dotted, or nested objects) and $and / $or. */
-function checkNode(node: Record<string, Json>, at: string, prefix: string[], problems: [string, string][]) {
+function checkNode(node: Record<string, Json>, at: string, problems: [string, string][]) {
   // An empty object has no condition to fail: it matches every event, as null does.
   for (const [key, value] of Object.entries(node)) {
     const here = `${at}.${key}`;
@@ -46,7 +46,7 @@ function checkNode(node: Record<string, Json>, at: string, prefix: string[], pro
       if (!Array.isArray(value) || value.length === 0) problems.push([here, `${key} needs a non-empty array of filters`]);
       else {
         value.forEach((f, i) => {
-          if (isObject(f)) checkNode(f, `${here}.${i}`, prefix, problems);
+          if (isObject(f)) checkNode(f, `${here}.${i}`, problems);
           else problems.push([`${here}.${i}`, "must be a filter object"]);
         });
       }
@@ -58,7 +58,7 @@ function checkNode(node: Record<string, Json>, at: string, prefix: string[], pro
       checkCondition(value, here, problems);
     } else if (isObject(value)) {
       if (Object.keys(value).some((k) => k.startsWith("$"))) problems.push([here, "must hold either operators or fields, not both"]);
-      else checkNode(value, here, [...prefix, key], problems);
+      else checkNode(value, here, problems);
     }
     // Anything else is a plain value: equal.
   }
@@ -66,12 +66,11 @@ function checkNode(node: Record<string, Json>, at: string, prefix: string[], pro
 
 function checkCondition(condition: Record<string, Json>, at: string, problems: [string, string][]) {
   for (const [op, operand] of Object.entries(condition)) {
-    const here = `${at}`;
-    if (!OPERATORS.has(op)) problems.push([here, `${op} is not an operator (${[...OPERATORS].join(", ")})`]);
+    if (!OPERATORS.has(op)) problems.push([at, `${op} is not an operator (${[...OPERATORS].join(", ")})`]);
     else if ((COMPARISONS as readonly string[]).includes(op) && !(typeof operand === "number" || (typeof operand === "string" && RFC3339.test(operand)))) {
-      problems.push([here, `${op} needs a number or an RFC 3339 time`]);
-    } else if ((op === "$in" || op === "$nin") && !Array.isArray(operand)) problems.push([here, `${op} needs an array`]);
-    else if (op === "$exist" && typeof operand !== "boolean") problems.push([here, "$exist needs true or false"]);
+      problems.push([at, `${op} needs a number or an RFC 3339 time`]);
+    } else if ((op === "$in" || op === "$nin") && !Array.isArray(operand)) problems.push([at, `${op} needs an array`]);
+    else if (op === "$exist" && typeof operand !== "boolean") problems.push([at, "$exist needs true or false"]);
   }
 }
 

@@ -8,15 +8,20 @@ export const MASK = "[redacted]";
 /** Shorter values are not secrets worth hiding, and masking them would blot out the text. */
 const MIN_MASKED_LENGTH = 4;
 
-export function maskSecrets(text: string, secrets: readonly string[]): string {
-  if (!text) return text;
-  let out = text;
-  for (const spelling of spellings(secrets)) {
-    out = out.split(spelling).join(MASK);
-    out = maskCutTail(out, spelling);
-  }
-  return out;
+/** A function that masks these secrets in a text; their spellings are worked out once. */
+export function secretMasker(secrets: readonly string[]): (text: string) => string {
+  const all = spellings(secrets);
+  return (text) => {
+    let out = text;
+    for (const spelling of all) {
+      if (!out) break;
+      out = maskCutTail(out.split(spelling).join(MASK), spelling);
+    }
+    return out;
+  };
 }
+
+export const maskSecrets = (text: string, secrets: readonly string[]) => secretMasker(secrets)(text);
 
 /** Each secret as sent, as JSON would escape it, and as a URL would encode it. */
 function spellings(secrets: readonly string[]): string[] {

@@ -40,7 +40,13 @@ describe("README: Try it with curl", () => {
     cleanup.push(() => void receiver.kill());
     await new Promise((r) => setTimeout(r, 500));
 
-    const run = spawnSync("bash", ["-euo", "pipefail", "-c", steps!.replaceAll("8789", receiverPort)], {
+    // A person reads the 202 before pasting on: wait, as they would, for the delivery to land.
+    expect(steps).toContain("# What happened to it");
+    const paced = steps!.replace(
+      "# What happened to it",
+      'for _ in $(seq 1 40); do curl -s $BASE/portal-api/webhooks/$ID/deliveries -H "Authorization: Bearer $ADMIN" | grep -q succeeded && break; sleep 0.25; done\n# What happened to it',
+    );
+    const run = spawnSync("bash", ["-euo", "pipefail", "-c", paced.replaceAll("8789", receiverPort)], {
       cwd: dir,
       encoding: "utf8",
       env: { ...process.env, PORT: String(server.port) },

@@ -96,27 +96,6 @@ const describeEvents = (events) => {
   return [portal.length === 14 ? "All 14 portal event types" : portal.join(", "), ...alerts].filter(Boolean).join(", ");
 };
 
-/** Pause (hold every delivery, send nothing) or resume (send what was held, oldest first). */
-function pausedToggle(channel) {
-  return h(
-    "button",
-    {
-      type: "button",
-      class: "secondary",
-      onclick: async () => {
-        try {
-          await api("PATCH", `/webhooks/${channel.ID}`, { Paused: !channel.Paused });
-          toast(channel.Paused ? "Resumed: held deliveries are being sent, oldest first." : "Paused: new deliveries are held until you resume.", "success");
-          window.dispatchEvent(new HashChangeEvent("hashchange"));
-        } catch (err) {
-          toast(humanError(err), "error");
-        }
-      },
-    },
-    channel.Paused ? "Resume" : "Pause",
-  );
-}
-
 /** What a pause is holding, and how long before the oldest of it would be purged. */
 function heldNotice(channel, held, retentionDays) {
   const oldest = held.at(-1);
@@ -132,27 +111,47 @@ function heldNotice(channel, held, retentionDays) {
   );
 }
 
-/** Enable or disable the channel from its page (disabling cancels what waits to be sent). */
-function enabledToggle(channel) {
+/**
+ * A button that flips one of the channel's flags with a PATCH, then shows the page again:
+ * Pause/Resume (held deliveries are sent on resume, oldest first) and Disable/Enable
+ * (disabling cancels what waits, so it asks first).
+ */
+function flagToggle(channel, field, { on, off, said, ask }) {
+  const value = channel[field];
   return h(
     "button",
     {
       type: "button",
       class: "secondary",
       onclick: async () => {
-        if (channel.Enabled && !(await confirmDialog(`Disable “${channel.Name}”? Deliveries waiting to be sent to it are cancelled.`, "Disable"))) return;
+        if (ask && !(await ask(value))) return;
         try {
-          await api("PATCH", `/webhooks/${channel.ID}`, { Enabled: !channel.Enabled });
-          toast(channel.Enabled ? "Channel disabled." : "Channel enabled.", "success");
+          await api("PATCH", `/webhooks/${channel.ID}`, { [field]: !value });
+          toast(said(!value), "success");
           window.dispatchEvent(new HashChangeEvent("hashchange"));
         } catch (err) {
           toast(humanError(err), "error");
         }
       },
     },
-    channel.Enabled ? "Disable" : "Enable",
+    value ? on : off,
   );
 }
+
+const pausedToggle = (channel) =>
+  flagToggle(channel, "Paused", {
+    on: "Resume",
+    off: "Pause",
+    said: (paused) => (paused ? "Paused: new deliveries are held until you resume." : "Resumed: held deliveries are being sent, oldest first."),
+  });
+
+const enabledToggle = (channel) =>
+  flagToggle(channel, "Enabled", {
+    on: "Disable",
+    off: "Enable",
+    said: (enabled) => (enabled ? "Channel enabled." : "Channel disabled."),
+    ask: (enabled) => !enabled || confirmDialog(`Disable “${channel.Name}”? Deliveries waiting to be sent to it are cancelled.`, "Disable"),
+  });
 
 /** "Send test event": a type's sample payload through the channel, as a delivery goes; or only a preview of it. */
 function testEventCard(id, types, format) {
