@@ -186,7 +186,9 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
 
   it("works by keyboard and fits a narrow window", async () => {
     await page.goto(`${server.url}/#/channels`);
-    await page.getByRole("link", { name: "CRM" }).focus();
+    // A hash change renders asynchronously: wait for the list before reaching into it.
+    await page.getByRole("heading", { name: "Channels", level: 1 }).waitFor();
+    await page.locator("tr[data-channel]").getByRole("link", { name: "CRM" }).focus();
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "CRM", level: 1 }).waitFor();
     await page.setViewportSize({ width: 390, height: 800 });
@@ -197,7 +199,8 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
 
   it("keeps keyboard focus, and open attempts, through the page's refreshes", async () => {
     await page.goto(`${server.url}/#/channels`);
-    await page.getByRole("link", { name: "CRM" }).click();
+    await page.getByRole("heading", { name: "Channels", level: 1 }).waitFor();
+    await page.locator("tr[data-channel]").getByRole("link", { name: "CRM" }).click();
     await page.getByRole("heading", { name: "CRM", level: 1 }).waitFor();
     const toggle = page.locator("tr[data-delivery]").first().getByRole("button", { name: "Attempts" });
     await toggle.focus();
@@ -221,7 +224,7 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
   });
 
   it("disables and enables a channel from its page; a disabled one offers no Redeliver", async () => {
-    await page.getByRole("link", { name: "CRM" }).click();
+    await page.locator("tr[data-channel]").getByRole("link", { name: "CRM" }).click();
     await page.getByRole("button", { name: "Disable" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Disable" }).click();
     await expect.poll(() => page.locator(".badge-disabled").count()).toBe(1);
