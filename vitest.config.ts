@@ -17,6 +17,8 @@ export default defineConfig(async () => {
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          // A database of its own for the migration test, which starts from an older schema.
+          d1Databases: { MIGRATION_DB: "migration-test" },
           bindings: {
             ...TEST_SECRETS,
             TEST_MIGRATIONS: migrations,

@@ -2,7 +2,8 @@
 // `npm run bench:stats`: the admin reads on a big table. Fills a local D1 with 1,000,000
 // deliveries over the last 7 days (100 channels, one event each, 95% succeeded, 3% failed,
 // 1% cancelled, 1% still retrying) and their hourly counts, then times GET /stats for 24 h
-// and 7 days and the admin lists, each 20 times, against `wrangler dev`.
+// and 7 days, the admin lists and lookups, each 20 times, and the sweeper (its look for
+// lost deliveries and the purge of a day past RETENTION_DAYS=6), against `wrangler dev`.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,6 +27,9 @@ const d1 = (...args) => {
 
 console.log(`Filling a local D1 with ${DELIVERIES.toLocaleString("en")} deliveries over 7 days…`);
 d1("migrations", "apply", "DB");
+// A UUIDv7 of the unix ms an SQL expression gives, as src/db/ids.ts makes them.
+const uuid7 = (ms) =>
+  `printf('%08x-%04x-7%03x-%04x-%012x', (${ms}) >> 16, (${ms}) & 65535, random() & 4095, 32768 | (random() & 16383), random() & 281474976710655)`;
 const latencyBuckets = 49;
 // A histogram for n answered attempts: 60% at ~20 ms, 35% at ~40 ms, 5% at ~256 ms.
 const histogram = (n) =>
@@ -36,13 +40,13 @@ const sql = `
   select 'ch-' || i, 'Channel ' || i, 'https://crm.example.com/' || i, 'POST', 10, 1, 'enc1:none:none', ${now - span - HOUR}, ${now - span - HOUR} from c;
   insert into channel_events (event_type, channel_id) select 'UserRegistered', id from channels;
   insert into events (id, type, body, received_at, body_hash)
-  with recursive s(i) as (select 0 union all select i + 1 from s where i < ${DELIVERIES - 1})
-  select 'ev-' || i, 'UserRegistered', '{"Event":"UserRegistered","Message":{"ID":' || i || '},"Timestamp":"2026-01-01T00:00:00Z"}',
-         ${now - span} + i * ${Math.floor(span / DELIVERIES)}, lower(hex(randomblob(32))) from s;
+  with recursive s(i, t) as (select 0, ${now - span} union all select i + 1, t + ${Math.floor(span / DELIVERIES)} from s where i < ${DELIVERIES - 1})
+  select ${uuid7("t")}, 'UserRegistered', '{"Event":"UserRegistered","Message":{"ID":' || i || '},"Timestamp":"2026-01-01T00:00:00Z"}',
+         t, lower(hex(randomblob(32))) from s;
   insert into deliveries (id, event_id, channel_id, event_type, status, attempt_count, next_attempt_at, last_status_code, last_error, attempts, created_at, updated_at)
-  select lower(hex(randomblob(16))), e.id, 'ch-' || (abs(random()) % ${CHANNELS}), 'UserRegistered', st.status,
+  select substr(e.id, 1, 13) || substr(${uuid7("0")}, 14), e.id, 'ch-' || (abs(random()) % ${CHANNELS}), 'UserRegistered', st.status,
          case st.status when 'failed' then 8 else 1 end,
-         case st.status when 'retrying' then e.received_at + 300000 else null end,
+         case st.status when 'retrying' then ${now + HOUR} else null end,
          case st.status when 'succeeded' then 200 when 'cancelled' then null else 500 end,
          case st.status when 'succeeded' then null when 'cancelled' then 'webhook deleted' else 'target answered 500' end,
          case st.status when 'cancelled' then '[]' else json_array(json_object('attempt', 1, 'startedAt', e.received_at, 'durationMs', 20 + abs(random()) % 30,
@@ -63,7 +67,7 @@ const started = Date.now();
 d1("execute", "DB", "--file", file, "--yes");
 console.log(`Filled in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 
-const worker = await startDispatcher({}, { state });
+const worker = await startDispatcher({ RETENTION_DAYS: "6" }, { state });
 const headers = { Authorization: `Bearer ${worker.vars.ADMIN_TOKEN}` };
 const iso = (ms) => new Date(ms).toISOString();
 
@@ -84,6 +88,7 @@ async function time(label, route) {
 }
 
 const [{ ID: eventId }] = await (await fetch(`${worker.url}/portal-api/events?per_page=1`, { headers })).json();
+const [{ ID: deliveryId }] = await (await fetch(`${worker.url}/portal-api/webhooks/ch-7/deliveries?per_page=1&page=100`, { headers })).json();
 console.log(`\n${DELIVERIES.toLocaleString("en")} deliveries, ${CHANNELS} channels, 7 days; ${RUNS} requests each after 2 warm-ups:\n`);
 console.log("| request | p50 | p95 |");
 console.log("| --- | --- | --- |");
@@ -96,6 +101,23 @@ await time("every channel's deliveries, newest first", "/deliveries?per_page=50"
 await time("every channel's failed deliveries", "/deliveries?status=failed&per_page=50");
 await time("events, newest first", "/events?per_page=50");
 await time("one event with its deliveries", `/events/${eventId}`);
+await time("an event's deliveries, across channels", `/deliveries?event_id=${eventId}`);
+await time("one delivery with its attempts", `/deliveries/${deliveryId}`);
+await time("a channel's deliveries, page 20", "/webhooks/ch-7/deliveries?per_page=50&page=20");
+await time("every channel's deliveries in one hour", `/deliveries?since=${iso(now - 3 * HOUR)}&until=${iso(now - 2 * HOUR)}&per_page=50`);
+await time("events of one type, newest first", "/events?type=UserRegistered&per_page=50");
+
+// The sweeper, once a minute: its look for lost deliveries (10,000 live ones here, none
+// lost) and the purge of what is past RETENTION_DAYS (a day's worth, in slices).
+const sweeps = [];
+for (let i = 0; i < 10; i++) {
+  const t0 = performance.now();
+  const res = await fetch(`${worker.url}/__scheduled?cron=*+*+*+*+*`);
+  await res.arrayBuffer();
+  sweeps.push(performance.now() - t0);
+}
+sweeps.sort((a, b) => a - b);
+console.log(`| the sweeper, purging a day past the retention (10 runs) | ${sweeps[4].toFixed(0)} ms | ${sweeps[9].toFixed(0)} ms (max) |`);
 
 await worker.stop();
 rmSync(state, { recursive: true, force: true });

@@ -423,7 +423,9 @@ describe("configuration", () => {
     const channel = await createChannel({ URL: target() });
     const { deliveryId } = await makeDelivery(channel.ID);
     const renamed = { DELIVERY_QUEUE: "staging-deliveries", DEAD_LETTER_QUEUE: "staging-deliveries-dlq" };
-    const dead = createMessageBatch("staging-deliveries-dlq", [{ id: "m", timestamp: new Date(), attempts: 1, body: { deliveryId, generation: 0 } }]);
+    const dead = createMessageBatch("staging-deliveries-dlq", [
+      { id: "m", timestamp: new Date(), attempts: 1, body: { deliveryId, channelId: channel.ID, generation: 0 } },
+    ]);
     await worker.queue(dead as never, { ...env, ...renamed } as never, createExecutionContext());
     expect((await delivery(deliveryId)).status).toBe("failed");
   });

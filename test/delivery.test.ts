@@ -341,7 +341,7 @@ describe("the dead-letter queue", () => {
     const channel = await createChannel();
     const { deliveryId } = await makeDelivery(channel.ID);
     const batch = createMessageBatch<DeliveryMessage>("tyk-webhook-deliveries-dlq", [
-      { id: "dlq-0", timestamp: new Date(), attempts: 1, body: { deliveryId } },
+      { id: "dlq-0", timestamp: new Date(), attempts: 1, body: { deliveryId, channelId: channel.ID } },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
@@ -397,14 +397,9 @@ describe("the sweeper", () => {
 
   it("purges events and deliveries (with their attempts) older than RETENTION_DAYS", async () => {
     const channel = await createChannel({ URL: target("ok") });
-    const old = await makeDelivery(channel.ID);
+    const old = await makeDelivery(channel.ID, undefined, Date.now() - 31 * 86400_000);
     const recent = await makeDelivery(channel.ID);
     await consume([old.deliveryId, recent.deliveryId]);
-    const longAgo = Date.now() - 31 * 86400_000;
-    await env.DB.batch([
-      env.DB.prepare("update events set received_at = ? where id = ?").bind(longAgo, old.eventId),
-      env.DB.prepare("update deliveries set created_at = ? where id = ?").bind(longAgo, old.deliveryId),
-    ]);
     await sweep({ ...env, DELIVERIES: recordingQueue() as never });
     expect(await count("events", "id = ?", old.eventId)).toBe(0);
     expect(await count("deliveries", "id = ?", old.deliveryId)).toBe(0);
@@ -498,7 +493,7 @@ describe("admin routes for deliveries", () => {
     expect(res.status).toBe(202);
     expect(await res.json<any>()).toMatchObject({ ID: deliveryId, Status: "pending", AttemptCount: 1 });
     // A new generation: a late copy of the first message would be dropped, not sent.
-    expect(queue.sent.flat().map((m) => m.body)).toEqual([{ deliveryId, generation: 1 }]);
+    expect(queue.sent.flat().map((m) => m.body)).toEqual([{ deliveryId, channelId: channel.ID, generation: 1 }]);
 
     await consume([deliveryId]);
     expect(await receivedAt(url)).toHaveLength(2);
@@ -515,13 +510,13 @@ describe("admin routes for deliveries", () => {
 
   it("recover re-queues the channel's failed deliveries since a time, with a fresh schedule", async () => {
     const channel = await createChannel({ URL: target("status/500") });
-    const old = await makeDelivery(channel.ID);
+    const since = Date.now() - 60_000;
+    const old = await makeDelivery(channel.ID, undefined, since - 3600_000);
     const a = await makeDelivery(channel.ID);
     const b = await makeDelivery(channel.ID);
     const ok = await makeDelivery(channel.ID);
-    const since = Date.now() - 60_000;
     await env.DB.batch([
-      env.DB.prepare("update deliveries set status = 'failed', attempt_count = 8, created_at = ? where id = ?").bind(since - 3600_000, old.deliveryId),
+      env.DB.prepare("update deliveries set status = 'failed', attempt_count = 8 where id = ?").bind(old.deliveryId),
       env.DB.prepare("update deliveries set status = 'failed', attempt_count = 8 where id in (?, ?)").bind(a.deliveryId, b.deliveryId),
       env.DB.prepare("update deliveries set status = 'succeeded' where id = ?").bind(ok.deliveryId),
     ]);

@@ -3,6 +3,7 @@ type DispatcherEnv = import("../src/env").Env;
 declare namespace Cloudflare {
   interface Env extends DispatcherEnv {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+    MIGRATION_DB: D1Database;
   }
   interface GlobalProps {
     mainModule: typeof import("../src/index");

@@ -23,15 +23,6 @@ async function settle(deliveryId: string) {
   return (await delivery(deliveryId)).status as string;
 }
 
-/** Moves a delivery and its event back in time, as if created `ms` ago. */
-async function age(deliveryId: string, eventId: string, ms: number) {
-  const at = Date.now() - ms;
-  await env.DB.batch([
-    env.DB.prepare("update deliveries set created_at = ?, updated_at = ?, next_attempt_at = ? where id = ?").bind(at, at, at, deliveryId),
-    env.DB.prepare("update events set received_at = ? where id = ?").bind(at, eventId),
-  ]);
-}
-
 async function stats(query = "") {
   const res = await api("GET", `/portal-api/stats${query}`);
   expect(res.status).toBe(200);
@@ -44,9 +35,7 @@ async function sevenAndThree(ago = 0) {
   const channel = await createChannel({ URL: ok });
   const made = [];
   for (let i = 0; i < 10; i++) {
-    const d = await makeDelivery(channel.ID);
-    if (ago) await age(d.deliveryId, d.eventId, ago);
-    made.push(d);
+    made.push(await makeDelivery(channel.ID, undefined, Date.now() - ago));
   }
   for (const d of made.slice(0, 7)) expect(await settle(d.deliveryId)).toBe("succeeded");
   await api("PATCH", `/portal-api/webhooks/${channel.ID}`, { URL: target("status/500") });
@@ -281,7 +270,7 @@ describe("operational events", () => {
     const ops = await createChannel({ URL: target("ok"), Events: ["Dispatcher.DeliveryFailed"] });
     const { deliveryId } = await makeDelivery(crm.ID);
     const batch = createMessageBatch<DeliveryMessage>("tyk-webhook-deliveries-dlq", [
-      { id: "d", timestamp: new Date(), attempts: 1, body: { deliveryId, generation: 0 } },
+      { id: "d", timestamp: new Date(), attempts: 1, body: { deliveryId, channelId: crm.ID, generation: 0 } },
     ]);
     await worker.queue(batch, env, createExecutionContext());
     const raised = await env.DB.prepare("select e.body from events e join deliveries d on d.event_id = e.id where d.channel_id = ?")

@@ -1,6 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { inject, vi } from "vitest";
+import { timeOrderedId } from "../src/db/ids";
 import type { DeliveryMessage } from "../src/delivery/message";
 import entry from "../src/index";
 import seedPayloads from "./fixtures/seed-payloads.json";
@@ -164,11 +165,10 @@ const UNWRAP = Symbol("unwrap");
 // The worker as Queues calls it, with an execution context.
 export const worker = entry as { queue: ExportedHandlerQueueHandler<typeof env, DeliveryMessage> };
 
-/** An event and its delivery to `channelId`, written straight to D1 (no queue message). */
-export async function makeDelivery(channelId: string, body = uniqueUserRegistered()) {
-  const eventId = crypto.randomUUID();
-  const deliveryId = crypto.randomUUID();
-  const now = Date.now();
+/** An event and its delivery to `channelId`, created at `now`, written straight to D1 (no queue message). */
+export async function makeDelivery(channelId: string, body = uniqueUserRegistered(), now = Date.now()) {
+  const eventId = timeOrderedId(now);
+  const deliveryId = `${eventId.slice(0, 13)}${timeOrderedId(now).slice(13)}`;
   await env.DB.batch([
     env.DB.prepare("insert into events (id, type, body, received_at) values (?, 'UserRegistered', ?, ?)").bind(eventId, body, now),
     env.DB.prepare(
@@ -184,7 +184,9 @@ export async function makeDelivery(channelId: string, body = uniqueUserRegistere
  */
 export async function consume(ids: string[], bindings: Record<string, unknown> = {}, generations?: number[]) {
   const current = new Map(
-    (await env.DB.prepare("select id, generation from deliveries").all<{ id: string; generation: number }>()).results.map((r) => [r.id, r.generation]),
+    (
+      await env.DB.prepare("select id, channel_id as channelId, generation from deliveries").all<{ id: string; channelId: string; generation: number }>()
+    ).results.map((r) => [r.id, r]),
   );
   const batch = createMessageBatch<DeliveryMessage>(
     "tyk-webhook-deliveries",
@@ -192,7 +194,7 @@ export async function consume(ids: string[], bindings: Record<string, unknown> =
       id: `msg-${i}`,
       timestamp: new Date(),
       attempts: 1,
-      body: { deliveryId, generation: generations?.[i] ?? current.get(deliveryId) ?? 0 },
+      body: { deliveryId, channelId: current.get(deliveryId)?.channelId, generation: generations?.[i] ?? current.get(deliveryId)?.generation ?? 0 },
     })),
   );
   const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));

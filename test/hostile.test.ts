@@ -515,7 +515,7 @@ describe("nothing leaked", () => {
     const worker = (await import("../src/index")).default as unknown as { queue: ExportedHandlerQueueHandler<typeof env, { deliveryId: string }> };
     const batch = createMessageBatch<{ deliveryId: string }>(
       "tyk-webhook-deliveries",
-      queue.ids.map((deliveryId, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body: { deliveryId } })),
+      queue.sent.flat().map(({ body }, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
     );
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);

@@ -168,13 +168,13 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
     // Last, so the subscription above is the one that counts: held deliveries go back in line.
     ...(resumed ? [releaseHeld(db, id, now)] : []),
   ]);
-  const released = resumed ? (results.at(-1) as { id: string; generation: number; createdAt: number; seq: number }[]) : [];
+  const released = resumed ? (results.at(-1) as { channelId: string; id: string; generation: number }[]) : [];
   return {
     row,
     events: patch.Events ? [...patch.Events].sort(catalogOrder) : current.events,
     headers: headers ?? current.headers,
-    // Oldest first: the order they reach the queue is the order they are sent.
-    released: released.sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq).map(messageFor),
+    // Oldest first (ids are in time order): the order they reach the queue is the order they are sent.
+    released: released.sort((a, b) => (a.id < b.id ? -1 : 1)).map(messageFor),
   };
 }
 
@@ -184,7 +184,7 @@ function releaseHeld(db: Db, channelId: string, now: number) {
     .update(deliveries)
     .set({ status: "pending", nextAttemptAt: now, generation: sql`${deliveries.generation} + 1`, updatedAt: now })
     .where(heldOf(channelId))
-    .returning({ id: deliveries.id, generation: deliveries.generation, createdAt: deliveries.createdAt, seq: sql<number>`rowid` });
+    .returning({ channelId: deliveries.channelId, id: deliveries.id, generation: deliveries.generation });
 }
 
 const heldOf = (channelId: string) => and(eq(deliveries.channelId, channelId), eq(deliveries.status, "held"));

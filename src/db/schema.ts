@@ -68,10 +68,16 @@ export const channelHeaders = sqliteTable(
   ],
 );
 
+/**
+ * Keyed by type, then by a UUIDv7 id (src/db/ids.ts), so both "newest first" and "newest
+ * of a type first" are key ranges. `WITHOUT ROWID` (in the migration; drizzle cannot say
+ * it): the key is the table, and an event costs two rows written, its own and its body
+ * hash for the dedupe.
+ */
 export const events = sqliteTable(
   "events",
   {
-    id: text("id").primaryKey(),
+    id: text("id").notNull(),
     type: text("type").notNull(),
     /** The request body exactly as the portal sent it. */
     body: text("body").notNull(),
@@ -82,8 +88,7 @@ export const events = sqliteTable(
     idempotencyKey: text("idempotency_key"),
   },
   (t) => [
-    index("events_received").on(t.receivedAt),
-    index("events_type_received").on(t.type, t.receivedAt),
+    primaryKey({ columns: [t.type, t.id] }),
     index("events_body_hash").on(t.bodyHash),
     index("events_idempotency_key").on(t.idempotencyKey).where(sql`${t.idempotencyKey} is not null`),
   ],
@@ -110,11 +115,17 @@ export interface AttemptRecord {
   responseBody: string | null;
 }
 
-// No foreign key to channels: a deleted channel's delivery history stays readable.
+/**
+ * Keyed by channel, then by a UUIDv7 id that starts with its event's time, so a channel's
+ * deliveries newest first, or created in a window, are a key range; the queue message
+ * carries both halves of the key. `WITHOUT ROWID` (in the migration): a delivery costs
+ * two rows written when created, its own and its entry in the live index.
+ * No foreign key to channels: a deleted channel's delivery history stays readable.
+ */
 export const deliveries = sqliteTable(
   "deliveries",
   {
-    id: text("id").primaryKey(),
+    id: text("id").notNull(),
     eventId: text("event_id").notNull(),
     channelId: text("channel_id").notNull(),
     eventType: text("event_type").notNull(),
@@ -141,8 +152,7 @@ export const deliveries = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
-    index("deliveries_channel_created").on(t.channelId, t.createdAt),
-    index("deliveries_event").on(t.eventId),
+    primaryKey({ columns: [t.channelId, t.id] }),
     // Only live deliveries, for the sweeper and the stats: a delivery leaves it when it
     // ends, and costs no index write then. Queries that use it repeat this condition as
     // written here (SQLite matches a partial index's condition by its terms).

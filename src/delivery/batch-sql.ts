@@ -64,7 +64,8 @@ export interface BatchData {
  */
 
 // Each message's delivery, with its event's body, its channel and the channel's headers (a
-// JSON array, in the order they were added); ?1 is the batch's delivery ids as JSON.
+// JSON array, in the order they were added); ?1 is the batch's messages as JSON, each
+// naming its delivery's key (channel and id): one primary-key lookup per message.
 const LOAD_BATCH = `
   select d.id, d.event_id as eventId, d.event_type as eventType, d.channel_id as channelId, d.status, d.attempt_count as attemptCount,
          d.retry_base as retryBase, d.generation, d.next_attempt_at as nextAttemptAt,
@@ -76,17 +77,17 @@ const LOAD_BATCH = `
          c.previous_secret_expires_at as previousSecretExpiresAt, c.failing_since as failingSince,
          (select json_group_array(json_object('name', h.name, 'value', h.value))
             from (select name, value from channel_headers where channel_id = c.id order by created_at) as h) as headers
-  from deliveries as d
-  left join events as e on e.id = d.event_id
-  left join channels as c on c.id = d.channel_id
-  where d.id in (select value from json_each(?1))`;
+  from json_each(?1) as m
+  join deliveries as d on d.channel_id = m.value->>'channelId' and d.id = m.value->>'deliveryId'
+  left join events as e on e.type = d.event_type and e.id = d.event_id
+  left join channels as c on c.id = d.channel_id`;
 
 type BatchRow = Omit<BatchDelivery, "subscribed"> &
   Omit<BatchChannel, "id" | "enabled" | "headers" | "paused"> & { channelExists: number; enabled: number; headers: string; subscribed: number; paused: number };
 
 /** Everything a consumer batch needs: one statement, one D1 round trip. */
-export async function loadBatch(d1: D1Database, deliveryIds: string[]): Promise<BatchData> {
-  const { results } = await d1.prepare(LOAD_BATCH).bind(JSON.stringify(deliveryIds)).all<BatchRow>();
+export async function loadBatch(d1: D1Database, messages: DeliveryMessage[]): Promise<BatchData> {
+  const { results } = await d1.prepare(LOAD_BATCH).bind(JSON.stringify(messages)).all<BatchRow>();
   const data: BatchData = { deliveries: new Map(), channels: new Map() };
   for (const row of results) {
     const { id, eventId, eventType, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, lastError, createdAt, body } = row;
@@ -149,6 +150,7 @@ export async function loadBatch(d1: D1Database, deliveryIds: string[]): Promise<
 export const MAX_KEPT_ATTEMPTS = 100;
 
 export interface DeliveryChange {
+  channelId: string;
   id: string;
   status: DeliveryStatus;
   /** The attempt this change records, if it records one. */
@@ -195,7 +197,7 @@ export async function recordBatch(d1: D1Database, writes: BatchWrites, now: numb
              last_error = u.value->>'lastError',
              updated_at = ?2
            from json_each(?1) as u
-           where deliveries.id = u.value->>'id'`,
+           where deliveries.channel_id = u.value->>'channelId' and deliveries.id = u.value->>'id'`,
         )
         .bind(JSON.stringify(writes.changes), now),
     );
@@ -233,7 +235,7 @@ export async function failDeliveries(d1: D1Database, messages: DeliveryMessage[]
     .prepare(
       `update deliveries set status = 'failed', last_error = ?2, next_attempt_at = null, updated_at = ?3
        from json_each(?1) as m
-       where deliveries.id = m.value->>'deliveryId'
+       where deliveries.channel_id = m.value->>'channelId' and deliveries.id = m.value->>'deliveryId'
          and deliveries.generation = coalesce(m.value->>'generation', 0)
          and deliveries.status in ('pending', 'retrying')
        returning deliveries.id as deliveryId, channel_id as channelId, event_id as eventId, event_type as eventType,

@@ -33,7 +33,10 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
     // A bad var (logged by config()) holds the batch back rather than act on a wrong schedule.
     cfg = config(env);
     box = await secretBox(env);
-    data = await loadBatch(env.DB, [...new Set(batch.messages.map((m) => m.body?.deliveryId).filter(Boolean))]);
+    data = await loadBatch(
+      env.DB,
+      batch.messages.map((m) => m.body).filter((body) => Boolean(body?.deliveryId && body.channelId)),
+    );
   } catch (err) {
     log.error("consumer could not load its batch", { messages: batch.messages.length, error: errorText(err) });
     batch.retryAll({ delaySeconds: CRASH_RETRY_SECONDS });

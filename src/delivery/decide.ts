@@ -57,7 +57,7 @@ export function triage(message: DeliveryMessage | undefined, data: BatchData, cf
   const channel = data.channels.get(delivery.channelId);
   const end = (status: "cancelled" | "failed", lastError: string): Handled => ({
     plan: { ack: true },
-    change: { id: delivery.id, status, nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError },
+    change: { channelId: delivery.channelId, id: delivery.id, status, nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError },
     raise: status === "failed" ? failedEvent(delivery, channel?.name ?? null, delivery.attemptCount, delivery.lastStatusCode, lastError) : undefined,
   });
   if (!channel) return end("cancelled", "webhook deleted");
@@ -67,7 +67,14 @@ export function triage(message: DeliveryMessage | undefined, data: BatchData, cf
   if (channel.paused) {
     return {
       plan: { ack: true },
-      change: { id: delivery.id, status: "held", nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError: delivery.lastError },
+      change: {
+        channelId: delivery.channelId,
+        id: delivery.id,
+        status: "held",
+        nextAttemptAt: null,
+        lastStatusCode: delivery.lastStatusCode,
+        lastError: delivery.lastError,
+      },
     };
   }
   const urlProblem = targetUrlProblem(channel.url, cfg.allowPrivateTargets);
@@ -86,6 +93,7 @@ export function judgeAttempt(delivery: BatchDelivery, channel: BatchChannel, sta
   return {
     plan: retrying ? { ack: false, delaySeconds: Math.min(then.delaySeconds, MAX_QUEUE_DELAY_SECONDS) } : { ack: true },
     change: {
+      channelId: delivery.channelId,
       id: delivery.id,
       status: then.status,
       attempt,

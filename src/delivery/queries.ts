@@ -1,5 +1,7 @@
 import { and, desc, eq, getTableColumns, gte, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { idFloor } from "../db/ids";
+import { channelsWithDeliveries } from "../db/partitions";
 import { channels, type DeliveryStatus, deliveries } from "../db/schema";
 import { countBulk } from "../stats/counters";
 
@@ -32,19 +34,24 @@ export type ListedDelivery = DeliveryRow & {
   lastDurationMs?: number | null;
 };
 
+/** A channel's deliveries, newest first: its range of the primary key, read backwards. */
 export async function listChannelDeliveries(db: Db, channelId: string, status: DeliveryStatus | undefined, page: number, perPage: number) {
   return db
     .select(deliveryListFields)
     .from(deliveries)
     .leftJoin(channels, deliveryChannel)
     .where(and(eq(deliveries.channelId, channelId), status ? eq(deliveries.status, status) : undefined))
-    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .orderBy(desc(deliveries.id))
     .limit(perPage)
     .offset((page - 1) * perPage);
 }
 
+/** A delivery by its id alone: a look in each channel's part of the primary key. */
 export async function findDelivery(db: Db, id: string) {
-  const [row] = await db.select().from(deliveries).where(eq(deliveries.id, id));
+  const [row] = await db
+    .select()
+    .from(deliveries)
+    .where(and(inArray(deliveries.channelId, channelsWithDeliveries), eq(deliveries.id, id)));
   return row;
 }
 
@@ -73,9 +80,9 @@ export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, n
 
 /** A channel's failed deliveries created since a time, of the types it still subscribes to. */
 export const failedSince = (channelId: string, since: number, subscribed: string[]) =>
-  and(eq(deliveries.channelId, channelId), eq(deliveries.status, "failed"), gte(deliveries.createdAt, since), inArray(deliveries.eventType, subscribed));
+  and(eq(deliveries.channelId, channelId), gte(deliveries.id, idFloor(since)), eq(deliveries.status, "failed"), inArray(deliveries.eventType, subscribed));
 
-export const deliveryById = (id: string) => eq(deliveries.id, id);
+export const deliveryByKey = (key: { channelId: string; id: string }) => and(eq(deliveries.channelId, key.channelId), eq(deliveries.id, key.id));
 
 /** Channels' names by id (deleted ones are missing). */
 export async function channelNames(db: Db, ids: string[]): Promise<Map<string, string>> {

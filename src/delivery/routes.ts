@@ -5,7 +5,7 @@ import { ApiError } from "../errors";
 import { type EventType, timestamp } from "../events/catalog";
 import { admin, errorResponses, IdParam, json, jsonBody, Pagination, router } from "../openapi";
 import { enqueueDeliveries, messageFor } from "./message";
-import { deliveryById, failedSince, findDelivery, listChannelDeliveries, restartDeliveries } from "./queries";
+import { deliveryByKey, failedSince, findDelivery, listChannelDeliveries, restartDeliveries } from "./queries";
 import { Delivery, DeliveryWithAttempts, RequeuedCount, StatusFilter } from "./schemas";
 import { attemptView, deliveryView } from "./views";
 
@@ -102,7 +102,7 @@ export const deliveryRoutes = router()
     });
     requireEnabled(channel);
     requireSubscribed(channel, found.eventType);
-    const restarted = await restartDeliveries(db, deliveryById(found.id), Date.now());
+    const restarted = await restartDeliveries(db, deliveryByKey(found), Date.now());
     await enqueueDeliveries(c.env.DELIVERIES, restarted.map(messageFor));
     return c.json(deliveryView(restarted[0]!), 202);
   });

@@ -1,5 +1,8 @@
-import { and, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gt, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
+import { idFloor, sameMillisecondAs } from "../db/ids";
+import { channelsWithDeliveries } from "../db/partitions";
 import { channels, type DeliveryStatus, deliveries } from "../db/schema";
 import { deliveryChannel, deliveryListFields } from "./queries";
 
@@ -14,32 +17,62 @@ export interface DeliverySearch {
   until?: number;
 }
 
-function matching(search: DeliverySearch): SQL | undefined {
+/**
+ * The search as conditions on `table` (deliveries, or an alias of it), but for the channel.
+ * Creation times are ranges of ids, and so is an event's time (src/db/ids.ts).
+ */
+function filters(search: DeliverySearch, table: Record<"id" | "status" | "eventType" | "eventId", SQLiteColumn> = deliveries): SQL | undefined {
+  const ofEvent = search.eventId ? sameMillisecondAs(search.eventId) : undefined;
   return and(
-    search.status ? eq(deliveries.status, search.status) : undefined,
-    search.webhookId ? eq(deliveries.channelId, search.webhookId) : undefined,
-    search.eventType ? eq(deliveries.eventType, search.eventType) : undefined,
-    search.eventId ? eq(deliveries.eventId, search.eventId) : undefined,
-    search.since !== undefined ? gte(deliveries.createdAt, search.since) : undefined,
-    search.until !== undefined ? lt(deliveries.createdAt, search.until) : undefined,
+    search.since !== undefined ? gte(table.id, idFloor(search.since)) : undefined,
+    search.until !== undefined ? lt(table.id, idFloor(search.until)) : undefined,
+    ofEvent ? and(gt(table.id, ofEvent.after), lt(table.id, ofEvent.before), eq(table.eventId, search.eventId!)) : undefined,
+    search.status ? eq(table.status, search.status) : undefined,
+    search.eventType ? eq(table.eventType, search.eventType) : undefined,
   );
 }
 
+/** The whole search; without a channel, every channel is named, so SQLite reads each one's key range rather than the table. */
+const matching = (search: DeliverySearch) =>
+  and(search.webhookId ? eq(deliveries.channelId, search.webhookId) : inArray(deliveries.channelId, channelsWithDeliveries), filters(search));
+
 /**
- * Deliveries of every channel, newest first. Rows are stored in the order they were
- * created, so newest first is the table read backwards (no index to sort over every
- * delivery); within one channel its (channel, created) index gives the same order.
+ * Deliveries of every channel, newest first. One channel's are its key range read
+ * backwards. Across channels, each channel gives its newest that match, as many as the
+ * page needs, and those are merged: the work grows with the channels and the page, not
+ * with the deliveries stored.
  */
 export async function searchDeliveries(db: Db, search: DeliverySearch, page: number, perPage: number) {
-  const order = search.webhookId ? [desc(deliveries.createdAt), sql`deliveries.rowid desc`] : [sql`deliveries.rowid desc`];
-  return db
-    .select(deliveryListFields)
-    .from(deliveries)
-    .leftJoin(channels, deliveryChannel)
-    .where(matching(search))
-    .orderBy(...order)
-    .limit(perPage)
-    .offset((page - 1) * perPage);
+  const offset = (page - 1) * perPage;
+  if (search.webhookId) {
+    return db
+      .select(deliveryListFields)
+      .from(deliveries)
+      .leftJoin(channels, deliveryChannel)
+      .where(matching(search))
+      .orderBy(desc(deliveries.id))
+      .limit(perPage)
+      .offset(offset);
+  }
+  const newest = alias(deliveries, "newest");
+  const newestOfChannel = db
+    .select({ id: newest.id })
+    .from(newest)
+    .where(and(sql`${newest.channelId} = k.v`, filters(search, newest)))
+    .orderBy(desc(newest.id))
+    .limit(offset + perPage);
+  return (
+    db
+      .select(deliveryListFields)
+      // A cross join keeps the channels the outer loop: each one's newest, then their rows.
+      .from(sql`${channelsWithDeliveries} as k`)
+      .crossJoin(deliveries)
+      .leftJoin(channels, deliveryChannel)
+      .where(and(sql`${deliveries.channelId} = k.v`, inArray(deliveries.id, newestOfChannel)))
+      .orderBy(desc(deliveries.id))
+      .limit(perPage)
+      .offset(offset)
+  );
 }
 
 /**
@@ -48,8 +81,7 @@ export async function searchDeliveries(db: Db, search: DeliverySearch, page: num
  */
 export function recoverable(search: Omit<DeliverySearch, "status">): SQL | undefined {
   return and(
-    eq(deliveries.status, "failed"),
-    matching(search),
+    matching({ ...search, status: "failed" }),
     // Spelled out: drizzle writes columns in sql fragments unqualified.
     sql`exists (select 1 from channel_events as ce join channels as c on c.id = ce.channel_id
                 where ce.channel_id = deliveries.channel_id and ce.event_type = deliveries.event_type and c.enabled = 1)`,

@@ -1,13 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { desc, eq } from "drizzle-orm";
 import { database, iso } from "../db/client";
-import { channels, deliveries, events } from "../db/schema";
-import { deliveryChannel, deliveryListFields } from "../delivery/queries";
 import { Delivery } from "../delivery/schemas";
 import { deliveryView } from "../delivery/views";
 import { ApiError } from "../errors";
 import { admin, errorResponses, IdParam, json, Pagination, router } from "../openapi";
 import { eventType, eventTypes } from "./catalog";
+import { findEvent, listEvents } from "./queries";
 
 const tags = ["Events"];
 
@@ -49,7 +47,7 @@ const types = createRoute({
   responses: { 200: json(z.array(z.string()), "The 14 portal event types, then the dispatcher's 2 operational ones"), ...errorResponses },
 });
 
-type EventRow = typeof events.$inferSelect;
+type EventRow = { id: string; type: string; receivedAt: number; body: string };
 
 /**
  * An event as JSON with its stored body spliced in as `Payload`, so an admin sees the
@@ -67,24 +65,12 @@ const jsonResponse = (text: string) => new Response(text, { headers: { "Content-
 export const eventRoutes = router()
   .openapi(list, async (c) => {
     const { type, page, per_page } = c.req.valid("query");
-    const rows = await database(c.env.DB)
-      .select()
-      .from(events)
-      .where(type ? eq(events.type, type) : undefined)
-      .orderBy(desc(events.receivedAt), desc(events.id))
-      .limit(per_page)
-      .offset((page - 1) * per_page);
+    const rows = await listEvents(database(c.env.DB), type, page, per_page);
     return jsonResponse(`[${rows.map((row) => eventJson(row)).join(",")}]`);
   })
   .openapi(read, async (c) => {
-    const db = database(c.env.DB);
-    const { id } = c.req.valid("param");
-    const [rows, deliveryRows] = await db.batch([
-      db.select().from(events).where(eq(events.id, id)),
-      db.select(deliveryListFields).from(deliveries).leftJoin(channels, deliveryChannel).where(eq(deliveries.eventId, id)).orderBy(deliveries.createdAt),
-    ]);
-    const row = rows[0];
-    if (!row) throw ApiError.notFound("Event");
-    return jsonResponse(eventJson(row, { Deliveries: deliveryRows.map(deliveryView) }));
+    const found = await findEvent(database(c.env.DB), c.req.valid("param").id);
+    if (!found) throw ApiError.notFound("Event");
+    return jsonResponse(eventJson(found.event, { Deliveries: found.deliveries.map(deliveryView) }));
   })
   .openapi(types, (c) => c.json([...eventTypes], 200));

@@ -2,7 +2,8 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requireToken } from "../auth";
 import { database } from "../db/client";
-import { enqueueDeliveries } from "../delivery/message";
+import { timeOrderedId } from "../db/ids";
+import { enqueueDeliveries, messageFor } from "../delivery/message";
 import { ApiError } from "../errors";
 import { portalEvent } from "../events/catalog";
 import { assertJsonStructure } from "../http/json-body";
@@ -77,19 +78,9 @@ export const intakeRoutes = new Hono<AppEnv>()
         throw ApiError.invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters");
       }
 
-      const id = crypto.randomUUID();
-      const recorded = await recordEvent(
-        c.env.DB,
-        {
-          id,
-          type: parsed.data.Event,
-          body,
-          bodyHash: await sha256Hex(bytes),
-          idempotencyKey,
-          receivedAt: Date.now(),
-        },
-        json,
-      );
+      const receivedAt = Date.now();
+      const id = timeOrderedId(receivedAt);
+      const recorded = await recordEvent(c.env.DB, { id, type: parsed.data.Event, body, bodyHash: await sha256Hex(bytes), idempotencyKey, receivedAt }, json);
       if (recorded.duplicate) {
         return c.json({ ID: recorded.eventId, Deliveries: recorded.deliveries, Duplicate: true }, 200);
       }
@@ -99,16 +90,16 @@ export const intakeRoutes = new Hono<AppEnv>()
       try {
         await enqueueDeliveries(
           c.env.DELIVERIES,
-          recorded.deliveryIds.map((deliveryId) => ({ deliveryId, generation: 0 })),
+          recorded.deliveries.map((d) => messageFor({ ...d, generation: 0 })),
         );
       } catch (err) {
         log.error("enqueue failed; the sweeper will resend", {
           eventId: id,
-          deliveries: recorded.deliveryIds.length,
+          deliveries: recorded.deliveries.length,
           error: errorText(err),
         });
       }
-      return c.json({ ID: id, Deliveries: recorded.deliveryIds.length + recorded.held }, 202);
+      return c.json({ ID: id, Deliveries: recorded.deliveries.length + recorded.held }, 202);
     },
   );
 

@@ -1,7 +1,8 @@
-import { desc, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { iso } from "../db/client";
-import { events, intakeSeen } from "../db/schema";
+import { intakeSeen } from "../db/schema";
+import { listEvents } from "../events/queries";
 
 /** At most one write per kind in this long: HEAD needs no token, so anyone can send it. */
 const RECORD_EVERY_MS = 10_000;
@@ -18,10 +19,7 @@ export async function recordSeen(db: Db, kind: SeenKind, now: number): Promise<v
 
 /** What an admin connecting the portal wants to know: has it reached us yet, and how. */
 export async function intakeStatus(db: Db) {
-  const [seen, [lastEvent]] = await db.batch([
-    db.select().from(intakeSeen),
-    db.select({ type: events.type, receivedAt: events.receivedAt }).from(events).orderBy(desc(events.receivedAt)).limit(1),
-  ]);
+  const [seen, [lastEvent]] = await db.batch([db.select().from(intakeSeen), listEvents(db, undefined, 1, 1)]);
   const at = (kind: SeenKind) => iso(seen.find((s) => s.kind === kind)?.at);
   return {
     LastTestConnectionAt: at("head"),

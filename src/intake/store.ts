@@ -1,8 +1,11 @@
+import { sqlDeliveryId, sqlSameMillisecond } from "../db/ids";
+import { DELIVERY_CHANNELS } from "../db/partitions";
 import { judgeByFilters, learnFilters } from "../routing/filter-cache";
 
 export const DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface NewEvent {
+  /** A UUIDv7 of `receivedAt` (src/db/ids.ts). */
   id: string;
   type: string;
   body: string;
@@ -12,9 +15,12 @@ export interface NewEvent {
   receivedAt: number;
 }
 
+/** A delivery's key: its channel and its id. */
+export type DeliveryKey = { channelId: string; id: string };
+
 export type Recorded =
-  /** `deliveryIds`: the deliveries to queue now; `held`: how many wait for their channel's resume. */
-  { duplicate: false; deliveryIds: string[]; held: number } | { duplicate: true; eventId: string; deliveries: number };
+  /** `deliveries`: the ones to queue now; `held`: how many wait for their channel's resume. */
+  { duplicate: false; deliveries: DeliveryKey[]; held: number } | { duplicate: true; eventId: string; deliveries: number };
 
 /*
  * The intake's one D1 batch: one round trip and one transaction, so the duplicate check
@@ -36,13 +42,15 @@ const INSERT_EVENT = `
 // of the filtered channels the event passed, judged by the isolate's filter cache; a
 // filtered channel counts only if its version is the one judged (an IN list: SQLite
 // builds it an index, so the check stays cheap with hundreds of filtered channels).
+// A delivery's id has its event's time, so an event's deliveries are found from the
+// event's id (src/db/ids.ts), with no index on event_id.
 const insertDeliveries = (which: string) => `
   insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at)
-  select lower(hex(randomblob(16))), ?1, ce.channel_id, ce.event_type, case when c.paused then 'held' else 'pending' end, ?3, ?3, ?3
+  select ${sqlDeliveryId("?1")}, ?1, ce.channel_id, ce.event_type, case when c.paused then 'held' else 'pending' end, ?3, ?3, ?3
   from channel_events as ce join channels as c on c.id = ce.channel_id
-  where ce.event_type = ?2 and c.enabled = 1 and exists (select 1 from events where id = ?1)
+  where ce.event_type = ?2 and c.enabled = 1 and exists (select 1 from events where type = ?2 and id = ?1)
     and ${which}
-  returning id, status = 'held' as held`;
+  returning channel_id as channelId, id, status = 'held' as held`;
 const PASSED = "c.id || ':' || c.filter_version in (select value from json_each(?4))";
 const INSERT_DELIVERIES = insertDeliveries(`(c.filter is null or ${PASSED})`);
 // The deliveries of filtered channels judged after a read (?4: those that passed).
@@ -55,7 +63,9 @@ const INSERT_LATE_DELIVERIES = insertDeliveries(`c.filter is not null and ${PASS
 //   not know (?7: every "<id>:<version>" it knows for the type), judged after a read.
 const READ_BACK = `
   select * from (
-    select 'original' as kind, e.id, (select count(*) from deliveries as d where d.event_id = e.id) as deliveries,
+    select 'original' as kind, e.id,
+           (select count(*) from deliveries as d
+            where d.channel_id in ${DELIVERY_CHANNELS} and ${sqlSameMillisecond("d.id", "e.id")} and d.event_id = e.id) as deliveries,
            null as filter, null as version
     from events as e
     where (e.body_hash = ?2 or e.idempotency_key = ?3) and e.received_at > ?4 - ?5 and e.id <> ?1
@@ -64,10 +74,10 @@ const READ_BACK = `
   union all
   select 'unknown', c.id, null, c.filter, c.filter_version
   from channel_events as ce join channels as c on c.id = ce.channel_id
-  where ce.event_type = ?6 and c.enabled = 1 and c.filter is not null and exists (select 1 from events where id = ?1)
+  where ce.event_type = ?6 and c.enabled = 1 and c.filter is not null and exists (select 1 from events where type = ?6 and id = ?1)
     and c.id || ':' || c.filter_version not in (select value from json_each(?7))`;
 
-type Row = { id: string; kind?: "original" | "unknown"; deliveries?: number; held?: number; filter?: string; version?: number };
+type Row = { id: string; channelId?: string; kind?: "original" | "unknown"; deliveries?: number; held?: number; filter?: string; version?: number };
 
 /**
  * Stores the event and its deliveries, or finds the event it duplicates: one round trip.
@@ -90,5 +100,6 @@ export async function recordEvent(d1: D1Database, event: NewEvent, parsed: unkno
     const late = learnFilters(unjudged, parsed, type);
     if (late.length) rows.push(...(await d1.prepare(INSERT_LATE_DELIVERIES).bind(id, type, receivedAt, JSON.stringify(late)).all<Row>()).results);
   }
-  return { duplicate: false, deliveryIds: rows.filter((d) => !d.held).map((d) => d.id), held: rows.filter((d) => d.held).length };
+  const toQueue = rows.filter((d) => !d.held).map((d) => ({ channelId: d.channelId!, id: d.id }));
+  return { duplicate: false, deliveries: toQueue, held: rows.length - toQueue.length };
 }

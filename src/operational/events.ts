@@ -1,3 +1,4 @@
+import { sqlDeliveryId, timeOrderedId } from "../db/ids";
 import type { DeliveryMessage } from "../delivery/message";
 import type { OperationalEventType } from "../events/catalog";
 
@@ -11,6 +12,7 @@ import type { OperationalEventType } from "../events/catalog";
 export interface OperationalEvent {
   id: string;
   type: OperationalEventType;
+  receivedAt: number;
   /** The envelope, `{"Event", "Message", "Timestamp"}`, as it will be sent. */
   body: string;
   /** Raised only if this channel is disabled as of this write (two batches may both see a 410). */
@@ -18,7 +20,7 @@ export interface OperationalEvent {
 }
 
 function envelope(type: OperationalEventType, message: object, now: number): OperationalEvent {
-  return { id: crypto.randomUUID(), type, body: JSON.stringify({ Event: type, Message: message, Timestamp: new Date(now).toISOString() }) };
+  return { id: timeOrderedId(now), type, receivedAt: now, body: JSON.stringify({ Event: type, Message: message, Timestamp: new Date(now).toISOString() }) };
 }
 
 export function deliveryFailed(
@@ -65,7 +67,7 @@ export function raiseStatements(d1: D1Database, events: OperationalEvent[], now:
     d1
       .prepare(
         `insert into events (id, type, body, received_at)
-         select e.value->>'id', e.value->>'type', e.value->>'body', ?2
+         select e.value->>'id', e.value->>'type', e.value->>'body', e.value->>'receivedAt'
          from json_each(?1) as e
          where e.value->>'disabledChannel' is null
             or exists (select 1 from channels where id = e.value->>'disabledChannel' and enabled = 0 and updated_at = ?2)`,
@@ -74,12 +76,12 @@ export function raiseStatements(d1: D1Database, events: OperationalEvent[], now:
     d1
       .prepare(
         `insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at)
-         select lower(hex(randomblob(16))), e.value->>'id', ce.channel_id, ce.event_type, 'pending', ?2, ?2, ?2
+         select ${sqlDeliveryId("e.value->>'id'")}, e.value->>'id', ce.channel_id, ce.event_type, 'pending', ?2, e.value->>'receivedAt', ?2
          from json_each(?1) as e
          join channel_events as ce on ce.event_type = e.value->>'type'
          join channels as c on c.id = ce.channel_id and c.enabled = 1
-         where exists (select 1 from events where id = e.value->>'id')
-         returning id as deliveryId, generation`,
+         where exists (select 1 from events where type = e.value->>'type' and id = e.value->>'id')
+         returning id as deliveryId, channel_id as channelId, generation`,
       )
       .bind(rows, now),
   ];

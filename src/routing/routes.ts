@@ -1,11 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { desc, eq } from "drizzle-orm";
 import { formats } from "../channels/schemas";
 import { database, iso } from "../db/client";
-import { events } from "../db/schema";
 import { config } from "../env";
 import { ApiError } from "../errors";
 import { eventType } from "../events/catalog";
+import { listEvents } from "../events/queries";
 import { sampleEvent } from "../events/samples";
 import { admin, errorResponses, json, jsonBody, router } from "../openapi";
 import { checkFilter, compileFilter } from "./filter";
@@ -51,6 +50,6 @@ export const routingRoutes = router().openapi(preview, async (c) => {
       problems.map(([path, why]) => `${path}: ${why}`),
     );
   const test = compileFilter(Filter as Record<string, never>);
-  const recent = await database(c.env.DB).select().from(events).where(eq(events.type, Event)).orderBy(desc(events.receivedAt)).limit(RECENT);
+  const recent = await listEvents(database(c.env.DB), Event, 1, RECENT);
   return c.json({ Body: body, Matches: recent.map((e) => ({ ID: e.id, ReceivedAt: iso(e.receivedAt)!, Matched: test(JSON.parse(e.body)) })) }, 200);
 });

@@ -1,7 +1,9 @@
-import { and, asc, eq, gte, lt, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { iso } from "../db/client";
-import { channels, type DeliveryStatus, deletedChannels, deliveries, deliveryCounts, deliveryStatuses, events, isLive } from "../db/schema";
+import { idFloor } from "../db/ids";
+import { channelsWithDeliveries } from "../db/partitions";
+import { channels, type DeliveryStatus, deletedChannels, deliveries, deliveryCounts, deliveryStatuses, isLive } from "../db/schema";
 import { HOUR_MS, hourOf } from "./counters";
 import { addTo, type Histogram, percentile } from "./latency";
 
@@ -10,7 +12,7 @@ import { addTo, type Histogram, percentile } from "./latency";
  *
  * Whole hours come from `delivery_counts` (a few rows per channel and hour, however many
  * deliveries); the part-hours at the window's two ends are read from the deliveries
- * themselves, found through their events' time index; deliveries still live (pending,
+ * themselves, a range of each channel's key; deliveries still live (pending,
  * retrying, held) through the partial index of live deliveries. One D1 round trip.
  */
 export interface StatsQuery {
@@ -56,8 +58,9 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
         ] as [number, number][]
       ).filter(([a, b]) => a < b)
     : [[since, until]];
-  const ofChannel = webhookId ? eq(deliveries.channelId, webhookId) : undefined;
+  const ofChannel = webhookId ? eq(deliveries.channelId, webhookId) : inArray(deliveries.channelId, channelsWithDeliveries);
 
+  // The deliveries created in [from, to): a range of each channel's key (src/db/ids.ts).
   const edgeRows = (from: number, to: number) =>
     db
       .select({
@@ -68,9 +71,8 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
         attempts: sql<string>`(select json_group_array(json_array(a.value->>'durationMs', a.value->>'statusCode' is not null,
                                a.value->>'startedAt', a.value->>'error')) from json_each(deliveries.attempts) as a)`,
       })
-      .from(events)
-      .innerJoin(deliveries, eq(deliveries.eventId, events.id))
-      .where(and(gte(events.receivedAt, from), lt(events.receivedAt, to), ofChannel));
+      .from(deliveries)
+      .where(and(ofChannel, gte(deliveries.id, idFloor(from)), lt(deliveries.id, idFloor(to))));
 
   const [counted, edgeA, edgeB, live, channelRows, tombstones] = await db.batch([
     db
@@ -88,7 +90,15 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
     db
       .select({ channelId: deliveries.channelId, status: deliveries.status, createdAt: deliveries.createdAt })
       .from(deliveries)
-      .where(and(isLive(deliveries.status), gte(deliveries.createdAt, since), lt(deliveries.createdAt, until), ofChannel)),
+      // Without a channel, only the live index can answer; with one, its key range of the window.
+      .where(
+        and(
+          isLive(deliveries.status),
+          gte(deliveries.createdAt, since),
+          lt(deliveries.createdAt, until),
+          webhookId ? and(eq(deliveries.channelId, webhookId), gte(deliveries.id, idFloor(since)), lt(deliveries.id, idFloor(until))) : undefined,
+        ),
+      ),
     db
       .select({ id: channels.id, name: channels.name })
       .from(channels)

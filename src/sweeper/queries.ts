@@ -1,6 +1,8 @@
 import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { disableLongFailing } from "../channels/health";
 import type { Db } from "../db/client";
+import { idFloor } from "../db/ids";
+import { channelsWithDeliveries, typesWithEvents } from "../db/partitions";
 import { deliveries, deliveryCounts, events, isLive } from "../db/schema";
 import { hourOf } from "../stats/counters";
 
@@ -19,7 +21,7 @@ export async function reclaimLostDeliveries(db: Db, now: number, grace: { pendin
   const lostAfter = (status: "pending" | "retrying", ms: number) =>
     and(eq(deliveries.status, status), lt(deliveries.nextAttemptAt, now - ms), sql`${deliveries.updatedAt} < ${now} - ${ms} * ${backoff}`);
   const lost = db
-    .select({ id: deliveries.id })
+    .select({ channelId: deliveries.channelId, id: deliveries.id })
     .from(deliveries)
     // Held deliveries have no queue message to lose: only pending and retrying ones count.
     .where(and(isLive(deliveries.status), or(lostAfter("pending", grace.pendingMs), lostAfter("retrying", grace.retryingMs))))
@@ -28,28 +30,38 @@ export async function reclaimLostDeliveries(db: Db, now: number, grace: { pendin
   return db
     .update(deliveries)
     .set({ nextAttemptAt: now, generation: sql`${deliveries.generation} + 1`, updatedAt: now })
-    .where(inArray(deliveries.id, lost))
-    .returning({ deliveryId: deliveries.id, generation: deliveries.generation });
+    .where(sql`(${deliveries.channelId}, ${deliveries.id}) in ${lost}`)
+    .returning({ deliveryId: deliveries.id, channelId: deliveries.channelId, generation: deliveries.generation });
 }
+
+/** Rows purged per run at most: ten deliveries an event on average before the deliveries lag. */
+const PURGE_EVENTS = 2000;
+const PURGE_DELIVERIES = 20_000;
 
 /**
  * Every minute: purges what is older than the retention, and disables the channels whose
  * deliveries have all failed for `failingMs`, in one batch.
  */
 export async function housekeeping(db: Db, now: number, retentionMs: number, failingMs: number) {
-  // A bounded slice of the oldest events, with their deliveries: each run stays short, and a
-  // backlog is worked off over a few minutes. Keyed by event, so deliveries need no time
-  // index of their own (fewer rows written per delivery).
+  // Bounded slices of what is past the retention: each run stays short, and a backlog is
+  // worked off over a few minutes. Ids are in time order, so "older than" is a range of
+  // each type's (each channel's) key: no time index to keep. An event and its deliveries
+  // share their time, so they leave together.
+  const before = idFloor(now - retentionMs);
   const oldEvents = db
-    .select({ id: events.id })
+    .select({ type: events.type, id: events.id })
     .from(events)
-    .where(lt(events.receivedAt, now - retentionMs))
-    .orderBy(events.receivedAt, events.id)
-    .limit(2000);
+    .where(and(inArray(events.type, typesWithEvents), lt(events.id, before)))
+    .limit(PURGE_EVENTS);
+  const oldDeliveries = db
+    .select({ channelId: deliveries.channelId, id: deliveries.id })
+    .from(deliveries)
+    .where(and(inArray(deliveries.channelId, channelsWithDeliveries), lt(deliveries.id, before)))
+    .limit(PURGE_DELIVERIES);
   const [disabled] = await db.batch([
     disableLongFailing(db, now, failingMs),
-    db.delete(deliveries).where(inArray(deliveries.eventId, oldEvents)),
-    db.delete(events).where(inArray(events.id, oldEvents)),
+    db.delete(deliveries).where(sql`(${deliveries.channelId}, ${deliveries.id}) in ${oldDeliveries}`),
+    db.delete(events).where(sql`(${events.type}, ${events.id}) in ${oldEvents}`),
     db.delete(deliveryCounts).where(lt(deliveryCounts.hour, hourOf(now - retentionMs))),
   ]);
   return { disabledChannels: disabled.map((c) => ({ id: c.id, name: c.name, reason: c.reason ?? "" })) };

@@ -1,0 +1,290 @@
+/**
+ * How events and deliveries are stored: UUIDv7 keys in time order, every read a range of a
+ * primary key or an index, and the migration that brought the previous schema's rows over.
+ */
+import { applyD1Migrations, createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { app } from "../src/app";
+import { idFloor, timeOrderedId } from "../src/db/ids";
+import type { DeliveryMessage } from "../src/delivery/message";
+import { sweep } from "../src/sweeper/sweep";
+import { ADMIN, consume, createChannel, INTAKE, makeDelivery, recordingQueue, target, uniqueUserRegistered, worker } from "./helpers";
+
+const sha256 = async (text: string) =>
+  [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)))].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe("ids", () => {
+  it("are UUIDv7s of their time, so key order is time order", () => {
+    const at = Date.UTC(2026, 10, 29, 6, 20, 15, 123);
+    const id = timeOrderedId(at);
+    expect(id).toMatch(UUID_V7);
+    expect(Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16)).toBe(at);
+    expect(idFloor(at) < id && id < idFloor(at + 1)).toBe(true);
+    expect(timeOrderedId(at - 1) < id && id < timeOrderedId(at + 1)).toBe(true);
+  });
+
+  it("an event's deliveries carry its time in their ids", async () => {
+    const channels = await Promise.all([createChannel(), createChannel()]);
+    const queue = recordingQueue();
+    const res = await app.request(
+      "/events",
+      { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json" }, body: uniqueUserRegistered() },
+      { ...env, DELIVERIES: queue },
+    );
+    const { ID } = await res.json<{ ID: string }>();
+    expect(ID).toMatch(UUID_V7);
+    const event = await env.DB.prepare("select received_at from events where id = ?").bind(ID).first<{ received_at: number }>();
+    expect(ID.slice(0, 13)).toBe(idFloor(event!.received_at));
+    const sent = queue.sent.flat().map((m) => m.body as DeliveryMessage);
+    expect(sent.map((m) => m.channelId).sort()).toEqual(channels.map((c) => c.ID).sort());
+    for (const m of sent) {
+      expect(m.deliveryId).toMatch(UUID_V7);
+      expect(m.deliveryId.slice(0, 13)).toBe(ID.slice(0, 13));
+    }
+  });
+});
+
+describe("lists newest first", () => {
+  // Three channels' deliveries made at interleaved times, a second apart, oldest first; a
+  // day further ahead each time, so that they are the newest this file's database holds.
+  let days = 0;
+  async function interleaved() {
+    const channels = await Promise.all([createChannel(), createChannel(), createChannel()]);
+    const start = Date.now() + ++days * 86400_000;
+    const made = [];
+    for (let i = 0; i < 9; i++)
+      made.push({ ...(await makeDelivery(channels[(i * 2) % 3]!.ID, undefined, start + i * 1000)), channel: channels[(i * 2) % 3]!.ID });
+    return { channels, newestFirst: made.reverse(), start };
+  }
+
+  const pages = async (path: string) => {
+    const ids = [];
+    for (let page = 1; page <= 4; page++) {
+      const res = await app.request(`${path}${path.includes("?") ? "&" : "?"}per_page=2&page=${page}`, { headers: ADMIN }, env);
+      expect(res.status).toBe(200);
+      ids.push(...(await res.json<{ ID: string }[]>()).map((d) => d.ID));
+    }
+    return ids;
+  };
+
+  it("across channels, page by page, merged from each channel's key range", async () => {
+    const { newestFirst, start } = await interleaved();
+    const since = new Date(start).toISOString();
+    expect(await pages(`/portal-api/deliveries?since=${since}`)).toEqual(newestFirst.slice(0, 8).map((d) => d.deliveryId));
+    // Narrowed by time: [start + 2 s, start + 6 s).
+    const window = `since=${new Date(start + 2000).toISOString()}&until=${new Date(start + 6000).toISOString()}`;
+    expect(await pages(`/portal-api/deliveries?${window}`)).toEqual(newestFirst.slice(3, 7).map((d) => d.deliveryId));
+    const one = newestFirst[0]!;
+    expect(await pages(`/portal-api/webhooks/${one.channel}/deliveries`)).toEqual(
+      newestFirst.filter((d) => d.channel === one.channel).map((d) => d.deliveryId),
+    );
+  });
+
+  it("across event types, page by page", async () => {
+    const { newestFirst, start } = await interleaved();
+    const other = timeOrderedId(start + 8500);
+    await env.DB.prepare("insert into events (id, type, body, received_at) values (?, 'PasswordReset', '{}', ?)")
+      .bind(other, start + 8500)
+      .run();
+    const listed = await pages("/portal-api/events");
+    expect(listed.slice(0, 5)).toEqual([other, ...newestFirst.slice(0, 4).map((d) => d.eventId)]);
+    expect((await pages("/portal-api/events?type=PasswordReset"))[0]).toBe(other);
+  });
+});
+
+/**
+ * Records every statement run through D1, to explain each one's plan: what reads the
+ * deliveries or the events must read a range of a primary key or an index, never the
+ * whole table, however many rows it holds.
+ */
+function recordingD1(db: D1Database) {
+  // A statement is recorded when prepared, and again with its parameters once bound.
+  type Recorded = { sql: string; args: unknown[]; bound?: boolean };
+  const statements: Recorded[] = [];
+  const wrap = (stmt: D1PreparedStatement, entry: Recorded): D1PreparedStatement =>
+    new Proxy(stmt, {
+      get(target, prop) {
+        if (prop === "bind")
+          return (...args: unknown[]) => {
+            entry.bound = true;
+            const boundEntry = { sql: entry.sql, args };
+            statements.push(boundEntry);
+            return wrap(target.bind(...args), boundEntry);
+          };
+        if (prop === RAW) return target;
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  const recorded = new Proxy(db, {
+    get(target, prop) {
+      if (prop === "prepare")
+        return (sql: string) => {
+          const entry = { sql, args: [] };
+          statements.push(entry);
+          return wrap(target.prepare(sql), entry);
+        };
+      if (prop === "batch") return (list: D1PreparedStatement[]) => target.batch(list.map((s) => (s as any)[RAW] ?? s));
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  async function fullScans() {
+    const scans = new Set<string>();
+    for (const { sql, args, bound } of statements) {
+      if (bound || !/\b(deliveries|events)\b/.test(sql)) continue;
+      const { results } = await db
+        .prepare(`explain query plan ${sql}`)
+        .bind(...args)
+        .all<{ detail: string }>();
+      for (const { detail } of results) {
+        // The tables' own names and the aliases the queries give them.
+        if (/^SCAN (deliveries|events|d|e|newest)\b/.test(detail) && !detail.includes("INDEX deliveries_live"))
+          scans.add(`${detail} in: ${sql.replace(/\s+/g, " ")}`);
+      }
+    }
+    return [...scans];
+  }
+  return { db: recorded, statements, fullScans };
+}
+const RAW = Symbol("raw");
+
+describe("every read is a key range or an index", () => {
+  it("for the admin API, the intake, the consumer and the sweeper", async () => {
+    const { db, statements, fullScans } = recordingD1(env.DB);
+    const bindings = { ...env, DB: db, DELIVERIES: recordingQueue() };
+    const call = async (method: string, path: string, body?: unknown, headers = ADMIN) => {
+      const init = { method, headers: { ...headers, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) };
+      const res = await app.request(path, init, bindings);
+      expect(res.status, `${method} ${path}`).toBeLessThan(300);
+      return res.json<any>();
+    };
+    const channel = await createChannel({ URL: target("status/500") });
+    const other = await createChannel({ URL: target("ok") });
+    const event = uniqueUserRegistered();
+    const posted = await call("POST", "/events", JSON.parse(event), INTAKE);
+    await call("POST", "/events", JSON.parse(event), INTAKE); // the duplicate
+    const { deliveryId } = await makeDelivery(channel.ID);
+    await consume([deliveryId], { DB: db, RETRY_SCHEDULE: "1" });
+    const since = new Date(Date.now() - 3600_000).toISOString();
+    for (const path of [
+      `/portal-api/webhooks/${channel.ID}/deliveries`,
+      `/portal-api/webhooks/${channel.ID}/deliveries?status=failed`,
+      "/portal-api/deliveries",
+      `/portal-api/deliveries?status=retrying&event_type=UserRegistered&since=${since}`,
+      `/portal-api/deliveries?event_id=${posted.ID}`,
+      `/portal-api/deliveries?webhook_id=${other.ID}&status=pending`,
+      `/portal-api/deliveries/${deliveryId}`,
+      "/portal-api/events",
+      "/portal-api/events?type=UserRegistered",
+      `/portal-api/events/${posted.ID}`,
+      "/portal-api/stats",
+      `/portal-api/stats?webhook_id=${channel.ID}&since=${since}`,
+      "/portal-api/intake",
+    ]) {
+      await call("GET", path);
+    }
+    await call("POST", `/portal-api/deliveries/${deliveryId}/redeliver`);
+    await call("POST", `/portal-api/webhooks/${channel.ID}/recover`, { Since: since });
+    await call("POST", "/portal-api/deliveries/recover", { Since: since, DryRun: true });
+    await call("POST", "/portal-api/deliveries/recover", { Since: since, EventType: "UserRegistered" });
+    await call("PATCH", `/portal-api/webhooks/${other.ID}`, { Paused: true });
+    await call("PATCH", `/portal-api/webhooks/${other.ID}`, { Paused: false });
+    await sweep(bindings as never, Date.now() + 3600_000);
+    await call("DELETE", `/portal-api/webhooks/${channel.ID}`);
+    expect(statements.length).toBeGreaterThan(30);
+    expect(await fullScans()).toEqual([]);
+  });
+});
+
+describe("the migration to time-ordered keys", () => {
+  it("carries the previous schema's events and deliveries over, with their history", async () => {
+    const db = env.MIGRATION_DB;
+    const all = env.TEST_MIGRATIONS;
+    const at = all.findIndex((m) => m.name.startsWith("0010_"));
+    expect(at).toBeGreaterThan(0);
+    await applyD1Migrations(db, all.slice(0, at));
+
+    // Rows as the previous schema held them: random ids, a rowid table, indexes on time.
+    const now = Date.now();
+    const [t1, t2] = [now - 120_000, now - 60_000];
+    const body1 = uniqueUserRegistered();
+    const attempt = { attempt: 1, startedAt: t1 + 5, durationMs: 12, statusCode: 200, error: null, responseBody: "ok" };
+    await db.batch([
+      db
+        .prepare("insert into channels (id, name, url, secret, created_at, updated_at) values ('ch-1', 'CRM', 'https://crm.example.com/h', 'x', ?1, ?1)")
+        .bind(t1),
+      db.prepare("insert into channel_events (event_type, channel_id) values ('UserRegistered', 'ch-1')"),
+      db.prepare("insert into deleted_channels (id, name, deleted_at) values ('ch-gone', 'Old CRM', ?1)").bind(t2),
+      db
+        .prepare("insert into events (id, type, body, received_at, body_hash) values ('6f1c2a9e-0b7d-4c1e-9a2b-3c4d5e6f7a8b', 'UserRegistered', ?1, ?2, ?3)")
+        .bind(body1, t1, await sha256(body1)),
+      db
+        .prepare("insert into events (id, type, body, received_at) values ('0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70', 'UserRegistered', '{\"n\":2}', ?1)")
+        .bind(t2),
+      db
+        .prepare(
+          `insert into deliveries (id, event_id, channel_id, event_type, status, attempt_count, attempts, last_status_code, created_at, updated_at) values
+           ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1', '6f1c2a9e-0b7d-4c1e-9a2b-3c4d5e6f7a8b', 'ch-1', 'UserRegistered', 'succeeded', 1, ?2, 200, ?1, ?1),
+           ('bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2', '6f1c2a9e-0b7d-4c1e-9a2b-3c4d5e6f7a8b', 'ch-gone', 'UserRegistered', 'failed', 8, '[]', 500, ?1, ?1)`,
+        )
+        .bind(t1, JSON.stringify([attempt])),
+      db
+        .prepare(
+          `insert into deliveries (id, event_id, channel_id, event_type, status, attempt_count, next_attempt_at, created_at, updated_at)
+           values ('ccccccccccccccccccccccccccccccc3', '0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70', 'ch-1', 'UserRegistered', 'retrying', 2, ?1, ?1, ?1)`,
+        )
+        .bind(t2),
+    ]);
+
+    await applyD1Migrations(db, all);
+
+    const queue = recordingQueue();
+    const bindings = { ...env, DB: db, DELIVERIES: queue };
+    const get = async (path: string) => {
+      const res = await app.request(path, { headers: ADMIN }, bindings);
+      expect(res.status, path).toBe(200);
+      return res.json<any>();
+    };
+    // The events, newest first, their bodies byte for byte, their ids UUIDv7s of their time.
+    const events = await get("/portal-api/events");
+    expect(events.map((e: any) => [e.ReceivedAt, e.ID.slice(0, 13)])).toEqual([
+      [new Date(t2).toISOString(), idFloor(t2)],
+      [new Date(t1).toISOString(), idFloor(t1)],
+    ]);
+    const raw = await db.prepare("select body from events where id = ?").bind(events[1].ID).first<{ body: string }>();
+    expect(raw!.body).toBe(body1);
+    // The first event with both its deliveries, the deleted channel's still named.
+    const first = await get(`/portal-api/events/${events[1].ID}`);
+    expect(first.Deliveries.map((d: any) => [d.WebhookID, d.Status, d.AttemptCount])).toEqual(
+      expect.arrayContaining([
+        ["ch-1", "succeeded", 1],
+        ["ch-gone", "failed", 8],
+      ]),
+    );
+    expect(first.Deliveries).toHaveLength(2);
+    for (const d of first.Deliveries) expect(d.ID).toMatch(UUID_V7);
+    // A channel's deliveries newest first; one read alone keeps its attempt log.
+    const listed = await get("/portal-api/webhooks/ch-1/deliveries");
+    expect(listed.map((d: any) => d.Status)).toEqual(["retrying", "succeeded"]);
+    const one = await get(`/portal-api/deliveries/${listed[1].ID}`);
+    expect(one.Attempts).toEqual([{ Attempt: 1, StartedAt: new Date(t1 + 5).toISOString(), DurationMs: 12, StatusCode: 200, Error: null, ResponseBody: "ok" }]);
+    // The dedupe still knows the first body.
+    const again = await app.request("/events", { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json" }, body: body1 }, bindings);
+    expect(await again.json()).toEqual({ ID: events[1].ID, Deliveries: 2, Duplicate: true });
+
+    // A message sent before the migration names an old id: dropped, nothing sent.
+    const old = createMessageBatch<DeliveryMessage>("tyk-webhook-deliveries", [
+      { id: "old", timestamp: new Date(), attempts: 1, body: { deliveryId: "ccccccccccccccccccccccccccccccc3", generation: 0 } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(old, bindings as never, ctx);
+    expect((await getQueueResult(old, ctx)).explicitAcks).toEqual(["old"]);
+    // The sweeper sends the waiting delivery again, by its new key.
+    const { reclaimed } = await sweep(bindings as never, now + 3600_000);
+    expect(reclaimed).toEqual([{ deliveryId: listed[0].ID, channelId: "ch-1", generation: 1 }]);
+  });
+});
