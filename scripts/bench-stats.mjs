@@ -43,19 +43,22 @@ const sql = `
   with recursive s(i, t) as (select 0, ${now - span} union all select i + 1, t + ${Math.floor(span / DELIVERIES)} from s where i < ${DELIVERIES - 1})
   select ${uuid7("t")}, 'UserRegistered', '{"Event":"UserRegistered","Message":{"ID":' || i || '},"Timestamp":"2026-01-01T00:00:00Z"}',
          t, lower(hex(randomblob(32))) from s;
+  -- Each event's status drawn once (materialized: a flattened random() is drawn anew at each use).
+  with drawn as materialized (select id, received_at, abs(random()) % 100 as r from events),
+  e as materialized (
+    select id, received_at, case when r < 95 then 'succeeded' when r < 98 then 'failed' when r < 99 then 'cancelled' else 'retrying' end as status
+    from drawn)
   insert into deliveries (id, event_id, channel_id, event_type, status, attempt_count, next_attempt_at, last_status_code, last_error, attempts, created_at, updated_at)
-  select substr(e.id, 1, 13) || substr(${uuid7("0")}, 14), e.id, 'ch-' || (abs(random()) % ${CHANNELS}), 'UserRegistered', st.status,
-         case st.status when 'failed' then 8 else 1 end,
-         case st.status when 'retrying' then ${now + HOUR} else null end,
-         case st.status when 'succeeded' then 200 when 'cancelled' then null else 500 end,
-         case st.status when 'succeeded' then null when 'cancelled' then 'webhook deleted' else 'target answered 500' end,
-         case st.status when 'cancelled' then '[]' else json_array(json_object('attempt', 1, 'startedAt', e.received_at, 'durationMs', 20 + abs(random()) % 30,
-           'statusCode', case st.status when 'succeeded' then 200 else 500 end, 'error', case st.status when 'succeeded' then null else 'target answered 500' end,
+  select substr(e.id, 1, 13) || substr(${uuid7("0")}, 14), e.id, 'ch-' || (abs(random()) % ${CHANNELS}), 'UserRegistered', e.status,
+         case e.status when 'failed' then 8 else 1 end,
+         case e.status when 'retrying' then ${now + HOUR} else null end,
+         case e.status when 'succeeded' then 200 when 'cancelled' then null else 500 end,
+         case e.status when 'succeeded' then null when 'cancelled' then 'webhook deleted' else 'target answered 500' end,
+         case e.status when 'cancelled' then '[]' else json_array(json_object('attempt', 1, 'startedAt', e.received_at, 'durationMs', 20 + abs(random()) % 30,
+           'statusCode', case e.status when 'succeeded' then 200 else 500 end, 'error', case e.status when 'succeeded' then null else 'target answered 500' end,
            'responseBody', 'ok')) end,
          e.received_at, e.received_at
-  from (select id, received_at, abs(random()) % 100 as r from events) as e
-  join (select 'succeeded' as status, 0 as lo, 95 as hi union all select 'failed', 95, 98 union all select 'cancelled', 98, 99 union all select 'retrying', 99, 100) as st
-    on e.r >= st.lo and e.r < st.hi;
+  from e;
   insert into delivery_counts (channel_id, hour, succeeded, failed, cancelled, latency, last_error, last_failure_at)
   select channel_id, created_at - created_at % ${HOUR}, sum(status = 'succeeded'), sum(status = 'failed'), sum(status = 'cancelled'),
          ${histogram("sum(status <> 'cancelled')")}, max(last_error), max(case when status = 'failed' then created_at end)
@@ -106,6 +109,7 @@ await time("one delivery with its attempts", `/deliveries/${deliveryId}`);
 await time("a channel's deliveries, page 20", "/webhooks/ch-7/deliveries?per_page=50&page=20");
 await time("every channel's deliveries in one hour", `/deliveries?since=${iso(now - 3 * HOUR)}&until=${iso(now - 2 * HOUR)}&per_page=50`);
 await time("events of one type, newest first", "/events?type=UserRegistered&per_page=50");
+await time("every channel's deliveries of a status none has (all read)", "/deliveries?status=held&per_page=50");
 
 // The sweeper, once a minute: its look for lost deliveries (10,000 live ones here, none
 // lost) and the purge of what is past RETENTION_DAYS (a day's worth, in slices).

@@ -83,6 +83,16 @@ describe("lists newest first", () => {
     );
   });
 
+  it("across channels, when few match: from the last hour, the last day, then everything", async () => {
+    const channels = await Promise.all([createChannel(), createChannel()]);
+    const now = Date.now();
+    const agesMs = [10 * 60_000, 20 * 60_000, 2 * 3600_000, 3 * 3600_000, 2 * 86400_000];
+    const made = [];
+    for (const [i, age] of agesMs.entries()) made.push((await makeDelivery(channels[i % 2]!.ID, undefined, now - age)).deliveryId);
+    await env.DB.prepare("update deliveries set status = 'cancelled' where id in (select value from json_each(?))").bind(JSON.stringify(made)).run();
+    expect(await pages("/portal-api/deliveries?status=cancelled")).toEqual(made);
+  });
+
   it("across event types, page by page", async () => {
     const { newestFirst, start } = await interleaved();
     const other = timeOrderedId(start + 8500);
