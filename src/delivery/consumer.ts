@@ -13,7 +13,7 @@ import { collectWrites } from "./batch-writes";
 import { CRASH_RETRY_SECONDS, crashed, type Handled, judgeAttempt, type Sendable, type Triaged, triage } from "./decide";
 import { type DeliveryMessage, enqueueDeliveries } from "./message";
 import { channelNames } from "./queries";
-import { type ChannelCredentials, decryptCredentials, signedRequest } from "./request";
+import { credentialsFor, signedRequest } from "./request";
 
 /** Workers allow 6 simultaneous outbound connections per invocation; more would wait in
  * line while their timeouts already run. */
@@ -52,12 +52,10 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
   );
   await holdBackOverLimit(env, triaged);
 
-  // Each channel's secrets are decrypted once per batch, however many of its deliveries it holds.
-  const credentials = new Map<string, Promise<ChannelCredentials>>();
   const handled = await mapConcurrently(triaged, MAX_CONCURRENT_CALLS, async (t, i): Promise<Handled> => {
     if ("plan" in t) return t;
     try {
-      return await send(t, credentials, box, cfg);
+      return await send(t, box, cfg);
     } catch (err) {
       log.error("delivery crashed", { deliveryId: batch.messages[i]!.body?.deliveryId, error: errorText(err) });
       return crashed();
@@ -95,13 +93,8 @@ async function enqueueRaised(env: Env, messages: DeliveryMessage[]) {
 }
 
 /** One message that may send, in named steps: sign, call, judge. */
-async function send({ delivery, channel }: Sendable, credentials: Map<string, Promise<ChannelCredentials>>, box: SecretBox, cfg: Config): Promise<Handled> {
-  let channelCredentials = credentials.get(channel.id);
-  if (!channelCredentials) {
-    channelCredentials = decryptCredentials(channel, box, Date.now());
-    credentials.set(channel.id, channelCredentials);
-  }
-  const secrets = await channelCredentials;
+async function send({ delivery, channel }: Sendable, box: SecretBox, cfg: Config): Promise<Handled> {
+  const secrets = await credentialsFor(channel, box, Date.now());
   // A chat format rewrites the body; the signature is over the bytes actually sent.
   const request = await signedRequest(channel.method, delivery.eventId, renderBody(channel.format, delivery.body!, cfg.portalUrl), secrets);
   const startedAt = Date.now();

@@ -7,11 +7,33 @@ import { signatureHeader } from "./sign";
 
 export const USER_AGENT = `${pkg.name}/${pkg.version}`;
 
+/**
+ * A channel's credentials, decrypted once per isolate rather than once per batch: at high
+ * fan-out each batch holds deliveries of many channels. Keyed by what was decrypted (the
+ * stored ciphertexts, and whether the previous secret still signs), so a changed secret
+ * or header is decrypted afresh; a failed decryption is not kept.
+ */
+export function credentialsFor(channel: Parameters<typeof decryptCredentials>[0] & { id: string }, box: SecretBox, now: number): Promise<ChannelCredentials> {
+  const rotating = previousSecretLive(channel, now);
+  const key = JSON.stringify([channel.id, channel.secret, rotating && channel.previousSecret, channel.headers]);
+  let credentials = decrypted.get(key);
+  if (!credentials) {
+    if (decrypted.size >= MAX_CACHED_CHANNELS) decrypted.clear();
+    credentials = decryptCredentials(channel, box, now);
+    credentials.catch(() => decrypted.delete(key));
+    decrypted.set(key, credentials);
+  }
+  return credentials;
+}
+
+const decrypted = new Map<string, Promise<ChannelCredentials>>();
+const MAX_CACHED_CHANNELS = 1000;
+
 /** What a channel contributes to each request: its custom headers and signing secrets, decrypted. */
 export interface ChannelCredentials {
   headers: [string, string][];
   secrets: string[];
-  /** Masks those values where a target echoed them back (built once per channel and batch). */
+  /** Masks those values where a target echoed them back (built once per channel). */
   mask: (text: string) => string;
 }
 

@@ -49,29 +49,11 @@ const matching = (search: DeliverySearch) =>
  */
 export async function searchDeliveries(db: Db, search: DeliverySearch, page: number, perPage: number) {
   const offset = (page - 1) * perPage;
-  if (search.webhookId) {
-    return db
-      .select(deliveryListFields)
-      .from(deliveries)
-      .leftJoin(channels, deliveryChannel)
-      .where(matching(search))
-      .orderBy(desc(deliveries.id))
-      .limit(perPage)
-      .offset(offset);
-  }
+  if (search.webhookId) return newestFirst(db, matching(search), offset, perPage);
+  const live = search.status && (LIVE_STATUSES as readonly string[]).includes(search.status);
+  if (live) return newestFirst(db, and(isLive(deliveries.status), filters(search)), offset, perPage);
   // An event's deliveries are one millisecond of each channel's key already.
   if (search.eventId) return mergeChannels(db, search, offset, perPage);
-  // Live deliveries are few, and have an index of their own.
-  if (search.status && (LIVE_STATUSES as readonly string[]).includes(search.status)) {
-    return db
-      .select(deliveryListFields)
-      .from(deliveries)
-      .leftJoin(channels, deliveryChannel)
-      .where(and(isLive(deliveries.status), filters(search)))
-      .orderBy(desc(deliveries.id))
-      .limit(perPage)
-      .offset(offset);
-  }
   const end = search.until ?? Date.now();
   for (const window of SEARCH_WINDOWS_MS) {
     const since = end - window;
@@ -81,6 +63,9 @@ export async function searchDeliveries(db: Db, search: DeliverySearch, page: num
   }
   return mergeChannels(db, search, offset, perPage);
 }
+
+const newestFirst = (db: Db, where: SQL | undefined, offset: number, perPage: number) =>
+  db.select(deliveryListFields).from(deliveries).leftJoin(channels, deliveryChannel).where(where).orderBy(desc(deliveries.id)).limit(perPage).offset(offset);
 
 const HOUR_MS = 3_600_000;
 const SEARCH_WINDOWS_MS = [HOUR_MS, 24 * HOUR_MS];
