@@ -208,7 +208,7 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
     await expect.poll(() => page.locator("tr.attempts-row").count()).toBe(1);
     const focused = () => page.evaluate(() => `${document.activeElement?.textContent}|${document.activeElement?.closest("tr")?.dataset.delivery}`);
     const before = await focused();
-    expect(before).toMatch(/^Hide attempts\|[0-9a-f]{32}$/);
+    expect(before).toMatch(/^Hide attempts\|[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     // The deliveries refresh every 2 s: focus and the open row stay.
     await page.waitForTimeout(4500);
     expect(await focused()).toBe(before);
