@@ -115,23 +115,26 @@ export function recordingQueue(fail = false) {
 
 /**
  * Wraps a D1 database and counts round trips (each batch, exec, and each statement run on
- * its own) and the rows written that D1 reports.
+ * its own) and the rows written that D1 reports, and keeps every statement run, with its
+ * parameters.
  */
 export function countingD1(db: D1Database) {
-  const counter = { roundTrips: 0, rowsWritten: 0 };
+  const counter = { roundTrips: 0, rowsWritten: 0, statements: [] as { sql: string; args: unknown[] }[] };
   const tally = <T>(result: T): T => {
     for (const r of Array.isArray(result) ? result : [result]) counter.rowsWritten += (r as D1Result)?.meta?.rows_written ?? 0;
     return result;
   };
-  const wrapStatement = (stmt: D1PreparedStatement): D1PreparedStatement =>
+  const wrapStatement = (stmt: D1PreparedStatement, sql: string, args: unknown[] = []): D1PreparedStatement =>
     new Proxy(stmt, {
       get(target, prop, receiver) {
         if (prop === UNWRAP) return target;
-        if (prop === "bind") return (...args: unknown[]) => wrapStatement(target.bind(...args));
+        if (prop === STATEMENT) return { sql, args };
+        if (prop === "bind") return (...bound: unknown[]) => wrapStatement(target.bind(...bound), sql, bound);
         if (prop === "run" || prop === "all" || prop === "first" || prop === "raw") {
-          return (...args: unknown[]) => {
+          return (...rest: unknown[]) => {
             counter.roundTrips++;
-            return Promise.resolve((target as any)[prop](...args)).then(tally);
+            counter.statements.push({ sql, args });
+            return Promise.resolve((target as any)[prop](...rest)).then(tally);
           };
         }
         const value = Reflect.get(target, prop, receiver);
@@ -140,10 +143,11 @@ export function countingD1(db: D1Database) {
     });
   const wrapped = new Proxy(db, {
     get(target, prop) {
-      if (prop === "prepare") return (query: string) => wrapStatement(target.prepare(query));
+      if (prop === "prepare") return (query: string) => wrapStatement(target.prepare(query), query);
       if (prop === "batch") {
         return (statements: D1PreparedStatement[]) => {
           counter.roundTrips++;
+          counter.statements.push(...statements.map((s) => (s as any)[STATEMENT]).filter(Boolean));
           // Hand D1 its own statements back.
           return target.batch(statements.map((s) => (s as any)[UNWRAP] ?? s)).then(tally);
         };
@@ -160,6 +164,7 @@ export function countingD1(db: D1Database) {
   });
   return { db: wrapped, counter };
 }
+const STATEMENT = Symbol("statement");
 const UNWRAP = Symbol("unwrap");
 
 // The worker as Queues calls it, with an execution context.

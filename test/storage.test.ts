@@ -9,7 +9,7 @@ import { app } from "../src/app";
 import { idFloor, timeOrderedId } from "../src/db/ids";
 import type { DeliveryMessage } from "../src/delivery/message";
 import { sweep } from "../src/sweeper/sweep";
-import { ADMIN, consume, createChannel, INTAKE, makeDelivery, recordingQueue, target, uniqueUserRegistered, worker } from "./helpers";
+import { ADMIN, consume, countingD1, createChannel, INTAKE, makeDelivery, recordingQueue, target, uniqueUserRegistered, worker } from "./helpers";
 
 const sha256 = async (text: string) =>
   [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)))].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -106,65 +106,29 @@ describe("lists newest first", () => {
 });
 
 /**
- * Records every statement run through D1, to explain each one's plan: what reads the
- * deliveries or the events must read a range of a primary key or an index, never the
- * whole table, however many rows it holds.
+ * Explains the plan of each statement run: what reads the deliveries or the events must
+ * read a range of a primary key or an index, never the whole table, however many rows it
+ * holds. Returns the full reads found.
  */
-function recordingD1(db: D1Database) {
-  // A statement is recorded when prepared, and again with its parameters once bound.
-  type Recorded = { sql: string; args: unknown[]; bound?: boolean };
-  const statements: Recorded[] = [];
-  const wrap = (stmt: D1PreparedStatement, entry: Recorded): D1PreparedStatement =>
-    new Proxy(stmt, {
-      get(target, prop) {
-        if (prop === "bind")
-          return (...args: unknown[]) => {
-            entry.bound = true;
-            const boundEntry = { sql: entry.sql, args };
-            statements.push(boundEntry);
-            return wrap(target.bind(...args), boundEntry);
-          };
-        if (prop === RAW) return target;
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-  const recorded = new Proxy(db, {
-    get(target, prop) {
-      if (prop === "prepare")
-        return (sql: string) => {
-          const entry = { sql, args: [] };
-          statements.push(entry);
-          return wrap(target.prepare(sql), entry);
-        };
-      if (prop === "batch") return (list: D1PreparedStatement[]) => target.batch(list.map((s) => (s as any)[RAW] ?? s));
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  async function fullScans() {
-    const scans = new Set<string>();
-    for (const { sql, args, bound } of statements) {
-      if (bound || !/\b(deliveries|events)\b/.test(sql)) continue;
-      const { results } = await db
-        .prepare(`explain query plan ${sql}`)
-        .bind(...args)
-        .all<{ detail: string }>();
-      for (const { detail } of results) {
-        // The tables' own names and the aliases the queries give them.
-        if (/^SCAN (deliveries|events|d|e|newest)\b/.test(detail) && !detail.includes("INDEX deliveries_live"))
-          scans.add(`${detail} in: ${sql.replace(/\s+/g, " ")}`);
-      }
+async function fullScans(statements: { sql: string; args: unknown[] }[]) {
+  const scans = new Set<string>();
+  for (const { sql, args } of statements) {
+    if (!/\b(deliveries|events)\b/.test(sql)) continue;
+    const { results } = await env.DB.prepare(`explain query plan ${sql}`)
+      .bind(...args)
+      .all<{ detail: string }>();
+    for (const { detail } of results) {
+      // The tables' own names and the aliases the queries give them.
+      if (/^SCAN (deliveries|events|d|e|newest)\b/.test(detail) && !detail.includes("INDEX deliveries_live"))
+        scans.add(`${detail} in: ${sql.replace(/\s+/g, " ")}`);
     }
-    return [...scans];
   }
-  return { db: recorded, statements, fullScans };
+  return [...scans];
 }
-const RAW = Symbol("raw");
 
 describe("every read is a key range or an index", () => {
   it("for the admin API, the intake, the consumer and the sweeper", async () => {
-    const { db, statements, fullScans } = recordingD1(env.DB);
+    const { db, counter } = countingD1(env.DB);
     const bindings = { ...env, DB: db, DELIVERIES: recordingQueue() };
     const call = async (method: string, path: string, body?: unknown, headers = ADMIN) => {
       const init = { method, headers: { ...headers, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) };
@@ -205,8 +169,8 @@ describe("every read is a key range or an index", () => {
     await call("PATCH", `/portal-api/webhooks/${other.ID}`, { Paused: false });
     await sweep(bindings as never, Date.now() + 3600_000);
     await call("DELETE", `/portal-api/webhooks/${channel.ID}`);
-    expect(statements.length).toBeGreaterThan(30);
-    expect(await fullScans()).toEqual([]);
+    expect(counter.statements.length).toBeGreaterThan(30);
+    expect(await fullScans(counter.statements)).toEqual([]);
   });
 });
 

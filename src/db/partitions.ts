@@ -18,8 +18,6 @@ const firstKeyValues = (table: string, column: string) =>
 
 /** Every channel that has deliveries, deleted ones too, as an SQL subquery. */
 export const DELIVERY_CHANNELS = firstKeyValues("deliveries", "channel_id");
-/** Every type that has events, as an SQL subquery. */
-export const EVENT_TYPES = firstKeyValues("events", "type");
-
 export const channelsWithDeliveries: SQL = sql.raw(DELIVERY_CHANNELS);
-export const typesWithEvents: SQL = sql.raw(EVENT_TYPES);
+/** Every type that has events. */
+export const typesWithEvents: SQL = sql.raw(firstKeyValues("events", "type"));

@@ -1,6 +1,6 @@
-import { and, desc, eq, getTableColumns, gte, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { idFloor } from "../db/ids";
+import { idFloor, sameMillisecondAs } from "../db/ids";
 import { channelsWithDeliveries } from "../db/partitions";
 import { channels, type DeliveryStatus, deliveries } from "../db/schema";
 import { countBulk } from "../stats/counters";
@@ -81,6 +81,15 @@ export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, n
 /** A channel's failed deliveries created since a time, of the types it still subscribes to. */
 export const failedSince = (channelId: string, since: number, subscribed: string[]) =>
   and(eq(deliveries.channelId, channelId), gte(deliveries.id, idFloor(since)), eq(deliveries.status, "failed"), inArray(deliveries.eventType, subscribed));
+
+/**
+ * An event's deliveries, by what the event's id says: they were created in its
+ * millisecond (src/db/ids.ts). Beside a channel condition, a range of each channel's key.
+ */
+export function ofEvent(eventId: string) {
+  const { after, before } = sameMillisecondAs(eventId);
+  return and(gt(deliveries.id, after), lt(deliveries.id, before), eq(deliveries.eventId, eventId));
+}
 
 export const deliveryByKey = (key: { channelId: string; id: string }) => and(eq(deliveries.channelId, key.channelId), eq(deliveries.id, key.id));
 

@@ -1,10 +1,10 @@
-import { and, desc, eq, gt, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
-import { idFloor, sameMillisecondAs } from "../db/ids";
+import { idFloor } from "../db/ids";
 import { channelsWithDeliveries } from "../db/partitions";
 import { channels, type DeliveryStatus, deliveries, isLive, LIVE_STATUSES } from "../db/schema";
-import { deliveryChannel, deliveryListFields } from "./queries";
+import { deliveryChannel, deliveryListFields, ofEvent } from "./queries";
 
 /** What an admin can narrow the deliveries of every channel down to. */
 export interface DeliverySearch {
@@ -17,16 +17,11 @@ export interface DeliverySearch {
   until?: number;
 }
 
-/**
- * The search as conditions on `table` (deliveries, or an alias of it), but for the channel.
- * Creation times are ranges of ids, and so is an event's time (src/db/ids.ts).
- */
-function filters(search: DeliverySearch, table: Record<"id" | "status" | "eventType" | "eventId", SQLiteColumn> = deliveries): SQL | undefined {
-  const ofEvent = search.eventId ? sameMillisecondAs(search.eventId) : undefined;
+/** The search as conditions on `table` (deliveries, or an alias of it), but for its channel and event. */
+function filters(search: DeliverySearch, table: Record<"id" | "status" | "eventType", SQLiteColumn> = deliveries): SQL | undefined {
   return and(
     search.since !== undefined ? gte(table.id, idFloor(search.since)) : undefined,
     search.until !== undefined ? lt(table.id, idFloor(search.until)) : undefined,
-    ofEvent ? and(gt(table.id, ofEvent.after), lt(table.id, ofEvent.before), eq(table.eventId, search.eventId!)) : undefined,
     search.status ? eq(table.status, search.status) : undefined,
     search.eventType ? eq(table.eventType, search.eventType) : undefined,
   );
@@ -34,7 +29,11 @@ function filters(search: DeliverySearch, table: Record<"id" | "status" | "eventT
 
 /** The whole search; without a channel, every channel is named, so SQLite reads each one's key range rather than the table. */
 const matching = (search: DeliverySearch) =>
-  and(search.webhookId ? eq(deliveries.channelId, search.webhookId) : inArray(deliveries.channelId, channelsWithDeliveries), filters(search));
+  and(
+    search.webhookId ? eq(deliveries.channelId, search.webhookId) : inArray(deliveries.channelId, channelsWithDeliveries),
+    search.eventId ? ofEvent(search.eventId) : undefined,
+    filters(search),
+  );
 
 /**
  * Deliveries of every channel, newest first. One channel's are its key range read
@@ -49,11 +48,10 @@ const matching = (search: DeliverySearch) =>
  */
 export async function searchDeliveries(db: Db, search: DeliverySearch, page: number, perPage: number) {
   const offset = (page - 1) * perPage;
-  if (search.webhookId) return newestFirst(db, matching(search), offset, perPage);
+  // One channel's key range; or an event's, one millisecond of each channel's.
+  if (search.webhookId || search.eventId) return newestFirst(db, matching(search), offset, perPage);
   const live = search.status && (LIVE_STATUSES as readonly string[]).includes(search.status);
   if (live) return newestFirst(db, and(isLive(deliveries.status), filters(search)), offset, perPage);
-  // An event's deliveries are one millisecond of each channel's key already.
-  if (search.eventId) return mergeChannels(db, search, offset, perPage);
   const end = search.until ?? Date.now();
   for (const window of SEARCH_WINDOWS_MS) {
     const since = end - window;

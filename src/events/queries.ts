@@ -1,10 +1,9 @@
-import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
-import { sameMillisecondAs } from "../db/ids";
 import { channelsWithDeliveries, typesWithEvents } from "../db/partitions";
 import { channels, deliveries, events } from "../db/schema";
-import { deliveryChannel, deliveryListFields } from "../delivery/queries";
+import { deliveryChannel, deliveryListFields, ofEvent } from "../delivery/queries";
 
 /** The admin API's reads of events. Events are keyed by (type, id), ids in time order. */
 
@@ -38,8 +37,7 @@ export function listEvents(db: Db, type: string | undefined, page: number, perPa
 
 /** An event by its id alone, and its deliveries: a look in each type's, then each channel's, key range. */
 export async function findEvent(db: Db, id: string) {
-  const { after, before } = sameMillisecondAs(id);
-  const [found, ofEvent] = await db.batch([
+  const [found, itsDeliveries] = await db.batch([
     db
       .select()
       .from(events)
@@ -48,9 +46,9 @@ export async function findEvent(db: Db, id: string) {
       .select(deliveryListFields)
       .from(deliveries)
       .leftJoin(channels, deliveryChannel)
-      .where(and(inArray(deliveries.channelId, channelsWithDeliveries), gt(deliveries.id, after), lt(deliveries.id, before), eq(deliveries.eventId, id)))
+      .where(and(inArray(deliveries.channelId, channelsWithDeliveries), ofEvent(id)))
       .orderBy(asc(deliveries.id)),
   ]);
   const event = found[0];
-  return event ? { event, deliveries: ofEvent } : undefined;
+  return event ? { event, deliveries: itsDeliveries } : undefined;
 }
