@@ -17,8 +17,9 @@ export default defineConfig(async () => {
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          // A database of its own for the migration test, which starts from an older schema.
-          d1Databases: { MIGRATION_DB: "migration-test" },
+          // A database of its own for the migration test, which starts from an older schema,
+          // and one filled with a month of traffic for the rows-read test.
+          d1Databases: { MIGRATION_DB: "migration-test", FILLED_DB: "filled-test" },
           bindings: {
             ...TEST_SECRETS,
             TEST_MIGRATIONS: migrations,

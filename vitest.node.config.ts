@@ -9,5 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // A ceiling for expect.poll, not a wait: a poll ends as soon as its state is there. On a
+    // busy machine (CI beside other test runs) the default second is not enough for a view.
+    expect: { poll: { timeout: 20_000 } },
   },
 });

@@ -38,10 +38,11 @@ export class ApiError extends Error {
     const at = (path: readonly PropertyKey[]) => (path.length ? path.map(String).join(".") : root);
     const messages: string[] = [];
     let total = 0;
+    // A typo must be named as such: `Fitler: unknown field`, `statuss: unknown parameter`.
+    const unknown = root === "query" ? "unknown parameter" : "unknown field";
     for (const issue of error.issues) {
-      // A typo'd field must be named as such: `Fitler: unknown field`.
       const lines =
-        issue.code === "unrecognized_keys" ? issue.keys.map((key) => `${at([...issue.path, key])}: unknown field`) : [`${at(issue.path)}: ${issue.message}`];
+        issue.code === "unrecognized_keys" ? issue.keys.map((key) => `${at([...issue.path, key])}: ${unknown}`) : [`${at(issue.path)}: ${issue.message}`];
       total += lines.length;
       // Only what can be shown is kept; the rest is counted.
       if (messages.length < MAX_ERRORS) messages.push(...lines.slice(0, MAX_ERRORS - messages.length));

@@ -4,13 +4,33 @@ import { ApiError } from "./errors";
 
 export type AppEnv = { Bindings: Env };
 
-/** A router whose validation failures become the one error shape (422, fields named). */
+/**
+ * A router whose validation failures become the one error shape (422, fields named), and
+ * whose routes refuse a query parameter they do not declare, as a body refuses an unknown
+ * field (`statuss: unknown parameter`): a typo must not pass for "no filter". Each route's
+ * declared query schema is made strict here, and a route that declares none takes none,
+ * so declaring a parameter in the route's schema is all it takes to accept it.
+ */
 export function router() {
-  return new OpenAPIHono<AppEnv>({
+  const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) throw ApiError.fromZod(result.error, result.target === "json" ? "body" : result.target);
     },
   });
+  const declare = app.openapi;
+  app.openapi = ((route: Parameters<typeof declare>[0], ...rest: unknown[]) =>
+    (declare as (...args: unknown[]) => typeof app)(
+      { ...route, request: { ...route.request, query: strictQuery(route.request?.query) } },
+      ...rest,
+    )) as typeof declare;
+  return app;
+}
+
+const NO_QUERY = z.strictObject({});
+
+function strictQuery(query: unknown) {
+  if (query === undefined) return NO_QUERY;
+  return query instanceof z.ZodObject ? query.strict() : query;
 }
 
 export const Errors = z.object({ errors: z.array(z.string()) }).openapi("Errors");
@@ -31,7 +51,8 @@ export const errorResponses = {
   422: json(Errors, "Invalid input; each entry names its field"),
 };
 
-export const Pagination = z.object({
+/** Strict, like every query (see `router`): a route extends it with its own parameters. */
+export const Pagination = z.strictObject({
   page: z.coerce
     .number()
     .int()

@@ -200,7 +200,7 @@ describe("IPv4 inside IPv6", () => {
     expect(row.attempt_count).toBe(0);
   });
 
-  it("still allows a public IPv6 address", async () => {
+  it("refuses a public IPv6 address too: Workers cannot fetch IP addresses (error 1003)", async () => {
     const res = await call(
       "/portal-api/webhooks",
       {
@@ -210,7 +210,8 @@ describe("IPv4 inside IPv6", () => {
       },
       { ALLOW_PRIVATE_TARGETS: "false" },
     );
-    expect(res.status).toBe(201);
+    expect(res.status).toBe(422);
+    expect(await errorsOf(res)).toEqual(["URL: must name a host, not an IP address: Workers cannot fetch IP addresses (Cloudflare error 1003)"]);
   });
 });
 

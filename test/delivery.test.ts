@@ -299,8 +299,73 @@ describe("retries and outcomes", () => {
   });
 });
 
+describe("a receiver that answers oddly", () => {
+  it("a 2xx whose body is slow is a success: decided on the status, the excerpt is what arrived in time", async () => {
+    const url = target("slowbody/3000");
+    const channel = await createChannel({ URL: url, Timeout: 1 });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const result = await consume([deliveryId]);
+    expect(result.acked).toEqual(["msg-0"]);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "succeeded", attempt_count: 1, last_status_code: 200, last_error: null });
+    expect(await attemptsOf(deliveryId)).toMatchObject([{ attempt: 1, status_code: 200, error: null, response_body: "a" }]);
+    expect(await receivedAt(url)).toHaveLength(1);
+  });
+
+  it("test-event: a 2xx whose body is slow is a success too", async () => {
+    const channel = await createChannel({ URL: target("slowbody/3000"), Timeout: 1 });
+    const res = await api("POST", `/portal-api/webhooks/${channel.ID}/test-event`, { Event: "UserRegistered" });
+    expect(await res.json()).toMatchObject({ Success: true, StatusCode: 200, Error: null, ResponseBody: "a" });
+  });
+
+  it.each(["100", "102", "103"])("an interim %s before the 200 is never the final status", async (code) => {
+    const url = target(`interim/${code}`);
+    const channel = await createChannel({ URL: url });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const result = await consume([deliveryId]);
+    expect(result.acked).toEqual(["msg-0"]);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "succeeded", attempt_count: 1, last_status_code: 200 });
+    expect(await attemptsOf(deliveryId)).toMatchObject([{ status_code: 200, error: null, response_body: "ok after interim" }]);
+    expect(await receivedAt(url)).toHaveLength(1);
+  });
+});
+
+describe("a delivery whose request cannot be built", () => {
+  it("a payload its chat format cannot render ends failed at once, with the reason, and raises DeliveryFailed", async () => {
+    const url = target("ok");
+    const channel = await createChannel({ URL: url, Format: "slack" });
+    const ops = await createChannel({ URL: target("ok"), Events: ["Dispatcher.DeliveryFailed"] });
+    // Stored bytes that are not JSON: nothing can render them as a chat message.
+    const { deliveryId } = await makeDelivery(channel.ID, '{"Event": "UserRegistered", "Message": ');
+    const result = await consume([deliveryId]);
+    expect(result.acked).toEqual(["msg-0"]);
+    const row = await delivery(deliveryId);
+    expect(row).toMatchObject({ status: "failed", attempt_count: 1, last_status_code: null, next_attempt_at: null });
+    expect(row.last_error).toMatch(/^Format slack: this event cannot be rendered: /);
+    expect(await attemptsOf(deliveryId)).toMatchObject([{ attempt: 1, status_code: null, error: row.last_error }]);
+    expect(await receivedAt(url)).toHaveLength(0);
+    expect(await count("deliveries", "channel_id = ? and event_type = 'Dispatcher.DeliveryFailed'", ops.ID)).toBe(1);
+  });
+
+  it.each(["slack", "teams", "discord"])("renders values that are objects with a toString key as plain text (%s)", async (format) => {
+    const url = target("ok");
+    const channel = await createChannel({ URL: url, Format: format, Events: ["RegisterInvite"] });
+    const body = JSON.stringify({
+      Event: "RegisterInvite",
+      Message: { Team: { toString: 1 }, Email: { toString: "x" }, Roles: [{ toString: null }], First: { valueOf: 2 } },
+      Timestamp: new Date().toISOString(),
+    });
+    const { deliveryId } = await makeDelivery(channel.ID, body);
+    await env.DB.prepare("update deliveries set event_type = 'RegisterInvite' where id = ?").bind(deliveryId).run();
+    await env.DB.prepare("update events set type = 'RegisterInvite' where body = ?").bind(body).run();
+    await consume([deliveryId]);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "succeeded", attempt_count: 1 });
+    const [req] = await receivedAt(url);
+    expect(() => JSON.parse(req!.body)).not.toThrow();
+  });
+});
+
 describe("a batch", () => {
-  it("one message that throws is retried alone; the rest of its batch is delivered and acked", async () => {
+  it("a delivery whose secrets cannot be decrypted is a failed attempt with the reason; the rest of its batch is delivered", async () => {
     const url = target("ok");
     const good = await createChannel({ URL: url });
     const broken = await createChannel({ URL: url });
@@ -315,7 +380,15 @@ describe("a batch", () => {
     expect(result.retried).toEqual(["msg-1"]);
     expect((await delivery(ok1.deliveryId)).status).toBe("succeeded");
     expect((await delivery(ok2.deliveryId)).status).toBe("succeeded");
-    expect((await delivery(bad.deliveryId)).status).toBe("pending");
+    // A fault of configuration: the retry schedule runs (a fixed ENCRYPTION_KEY can cure it).
+    expect(await delivery(bad.deliveryId)).toMatchObject({ status: "retrying", attempt_count: 1, last_status_code: null });
+    expect((await delivery(bad.deliveryId)).last_error).toMatch(
+      /^the webhook's secrets could not be decrypted \(is ENCRYPTION_KEY the key they were stored with\?\): /,
+    );
+    const [attempt] = await attemptsOf(bad.deliveryId);
+    expect(attempt).toMatchObject({ attempt: 1, status_code: null, duration_ms: 0 });
+    expect(attempt.error).toBe((await delivery(bad.deliveryId)).last_error);
+    expect(result.delays[1]).toBeGreaterThanOrEqual(4); // the schedule's first step, 5 s ± 20%
     expect(await receivedAt(url)).toHaveLength(2);
   });
 
@@ -329,10 +402,11 @@ describe("a batch", () => {
     expect(result.retried).toHaveLength(5);
     expect(counter.roundTrips).toBe(2);
     // Rows D1 bills: a success rewrites its delivery's row (1; it leaves the live index),
-    // a retry its row and its live-index entry (2); the failing channel starts its streak (1).
-    // The attempt log is in the row: it costs nothing more. The stats' counts: one row per
-    // channel and hour of creation the batch touches (2 here).
-    expect(counter.rowsWritten).toBe(5 * 1 + 5 * 2 + 1 + 2);
+    // a retry its row and its live-index entry (2); the failing channel starts its streak
+    // (its row and its entry in the failing-channels index: 2). The attempt log is in the
+    // row: it costs nothing more. The stats' counts: one row per channel and hour of
+    // creation the batch touches (2 here), however many deliveries end.
+    expect(counter.rowsWritten).toBe(5 * 1 + 5 * 2 + 2 + 2);
   });
 });
 
@@ -541,6 +615,20 @@ describe("admin routes for deliveries", () => {
     const bad = await api("POST", `/portal-api/webhooks/${channel.ID}/recover`, { Since: "yesterday" });
     expect(bad.status).toBe(422);
     expect((await bad.json<any>()).errors[0]).toMatch(/^Since: /);
+  });
+});
+
+describe("recover with DryRun", () => {
+  it("counts a channel's failed deliveries without touching them, as /deliveries/recover does", async () => {
+    const channel = await createChannel({ URL: target("ok") });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    await env.DB.prepare("update deliveries set status = 'failed', attempt_count = 1 where id = ?").bind(deliveryId).run();
+    const Since = new Date(Date.now() - 60_000).toISOString();
+    const own = await api("POST", `/portal-api/webhooks/${channel.ID}/recover`, { Since, DryRun: true });
+    const across = await api("POST", "/portal-api/deliveries/recover", { Since, WebhookID: channel.ID, DryRun: true });
+    expect([own.status, await own.json()]).toEqual([200, { WouldRequeue: 1 }]);
+    expect([across.status, await across.json()]).toEqual([200, { WouldRequeue: 1 }]);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "failed", generation: 0 });
   });
 });
 

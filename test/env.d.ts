@@ -4,6 +4,7 @@ declare namespace Cloudflare {
   interface Env extends DispatcherEnv {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     MIGRATION_DB: D1Database;
+    FILLED_DB: D1Database;
   }
   interface GlobalProps {
     mainModule: typeof import("../src/index");

@@ -118,23 +118,50 @@ export function recordingQueue(fail = false) {
  * its own) and the rows written that D1 reports, and keeps every statement run, with its
  * parameters.
  */
-export function countingD1(db: D1Database) {
-  const counter = { roundTrips: 0, rowsWritten: 0, statements: [] as { sql: string; args: unknown[] }[] };
-  const tally = <T>(result: T): T => {
-    for (const r of Array.isArray(result) ? result : [result]) counter.rowsWritten += (r as D1Result)?.meta?.rows_written ?? 0;
-    return result;
-  };
+export function countingD1(db: D1Database, options: { readsOfRaw?: boolean } = {}) {
+  const counter = { roundTrips: 0, rowsWritten: 0, rowsRead: 0, statements: [] as Run[] };
+  /** Adds up what D1 reports, and gives each statement run the rows it read and touched. */
+  const tally =
+    (run: Run[]) =>
+    <T>(result: T): T => {
+      const results = Array.isArray(result) ? result : [result];
+      results.forEach((r, i) => {
+        const meta = (r as D1Result)?.meta;
+        counter.rowsWritten += meta?.rows_written ?? 0;
+        counter.rowsRead += meta?.rows_read ?? 0;
+        if (run[i] && meta) Object.assign(run[i], { rowsRead: meta.rows_read, changed: meta.changes, returned: (r as D1Result).results?.length ?? 0 });
+      });
+      return result;
+    };
   const wrapStatement = (stmt: D1PreparedStatement, sql: string, args: unknown[] = []): D1PreparedStatement =>
     new Proxy(stmt, {
       get(target, prop, receiver) {
         if (prop === UNWRAP) return target;
         if (prop === STATEMENT) return { sql, args };
         if (prop === "bind") return (...bound: unknown[]) => wrapStatement(target.bind(...bound), sql, bound);
+        if (prop === "raw" && options.readsOfRaw) {
+          // raw() (drizzle's way to run a query) answers no meta: a read runs again as
+          // all() for its figures; a write runs as all(), its rows turned into arrays.
+          return async (...rest: unknown[]) => {
+            counter.roundTrips++;
+            const run = { sql, args };
+            counter.statements.push(run);
+            if (/^\s*select\b/i.test(sql)) {
+              const rows = await target.raw(...(rest as []));
+              tally([run])(await target.all());
+              return rows;
+            }
+            const result = tally([run])(await target.all<Record<string, unknown>>());
+            return result.results.map((row) => Object.values(row));
+          };
+        }
         if (prop === "run" || prop === "all" || prop === "first" || prop === "raw") {
           return (...rest: unknown[]) => {
             counter.roundTrips++;
-            counter.statements.push({ sql, args });
-            return Promise.resolve((target as any)[prop](...rest)).then(tally);
+            const run = { sql, args };
+            counter.statements.push(run);
+            // first() and raw() answer rows without D1's meta: only run() and all() count reads.
+            return Promise.resolve((target as any)[prop](...rest)).then(prop === "run" || prop === "all" ? tally([run]) : (r: unknown) => r);
           };
         }
         const value = Reflect.get(target, prop, receiver);
@@ -147,9 +174,11 @@ export function countingD1(db: D1Database) {
       if (prop === "batch") {
         return (statements: D1PreparedStatement[]) => {
           counter.roundTrips++;
-          counter.statements.push(...statements.map((s) => (s as any)[STATEMENT]).filter(Boolean));
+          // One entry per statement, in order, for D1's figures; only the wrapped ones are kept.
+          const run = statements.map((s) => ({ ...((s as any)[STATEMENT] ?? { sql: "", args: [] }) }));
+          counter.statements.push(...run.filter((r) => r.sql));
           // Hand D1 its own statements back.
-          return target.batch(statements.map((s) => (s as any)[UNWRAP] ?? s)).then(tally);
+          return target.batch(statements.map((s) => (s as any)[UNWRAP] ?? s)).then(tally(run));
         };
       }
       if (prop === "exec") {
@@ -164,6 +193,8 @@ export function countingD1(db: D1Database) {
   });
   return { db: wrapped, counter };
 }
+/** A statement run through countingD1: D1's figures for it once it answered. */
+type Run = { sql: string; args: unknown[]; rowsRead?: number; changed?: number; returned?: number };
 const STATEMENT = Symbol("statement");
 const UNWRAP = Symbol("unwrap");
 
@@ -173,7 +204,8 @@ export const worker = entry as { queue: ExportedHandlerQueueHandler<typeof env, 
 /** An event and its delivery to `channelId`, created at `now`, written straight to D1 (no queue message). */
 export async function makeDelivery(channelId: string, body = uniqueUserRegistered(), now = Date.now()) {
   const eventId = timeOrderedId(now);
-  const deliveryId = `${eventId.slice(0, 13)}${timeOrderedId(now).slice(13)}`;
+  // As intake makes it (src/db/ids.ts): its event's time and counter, then random bits.
+  const deliveryId = `${eventId.slice(0, 23)}${timeOrderedId(now).slice(23)}`;
   await env.DB.batch([
     env.DB.prepare("insert into events (id, type, body, received_at) values (?, 'UserRegistered', ?, ?)").bind(eventId, body, now),
     env.DB.prepare(

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app";
+import { REFUSED_NOTE_EVERY_MS } from "../src/intake/seen";
 import { api, count, countingD1, INTAKE, recordingQueue, request, seed, uniqueUserRegistered } from "./helpers";
 
 /** Calls the worker's app with a recording queue (and optionally another D1). */
@@ -129,16 +130,41 @@ describe("POST /events", () => {
     expect(await storedRows()).toEqual(before);
   });
 
-  it("answers a repeated Idempotency-Key as a duplicate even with another body", async () => {
+  it("answers a repeated Idempotency-Key with the same body as a duplicate", async () => {
     await insertChannel(["UserRegistered"]);
     const key = crypto.randomUUID();
-    const first = await post(uniqueUserRegistered(), { "Idempotency-Key": key });
+    const body = uniqueUserRegistered();
+    const first = await post(body, { "Idempotency-Key": key });
     const { ID } = await first.res.json<any>();
     const before = await storedRows();
-    const again = await post(uniqueUserRegistered(), { "Idempotency-Key": key });
+    const again = await post(body, { "Idempotency-Key": key });
     expect(again.res.status).toBe(200);
     expect(await again.res.json()).toEqual({ ID, Deliveries: 1, Duplicate: true });
     expect(await storedRows()).toEqual(before);
+  });
+
+  it("refuses a repeated Idempotency-Key with another body (422, the IETF draft), storing nothing, in one round trip", async () => {
+    await insertChannel(["UserRegistered"]);
+    const key = crypto.randomUUID();
+    const first = await post(uniqueUserRegistered(), { "Idempotency-Key": key });
+    expect(first.res.status).toBe(202);
+    const before = await storedRows();
+    const { db, counter } = countingD1(env.DB);
+    const other = uniqueUserRegistered();
+    const again = await post(other, { "Idempotency-Key": key }, { DB: db });
+    expect(again.res.status).toBe(422);
+    expect(await again.res.json()).toEqual({ errors: ["Idempotency-Key: already used for another body"] });
+    expect(again.queue.ids).toEqual([]);
+    expect(counter.roundTrips).toBe(1);
+    expect(await storedRows()).toEqual(before);
+    expect(await count("events", "body = ?", other)).toBe(0);
+    // Even when the new body is itself a duplicate of another event: the key names one request.
+    const third = await post(uniqueUserRegistered(), { "Idempotency-Key": crypto.randomUUID() });
+    expect(third.res.status).toBe(202);
+    const reused = await post(other, { "Idempotency-Key": key });
+    expect(reused.res.status).toBe(422);
+    // Another key, or none, for the new body is a new event.
+    expect((await post(other, { "Idempotency-Key": crypto.randomUUID() })).res.status).toBe(202);
   });
 
   it("accepts one of many identical bodies posted at once; the others are duplicates of it, in one round trip each", async () => {
@@ -230,6 +256,26 @@ describe("POST /events", () => {
         /^Message\.ProductIDs\.0: /,
       ],
       ["a bad Idempotency-Key", async () => (await post(valid, { "Idempotency-Key": "a b" })).res, 422, /^Idempotency-Key: /],
+      // Times must exist (RFC 3339): never read as another time.
+      [
+        "a Timestamp on 31 February",
+        async () => (await post(event({ Timestamp: "2024-02-31T10:00:00Z" }))).res,
+        422,
+        /^Timestamp: must be a date that exists: February 2024 has 29 days$/,
+      ],
+      [
+        "a Timestamp on a leap second",
+        async () => (await post(event({ Timestamp: "2024-06-30T23:59:60Z" }))).res,
+        422,
+        /^Timestamp: must be a time that exists: second 60 \(a leap second\) is not accepted$/,
+      ],
+      ["a Timestamp in month 13", async () => (await post(event({ Timestamp: "2024-13-01T10:00:00Z" }))).res, 422, /^Timestamp: must be a date that exists/],
+      [
+        "a CreatedAt on 29 February of a common year",
+        async () => (await post(event({}, { CreatedAt: "2023-02-29T10:00:00Z" }))).res,
+        422,
+        /^Message\.CreatedAt: must be a date that exists: February 2023 has 28 days$/,
+      ],
     ];
 
     it.each(cases)("%s", async (_name, send, status, field) => {
@@ -271,17 +317,59 @@ describe("the portal's connection, as the admin UI shows it", () => {
     await new Promise((r) => setTimeout(r, 50));
     expect((await status()).LastTestConnectionAt).toBeNull();
 
-    expect(
-      (await request("/events", { method: "POST", headers: { Authorization: "Bearer wrong", "Content-Type": "application/json" }, body: seed[0]!.body }))
-        .status,
-    ).toBe(401);
-    await expect.poll(async () => (await status()).LastRefusedAt).not.toBeNull();
+    // A minute on: the refused tokens of earlier tests in this isolate were noted before.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + REFUSED_NOTE_EVERY_MS);
+    try {
+      expect(
+        (await request("/events", { method: "POST", headers: { Authorization: "Bearer wrong", "Content-Type": "application/json" }, body: seed[0]!.body }))
+          .status,
+      ).toBe(401);
+      await expect.poll(async () => (await status()).LastRefusedAt).not.toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
 
     const body = JSON.stringify({ ...JSON.parse(seed[5]!.body), Timestamp: new Date().toISOString() });
     expect((await request("/events", { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json" }, body })).status).toBe(202);
     const after = await status();
     expect(after.LastEventType).toBe(JSON.parse(body).Event);
     expect(Date.parse(after.LastEventAt!)).toBeGreaterThanOrEqual(started);
+  });
+
+  it("notes a refused token at most once a minute per isolate: a flood of them makes no D1 call each", async () => {
+    const wrong = () =>
+      app.request(
+        "/events",
+        { method: "POST", headers: { Authorization: "Bearer wrong", "Content-Type": "application/json" }, body: seed[0]!.body },
+        { ...env, DB: db },
+      );
+    const { db, counter } = countingD1(env.DB);
+    await env.DB.prepare("delete from intake_seen").run();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      // Well past any note an earlier test made in this isolate.
+      vi.setSystemTime(Date.now() + 10 * REFUSED_NOTE_EVERY_MS);
+      for (let i = 0; i < 20; i++) expect((await wrong()).status).toBe(401);
+      await expect.poll(async () => (await status()).LastRefusedAt).not.toBeNull();
+      expect(counter.roundTrips).toBe(1);
+      const noted = (await status()).LastRefusedAt;
+
+      vi.setSystemTime(Date.now() + REFUSED_NOTE_EVERY_MS - 1000);
+      for (let i = 0; i < 5; i++) await wrong();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(counter.roundTrips).toBe(1);
+      expect((await status()).LastRefusedAt).toBe(noted);
+
+      // A minute after the last note, the next refusal is noted again.
+      vi.setSystemTime(Date.now() + 1000);
+      await wrong();
+      await expect.poll(async () => (await status()).LastRefusedAt).not.toBe(noted);
+      expect(counter.roundTrips).toBe(2);
+      expect(counter.statements.every((s) => /intake_seen/.test(s.sql))).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("writes a HEAD at most every 10 seconds, since anyone may send one", async () => {

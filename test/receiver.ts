@@ -9,6 +9,9 @@
  *   /redirect/<key>           302 to /ok/<key>
  *   /big/<key>                200 with a 5,000-byte body
  *   /echo/<code>/<key>        that status, with the request's headers as the body (an error page that echoes)
+ *   /hold/<code>/<key>        that status, once GET /__release?path=<the request's path> is called
+ *   /slowbody/<ms>/<key>      200 and one byte of its body at once, the rest after <ms>
+ *   /interim/<code>/<key>     an interim response of that code (100, 102 or 103) first, then 200
  *   GET /__requests?prefix=   the requests received under a path prefix
  */
 import http from "node:http";
@@ -33,8 +36,19 @@ export default async function setup(project: TestProject) {
   const received: Received[] = [];
   const counters = new Map<string, number>();
 
+  // Held answers by request path, waiting for their release.
+  const held = new Map<string, () => void>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (url.pathname === "/__release") {
+      const path = url.searchParams.get("path") ?? "";
+      const release = held.get(path);
+      held.delete(path);
+      release?.();
+      res.writeHead(release ? 200 : 404);
+      res.end();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -86,6 +100,24 @@ export default async function setup(project: TestProject) {
               .map(([k, v]) => `${k}: ${v}`)
               .join("\n"),
           );
+          return;
+        case "hold":
+          held.set(url.pathname, () => {
+            res.writeHead(Number(arg));
+            res.end(`held ${arg}`);
+          });
+          return;
+        case "slowbody":
+          res.writeHead(200, { "content-type": "text/plain" });
+          res.write("a");
+          setTimeout(() => res.end("bcdef"), Number(arg));
+          return;
+        case "interim":
+          if (arg === "100") res.writeContinue();
+          else if (arg === "102") res.writeProcessing();
+          else res.writeEarlyHints({ link: "</style.css>; rel=preload; as=style" });
+          res.writeHead(200);
+          res.end("ok after interim");
           return;
         case "big":
           res.writeHead(200);

@@ -1,7 +1,8 @@
 /**
  * Routing: payload filters (semantics, validation, intake that stays one round trip and
  * never routes on a stale filter) and chat formats (every type × every format, each tool's
- * required fields, escaping, golden files, signed over the bytes sent).
+ * required fields, escaping, golden files, signed over the bytes sent). Limits, plain text,
+ * bounded judging and masking: test/routing-limits.test.ts.
  */
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
@@ -214,6 +215,7 @@ const SCHEMA: Record<Exclude<Format, "raw">, (m: any) => void> = {
   slack: (m) => {
     expect(typeof m.text).toBe("string");
     expect(m.text.length).toBeGreaterThan(0);
+    expect(m.text.length).toBeLessThanOrEqual(40_000);
     expect(Array.isArray(m.blocks)).toBe(true);
     for (const block of m.blocks) {
       expect(["section", "context"]).toContain(block.type);
@@ -238,6 +240,8 @@ const SCHEMA: Record<Exclude<Format, "raw">, (m: any) => void> = {
     expect(card.version).toMatch(/^1\.\d$/);
     expect(card.$schema).toBe("http://adaptivecards.io/schemas/adaptive-card.json");
     for (const el of card.body) expect(["TextBlock", "FactSet"]).toContain(el.type);
+    // A Teams message is at most about 28 KB.
+    expect(new TextEncoder().encode(JSON.stringify(m)).length).toBeLessThanOrEqual(28_000);
   },
   // Discord: `content` at most 2000 characters, at most 10 embeds; a title at most 256, at
   // most 25 fields, a name 256 and a value 1024, both non-empty.
@@ -252,8 +256,11 @@ const SCHEMA: Record<Exclude<Format, "raw">, (m: any) => void> = {
       for (const f of e.fields) {
         expect(f.name.length).toBeGreaterThan(0);
         expect(f.value.length).toBeGreaterThan(0);
+        expect(f.name.length).toBeLessThanOrEqual(256);
         expect(f.value.length).toBeLessThanOrEqual(1024);
       }
+      // All of an embed's text together: at most 6000.
+      expect(e.title.length + e.fields.reduce((n: number, f: any) => n + f.name.length + f.value.length, 0)).toBeLessThanOrEqual(6000);
     }
     expect(m.allowed_mentions).toEqual({ parse: [] });
   },

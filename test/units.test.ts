@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { MAX_RETRY_AFTER_SECONDS, retryAfterSeconds, scheduledDelay } from "../src/delivery/backoff";
 import { GONE, judge, next } from "../src/delivery/outcome";
-import type { CallResult } from "../src/http/outbound";
+import { buildFault } from "../src/delivery/request";
+import { type CallResult, finalAfterInterim } from "../src/http/outbound";
 import { BUCKET_BOUNDS, bucketOf, percentile } from "../src/stats/latency";
 
 const answered = (status: number, retryAfter?: string): CallResult => ({
@@ -79,5 +80,30 @@ describe("latency histogram", () => {
     const p50 = percentile([], histogram, 0.5)!;
     expect(p50).toBeGreaterThan(80);
     expect(p50).toBeLessThanOrEqual(102);
+  });
+});
+
+describe("a request that could not be built", () => {
+  it("a fault of the event's data cannot be retried; a fault of configuration follows the schedule", () => {
+    expect(judge(buildFault("data", "x"), NOW)).toEqual({ kind: "unsendable" });
+    expect(next({ kind: "unsendable" }, 1, [5, 300])).toEqual({ status: "failed" });
+    expect(judge(buildFault("config", "x"), NOW)).toEqual({ kind: "failed" });
+  });
+});
+
+describe("finalAfterInterim: the answer behind an interim response", () => {
+  it("reads the final status, headers and de-chunked body after any number of 1xx", () => {
+    const raw =
+      "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nslow \r\n4\r\ndown\r\n0\r\n\r\n";
+    const final = finalAfterInterim(raw)!;
+    expect(final.status).toBe(429);
+    expect(final.headers.get("retry-after")).toBe("7");
+    expect(final.body).toBe("slow down");
+  });
+
+  it("finds nothing in bytes that hold no final response", () => {
+    expect(finalAfterInterim("")).toBeUndefined();
+    expect(finalAfterInterim("HTTP/1.1 100 Continue\r\n\r\n")).toBeUndefined();
+    expect(finalAfterInterim("not http at all")).toBeUndefined();
   });
 });

@@ -23,6 +23,20 @@ export const session = {
 };
 
 export async function api(method, path, body, token = session.token) {
+  return (await call(method, path, body, token)).data;
+}
+
+/**
+ * One page of a list: its items, and the cursor of the page after it, taken from the
+ * `Link: <…>; rel="next"` header (RFC 8288), or null on the last page.
+ */
+export async function apiPage(path) {
+  const { data, res } = await call("GET", path);
+  const next = /<([^>]*)>\s*;\s*rel="next"/.exec(res.headers.get("Link") ?? "")?.[1];
+  return { items: data, next: next ? new URL(next, location.href).searchParams.get("cursor") : null };
+}
+
+async function call(method, path, body, token = session.token) {
   const res = await fetch(`/portal-api${path}`, {
     method,
     headers: {
@@ -38,7 +52,7 @@ export async function api(method, path, body, token = session.token) {
     if (res.status === 401 && token === session.token) window.dispatchEvent(new CustomEvent("unauthorized"));
     throw new ApiError(res.status, errors);
   }
-  return data;
+  return { data, res };
 }
 
 /** Splits "Headers.0.Name: is reserved" into its field and message. */

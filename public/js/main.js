@@ -38,6 +38,7 @@ async function render() {
   if (!session.token) {
     nav.hidden = true;
     mount(main, signIn(render));
+    done("sign-in");
     return;
   }
   nav.hidden = false;
@@ -52,6 +53,10 @@ async function render() {
     if (link.dataset.nav === section) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
+  // Until the view's data arrives, say so (and tell assistive tech the region is busy):
+  // a slow request must not leave the previous page looking current.
+  main.setAttribute("aria-busy", "true");
+  mount(main, h("p", { class: "loading", role: "status" }, "Loading…"));
   let result;
   try {
     result = await view(
@@ -64,6 +69,7 @@ async function render() {
     if (current !== renders) return;
     if (err.status === 401) return; // signed out meanwhile: the sign-in form is on its way
     mount(main, err.status === 404 ? notFound(section) : failed(err));
+    done(hash);
     main.focus({ preventScroll: true });
     return;
   }
@@ -72,8 +78,15 @@ async function render() {
     return;
   }
   mount(main, result.element ?? result);
+  done(hash);
   cleanup = result.cleanup ?? null;
   main.focus({ preventScroll: true });
+}
+
+/** The view for `route` is on screen: not busy any more, and which one it is (tests wait for this). */
+function done(route) {
+  main.setAttribute("aria-busy", "false");
+  main.dataset.route = route;
 }
 
 function notFound(section) {

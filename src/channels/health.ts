@@ -1,19 +1,23 @@
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { channels } from "../db/schema";
+import { channels, isEnabledAndFailing } from "../db/schema";
 
 /**
  * A channel whose deliveries have all failed for `failingMs` (its failure streak started
  * that long ago) is disabled, with the reason. Returns the statement, for the caller's batch.
  */
 export function disableLongFailing(db: Db, now: number, failingMs: number) {
-  return db
-    .update(channels)
-    .set({
-      enabled: false,
-      disabledReason: sql`'every delivery failed for 5 days (since ' || strftime('%Y-%m-%dT%H:%M:%SZ', ${channels.failingSince} / 1000, 'unixepoch') || ')'`,
-      updatedAt: now,
-    })
-    .where(and(eq(channels.enabled, true), lt(channels.failingSince, now - failingMs)))
-    .returning({ id: channels.id, name: channels.name, reason: channels.disabledReason });
+  return (
+    db
+      .update(channels)
+      .set({
+        enabled: false,
+        disabledReason: sql`'every delivery failed for 5 days (since ' || strftime('%Y-%m-%dT%H:%M:%SZ', ${channels.failingSince} / 1000, 'unixepoch') || ')'`,
+        updatedAt: now,
+      })
+      // The channels_failing index's condition as written, then the range of it to disable:
+      // the sweeper reads the failing channels every minute, never the whole table.
+      .where(and(isEnabledAndFailing(channels.enabled, channels.failingSince), lt(channels.failingSince, now - failingMs)))
+      .returning({ id: channels.id, name: channels.name, reason: channels.disabledReason })
+  );
 }

@@ -1,20 +1,32 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database, iso } from "../db/client";
-import { enqueueDeliveries } from "../delivery/message";
+import { enqueueCommitted } from "../delivery/message";
 import { config } from "../env";
 import { ApiError } from "../errors";
 import { eventType } from "../events/catalog";
-import { errorText, log } from "../log";
 import { type AppEnv, admin, errorResponses, IdParam, json, jsonBody, Ok, Pagination, router } from "../openapi";
+import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../paging";
 import { secretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";
 import { addHeader, deleteHeader, updateHeader } from "./headers-store";
-import { Channel, ChannelCreate, ChannelPatch, ConnectionTest, Header, HeaderInput, HeaderPatch, MAX_HEADERS, Secret, TestEventResult } from "./schemas";
+import {
+  Channel,
+  ChannelCreate,
+  ChannelListItem,
+  ChannelPatch,
+  ConnectionTest,
+  Header,
+  HeaderInput,
+  HeaderPatch,
+  MAX_HEADERS,
+  Secret,
+  TestEventResult,
+} from "./schemas";
 import { newSigningSecret, previousSecretLive, rotateSecret } from "./secrets";
 import { createChannel, deleteChannel, getChannel, listChannels, updateChannel } from "./store";
 import { testConnection } from "./test-connection";
 import { sendTestEvent } from "./test-event";
-import { channelView, headerView } from "./views";
+import { channelListView, channelView, headerView } from "./views";
 
 const tags = ["Webhooks"];
 const HeaderParams = IdParam.extend({ header_id: z.string().openapi({ param: { in: "path" } }) });
@@ -30,9 +42,9 @@ const list = createRoute({
   path: "/",
   tags,
   security: admin,
-  summary: "List webhooks",
-  request: { query: Pagination },
-  responses: { 200: json(z.array(Channel), "Webhooks, oldest first"), ...errorResponses },
+  summary: "List webhooks, oldest first; a Link header (RFC 8288) names the next page while more follow",
+  request: { query: Pagination.extend({ cursor: cursorParam("webhooks") }) },
+  responses: { 200: json(z.array(ChannelListItem), "Webhooks, oldest first, each with its newest delivery"), ...errorResponses },
 });
 const create = createRoute({
   method: "post",
@@ -158,19 +170,19 @@ const updateHandler: RouteHandler<ReturnType<typeof update<"put" | "patch">>, Ap
   checkUrl(patch.URL, config(c.env).allowPrivateTargets);
   const box = await secretBox(c.env);
   const record = await updateChannel(database(c.env.DB), box, c.req.valid("param").id, patch);
-  // Resumed: what was held is sent now (if the queue refuses, the sweeper sends it).
-  await enqueueDeliveries(c.env.DELIVERIES, record.released).catch((err) =>
-    log.error("enqueue of released deliveries failed; the sweeper will resend", { deliveries: record.released.length, error: errorText(err) }),
-  );
+  // Resumed: what was held is sent now.
+  await enqueueCommitted(c.env.DELIVERIES, record.released, "released on resume");
   return c.json(await channelView(record, box), 200);
 };
 
 export const channelRoutes = router()
   .openapi(list, async (c) => {
-    const { page, per_page } = c.req.valid("query");
+    const { page, per_page, cursor } = c.req.valid("query");
     const box = await secretBox(c.env);
-    const records = await listChannels(database(c.env.DB), page, per_page);
-    return c.json(await Promise.all(records.map((r) => channelView(r, box))), 200);
+    const rows = await listChannels(database(c.env.DB), decodeCursor("webhooks", cursor), (page - 1) * per_page, per_page + 1);
+    const { items, last } = pageOf(rows, per_page);
+    if (last) c.header("Link", nextLink(c.req.url, encodeCursor("webhooks", [last.row.createdAt, last.row.id])));
+    return c.json(await Promise.all(items.map((r) => channelListView(r, box))), 200);
   })
   .openapi(create, async (c) => {
     const input = c.req.valid("json");

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { deliveryStatuses } from "../db/schema";
 import { boundedArray, eventType } from "../events/catalog";
 import { checkFilter } from "../routing/filter";
 import { targetUrlProblem } from "../security/target-url";
@@ -121,6 +122,15 @@ export const Channel = z
   .openapi("Channel");
 
 export type ChannelView = z.infer<typeof Channel>;
+
+/** A channel as the list shows it: what the Channels view needs, so it makes one request. */
+export const ChannelListItem = Channel.extend({
+  FailingSince: z.string().nullable().openapi({ description: "In lists: when its current run of failed attempts began; null after any success" }),
+  LastDelivery: z
+    .object({ ID: z.string(), Status: z.enum(deliveryStatuses), LastError: z.string().nullable(), CreatedAt: z.string(), UpdatedAt: z.string() })
+    .nullable()
+    .openapi({ description: "In lists: its newest delivery, null if none" }),
+}).openapi("ChannelListItem");
 
 export const Secret = z
   .object({

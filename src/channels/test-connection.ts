@@ -1,8 +1,9 @@
-import { type CallResult, call } from "../http/outbound";
+import type { AttemptResult } from "../delivery/request";
+import { call } from "../http/outbound";
 import { targetUrlProblem } from "../security/target-url";
 
 /** What an admin's check of a target answers: success means a 2xx, as for a delivery. */
-export function checkResult(result: CallResult) {
+export function checkResult(result: AttemptResult) {
   if (!result.ok) return { Success: false, StatusCode: null, DurationMs: result.durationMs, Error: result.message };
   const success = result.status >= 200 && result.status < 300;
   return { Success: success, StatusCode: result.status, DurationMs: result.durationMs, Error: success ? null : `target answered ${result.status}` };

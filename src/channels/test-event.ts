@@ -1,9 +1,8 @@
-import { decryptCredentials, signedRequest } from "../delivery/request";
+import { buildRequest } from "../delivery/request";
 import type { Config } from "../env";
 import type { EventType } from "../events/catalog";
 import { sampleEvent } from "../events/samples";
 import { call } from "../http/outbound";
-import { renderBody } from "../routing/formats";
 import type { SecretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";
 import type { ChannelRecord } from "./store";
@@ -18,9 +17,14 @@ export async function sendTestEvent(channel: ChannelRecord, type: EventType, box
   const { row } = channel;
   const problem = targetUrlProblem(row.url, cfg.allowPrivateTargets);
   if (problem) return { Success: false, StatusCode: null, DurationMs: 0, Error: `URL ${problem}`, ResponseBody: null };
-  const credentials = await decryptCredentials({ ...row, headers: channel.headers }, box, Date.now());
-  const body = renderBody(row.format, sampleEvent(type), cfg.portalUrl);
-  const request = await signedRequest(row.method, `test_${crypto.randomUUID()}`, body, credentials);
-  const result = await call(row.url, request, row.timeoutSeconds * 1000);
-  return { ...checkResult(result), ResponseBody: result.ok ? credentials.mask(result.body) : null };
+  const built = await buildRequest(
+    { ...row, headers: channel.headers },
+    { webhookId: `test_${crypto.randomUUID()}`, body: sampleEvent(type) },
+    box,
+    cfg.portalUrl,
+    Date.now(),
+  );
+  if (!built.ok) return { ...checkResult(built), ResponseBody: null };
+  const result = await call(row.url, built.request, row.timeoutSeconds * 1000);
+  return { ...checkResult(result), ResponseBody: result.ok ? built.mask(result.body) : null };
 }

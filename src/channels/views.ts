@@ -1,7 +1,7 @@
 import { iso } from "../db/client";
 import type { SecretBox } from "../security/secret-box";
 import type { ChannelView } from "./schemas";
-import type { ChannelRecord, HeaderRow } from "./store";
+import type { ChannelRecord, HeaderRow, LastDelivery } from "./store";
 
 /** Channels and headers as the admin API shows them, secrets decrypted. */
 
@@ -23,6 +23,16 @@ export async function channelView(record: ChannelRecord, box: SecretBox): Promis
     Format: row.format,
     CreatedAt: iso(row.createdAt)!,
     UpdatedAt: iso(row.updatedAt)!,
+  };
+}
+
+/** A channel in the list: beside its fields, its health (failing since, newest delivery). */
+export async function channelListView(record: ChannelRecord & { lastDelivery: LastDelivery | null }, box: SecretBox) {
+  const last = record.lastDelivery;
+  return {
+    ...(await channelView(record, box)),
+    FailingSince: iso(record.row.failingSince),
+    LastDelivery: last && { ID: last.id, Status: last.status, LastError: last.lastError, CreatedAt: iso(last.createdAt)!, UpdatedAt: iso(last.updatedAt)! },
   };
 }
 

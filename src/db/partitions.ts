@@ -19,5 +19,7 @@ const firstKeyValues = (table: string, column: string) =>
 /** Every channel that has deliveries, deleted ones too, as an SQL subquery. */
 export const DELIVERY_CHANNELS = firstKeyValues("deliveries", "channel_id");
 export const channelsWithDeliveries: SQL = sql.raw(DELIVERY_CHANNELS);
+/** Every channel that has stats' counts (delivery_counts is keyed by channel, then hour). */
+export const channelsWithCounts: SQL = sql.raw(firstKeyValues("delivery_counts", "channel_id"));
 /** Every type that has events. */
 export const typesWithEvents: SQL = sql.raw(firstKeyValues("events", "type"));

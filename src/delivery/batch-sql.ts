@@ -1,3 +1,4 @@
+import { sqlIsCurrent } from "../db/current-run";
 import type { AttemptRecord, DeliveryStatus } from "../db/schema";
 import { type OperationalEvent, raisedMessages, raiseStatements } from "../operational/events";
 import type { Format } from "../routing/formats";
@@ -152,6 +153,8 @@ export const MAX_KEPT_ATTEMPTS = 100;
 export interface DeliveryChange {
   channelId: string;
   id: string;
+  /** The generation the decision was made for: the change holds only while it is current. */
+  generation: number;
   status: DeliveryStatus;
   /** The attempt this change records, if it records one. */
   attempt?: AttemptRecord;
@@ -172,36 +175,46 @@ export interface BatchWrites {
   counts: CountChanges;
 }
 
+// Each change holds only if its delivery is still in the run it was decided for
+// (src/db/current-run.ts); a stale one keeps just its attempt. Its attempt is numbered
+// here, from the row, so a stale attempt and the newer run's never share a number; and a
+// stale attempt moves retry_base with attempt_count, so the newer run keeps its schedule.
+const RECORD_CHANGES = `
+  update deliveries set
+    status = iif(c.current, c.status, deliveries.status),
+    attempt_count = deliveries.attempt_count + c.attempted,
+    retry_base = deliveries.retry_base + (c.attempted and not c.current),
+    attempts = iif(c.attempted,
+      json_insert(
+        iif(json_array_length(deliveries.attempts) >= ${MAX_KEPT_ATTEMPTS}, json_remove(deliveries.attempts, '$[0]'), deliveries.attempts),
+        '$[#]', json_set(c.attempt, '$.attempt', deliveries.attempt_count + 1)),
+      deliveries.attempts),
+    next_attempt_at = iif(c.current, c.nextAttemptAt, deliveries.next_attempt_at),
+    last_status_code = iif(c.current, c.lastStatusCode, deliveries.last_status_code),
+    last_error = iif(c.current, c.lastError, deliveries.last_error),
+    updated_at = iif(c.current, ?2, deliveries.updated_at)
+  from (
+    select u.value->>'channelId' as channelId, u.value->>'id' as id, u.value->>'status' as status,
+           u.value->'attempt' as attempt, json_type(u.value, '$.attempt') is not null as attempted,
+           u.value->>'nextAttemptAt' as nextAttemptAt, u.value->>'lastStatusCode' as lastStatusCode,
+           u.value->>'lastError' as lastError, ${sqlIsCurrent("u.value")} as current
+    from json_each(?1) as u) as c
+  where deliveries.channel_id = c.channelId and deliveries.id = c.id and (c.current or c.attempted)
+  returning deliveries.id, deliveries.generation, deliveries.status`;
+
 /**
  * Every attempt and status change of a consumer batch, and the operational events it
- * raises, in one D1 round trip. Returns the queue messages of the deliveries raised.
+ * raises, in one D1 round trip. Returns the queue messages of the deliveries raised, and
+ * the ids of the changes that held (the others came for an older run, or an ended one).
  * Plain D1 statements: drizzle's D1 batch cannot bind parameters of raw SQL.
+ *
+ * The changes are written last: the counts and the raised events that depend on a change
+ * check, before it, that its run is still current (the batch is one transaction, so they
+ * all see the same rows).
  */
-export async function recordBatch(d1: D1Database, writes: BatchWrites, now: number): Promise<DeliveryMessage[]> {
+export async function recordBatch(d1: D1Database, writes: BatchWrites, now: number): Promise<{ raised: DeliveryMessage[]; held: Set<string> }> {
   const statements: D1PreparedStatement[] = [];
-  if (writes.changes.length) {
-    // attempt_count grows relative to the row, and the attempt is appended to the row's
-    // log: a copy of the message sent by another batch at the same time counts too.
-    statements.push(
-      d1
-        .prepare(
-          `update deliveries set
-             status = u.value->>'status',
-             attempt_count = attempt_count + (json_type(u.value, '$.attempt') is not null),
-             attempts = case when json_type(u.value, '$.attempt') is null then attempts
-               else json_insert(
-                 case when json_array_length(attempts) >= ${MAX_KEPT_ATTEMPTS} then json_remove(attempts, '$[0]') else attempts end,
-                 '$[#]', u.value->'attempt') end,
-             next_attempt_at = u.value->>'nextAttemptAt',
-             last_status_code = u.value->>'lastStatusCode',
-             last_error = u.value->>'lastError',
-             updated_at = ?2
-           from json_each(?1) as u
-           where deliveries.channel_id = u.value->>'channelId' and deliveries.id = u.value->>'id'`,
-        )
-        .bind(JSON.stringify(writes.changes), now),
-    );
-  }
+  if (writes.counts.size) statements.push(writes.counts.statement(d1));
   if (writes.channelHealth.length) {
     statements.push(
       d1
@@ -219,11 +232,15 @@ export async function recordBatch(d1: D1Database, writes: BatchWrites, now: numb
   for (const { id, reason } of writes.disable) {
     statements.push(d1.prepare("update channels set enabled = 0, disabled_reason = ?2, updated_at = ?3 where id = ?1 and enabled = 1").bind(id, reason, now));
   }
-  if (writes.counts.size) statements.push(writes.counts.statement(d1));
-  if (writes.raise.length) statements.push(...raiseStatements(d1, writes.raise, now));
-  if (!statements.length) return [];
+  const raisedAt = writes.raise.length ? statements.push(...raiseStatements(d1, writes.raise, now)) - 1 : -1;
+  if (writes.changes.length) statements.push(d1.prepare(RECORD_CHANGES).bind(JSON.stringify(writes.changes), now));
+  if (!statements.length) return { raised: [], held: new Set() };
   const results = await d1.batch(statements);
-  return writes.raise.length ? raisedMessages(results.at(-1)) : [];
+  // A change held if its row now has the generation and status decided (a stale one kept the row's).
+  const decided = new Map(writes.changes.map((c) => [c.id, c]));
+  const rows = (writes.changes.length ? results.at(-1)!.results : []) as { id: string; generation: number; status: string }[];
+  const held = new Set(rows.filter((r) => r.generation === decided.get(r.id)?.generation && r.status === decided.get(r.id)?.status).map((r) => r.id));
+  return { raised: raisedAt >= 0 ? await raisedMessages(d1, results.slice(0, raisedAt + 1), now) : [], held };
 }
 
 /**
@@ -262,5 +279,5 @@ export async function failDeliveries(d1: D1Database, messages: DeliveryMessage[]
 export async function raiseEvents(d1: D1Database, raise: OperationalEvent[], now: number, first: D1PreparedStatement[] = []): Promise<DeliveryMessage[]> {
   if (!raise.length && !first.length) return [];
   const results = await d1.batch([...first, ...(raise.length ? raiseStatements(d1, raise, now) : [])]);
-  return raise.length ? raisedMessages(results.at(-1)) : [];
+  return raise.length ? raisedMessages(d1, results, now) : [];
 }

@@ -1,3 +1,4 @@
+import { runGuard } from "../db/current-run";
 import { webhookDisabled } from "../operational/events";
 import { CountChanges } from "../stats/counters";
 import type { BatchData, BatchDelivery, BatchWrites, DeliveryChange } from "./batch-sql";
@@ -7,7 +8,7 @@ import type { Handled } from "./decide";
 function countChange(counts: CountChanges, change: DeliveryChange, delivery: BatchDelivery) {
   if (change.attempt) counts.attempt(delivery.channelId, delivery.createdAt, change.attempt);
   if (change.status === "succeeded" || change.status === "failed" || change.status === "cancelled") {
-    counts.ended(delivery.channelId, delivery.createdAt, change.status);
+    counts.ended(delivery.channelId, delivery.createdAt, change.status, runGuard(change));
   }
 }
 
@@ -19,7 +20,8 @@ export function collectWrites(handled: Handled[], { channels, deliveries }: Batc
       writes.changes.push(h.change);
       countChange(writes.counts, h.change, deliveries.get(h.change.id)!);
     }
-    if (h.raise) writes.raise.push(h.raise);
+    // A delivery's failure is raised only if the change that ends it holds.
+    if (h.raise) writes.raise.push(h.change ? { ...h.raise, ifCurrent: runGuard(h.change) } : h.raise);
     if (h.channel) {
       // One success in the batch is enough to say the channel works.
       health.set(h.channel.id, (health.get(h.channel.id) ?? false) || h.channel.ok);

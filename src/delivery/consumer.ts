@@ -5,15 +5,14 @@ import { holdBackOverLimit, requeueWaiting } from "../flow/throttle";
 import { call } from "../http/outbound";
 import { errorText, log } from "../log";
 import { deliveryFailed } from "../operational/events";
-import { renderBody } from "../routing/formats";
 import { type SecretBox, secretBox } from "../security/secret-box";
 import { CountChanges } from "../stats/counters";
 import { type BatchData, failDeliveries, loadBatch, raiseEvents, recordBatch } from "./batch-sql";
 import { collectWrites } from "./batch-writes";
 import { CRASH_RETRY_SECONDS, crashed, type Handled, judgeAttempt, type Sendable, type Triaged, triage } from "./decide";
-import { type DeliveryMessage, enqueueDeliveries } from "./message";
+import { type DeliveryMessage, enqueueCommitted } from "./message";
 import { channelNames } from "./queries";
-import { credentialsFor, signedRequest } from "./request";
+import { buildFault, buildRequest } from "./request";
 
 /** Workers allow 6 simultaneous outbound connections per invocation; more would wait in
  * line while their timeouts already run. */
@@ -57,16 +56,21 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
     try {
       return await send(t, box, cfg);
     } catch (err) {
+      // Not foreseen: still an attempt that failed, with the reason, on the retry schedule.
       log.error("delivery crashed", { deliveryId: batch.messages[i]!.body?.deliveryId, error: errorText(err) });
-      return crashed();
+      try {
+        return judgeAttempt(t.delivery, t.channel, Date.now(), buildFault("config", `internal error: ${errorText(err)}`), cfg);
+      } catch {
+        return crashed();
+      }
     }
   });
 
   const now = Date.now();
   const writes = collectWrites(handled, data, now);
-  let raised: DeliveryMessage[];
+  let recorded: Awaited<ReturnType<typeof recordBatch>>;
   try {
-    raised = await recordBatch(env.DB, writes, now);
+    recorded = await recordBatch(env.DB, writes, now);
   } catch (err) {
     // Nothing of this batch is recorded: let every message come back (at least once).
     log.error("consumer could not record its batch", { messages: batch.messages.length, error: errorText(err) });
@@ -75,31 +79,21 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
   }
   await requeueWaiting(env, batch.messages, handled);
   batch.messages.forEach((message, i) => {
-    const plan = handled[i]!.plan;
-    if (plan.ack) message.ack();
+    const { plan, change } = handled[i]!;
+    // A retry decided for a run that ended or was replaced meanwhile: its message is done.
+    if (plan.ack || (change && !recorded.held.has(change.id))) message.ack();
     else message.retry({ delaySeconds: plan.delaySeconds });
   });
-  await enqueueRaised(env, raised);
+  await enqueueCommitted(env.DELIVERIES, recorded.raised, "operational events");
 }
 
-/** Queues the deliveries of raised operational events; if the queue refuses, the sweeper sends them. */
-async function enqueueRaised(env: Env, messages: DeliveryMessage[]) {
-  if (!messages.length) return;
-  try {
-    await enqueueDeliveries(env.DELIVERIES, messages);
-  } catch (err) {
-    log.error("enqueue of operational deliveries failed; the sweeper will resend", { deliveries: messages.length, error: errorText(err) });
-  }
-}
-
-/** One message that may send, in named steps: sign, call, judge. */
+/** One message that may send, in named steps: build, call, judge. */
 async function send({ delivery, channel }: Sendable, box: SecretBox, cfg: Config): Promise<Handled> {
-  const secrets = await credentialsFor(channel, box, Date.now());
-  // A chat format rewrites the body; the signature is over the bytes actually sent.
-  const request = await signedRequest(channel.method, delivery.eventId, renderBody(channel.format, delivery.body!, cfg.portalUrl), secrets);
   const startedAt = Date.now();
-  const result = await call(channel.url, request, channel.timeoutSeconds * 1000);
-  if (result.ok) result.body = secrets.mask(result.body);
+  const built = await buildRequest(channel, { webhookId: delivery.eventId, body: delivery.body! }, box, cfg.portalUrl, startedAt);
+  if (!built.ok) return judgeAttempt(delivery, channel, startedAt, built, cfg);
+  const result = await call(channel.url, built.request, channel.timeoutSeconds * 1000);
+  if (result.ok) result.body = built.mask(result.body);
   return judgeAttempt(delivery, channel, startedAt, result, cfg);
 }
 
@@ -118,7 +112,7 @@ export async function consumeDeadLetters(batch: MessageBatch<DeliveryMessage>, e
     const raised = await raiseEvents(env.DB, raise, now, counts.size ? [counts.statement(env.DB)] : []);
     log.warn("dead-lettered", { deliveries: messages.length });
     batch.ackAll();
-    await enqueueRaised(env, raised);
+    await enqueueCommitted(env.DELIVERIES, raised, "operational events");
   } catch (err) {
     log.error("dead-letter consumer could not record", { error: errorText(err) });
     batch.retryAll({ delaySeconds: CRASH_RETRY_SECONDS });

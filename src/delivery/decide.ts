@@ -1,13 +1,13 @@
 import type { AttemptRecord } from "../db/schema";
 import type { Config } from "../env";
 import { isOperational } from "../events/catalog";
-import type { CallResult } from "../http/outbound";
 import { log } from "../log";
 import { deliveryFailed, type OperationalEvent } from "../operational/events";
 import { targetUrlProblem } from "../security/target-url";
 import type { BatchChannel, BatchData, BatchDelivery, DeliveryChange } from "./batch-sql";
 import type { DeliveryMessage } from "./message";
 import { type AttemptOutcome, GONE, judge, type Next, next, UNSUBSCRIBED } from "./outcome";
+import { type AttemptResult, isBuildFault } from "./request";
 
 /**
  * What becomes of each message of a batch, decided in one place: `triage` before sending
@@ -55,9 +55,10 @@ export function triage(message: DeliveryMessage | undefined, data: BatchData, cf
   if (waitMs > 1000) return { plan: { ack: false, delaySeconds: Math.min(Math.ceil(waitMs / 1000), MAX_QUEUE_DELAY_SECONDS) } };
 
   const channel = data.channels.get(delivery.channelId);
+  const { channelId, id, generation } = delivery;
   const end = (status: "cancelled" | "failed", lastError: string): Handled => ({
     plan: { ack: true },
-    change: { channelId: delivery.channelId, id: delivery.id, status, nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError },
+    change: { channelId, id, generation, status, nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError },
     raise: status === "failed" ? failedEvent(delivery, channel?.name ?? null, delivery.attemptCount, delivery.lastStatusCode, lastError) : undefined,
   });
   if (!channel) return end("cancelled", "webhook deleted");
@@ -68,8 +69,9 @@ export function triage(message: DeliveryMessage | undefined, data: BatchData, cf
     return {
       plan: { ack: true },
       change: {
-        channelId: delivery.channelId,
-        id: delivery.id,
+        channelId,
+        id,
+        generation,
         status: "held",
         nextAttemptAt: null,
         lastStatusCode: delivery.lastStatusCode,
@@ -83,7 +85,7 @@ export function triage(message: DeliveryMessage | undefined, data: BatchData, cf
 }
 
 /** The attempt's record, the delivery's next state, and what the queue should do. */
-export function judgeAttempt(delivery: BatchDelivery, channel: BatchChannel, startedAt: number, result: CallResult, cfg: Config): Handled {
+export function judgeAttempt(delivery: BatchDelivery, channel: BatchChannel, startedAt: number, result: AttemptResult, cfg: Config): Handled {
   const outcome = judge(result, Date.now());
   const attempt = attemptRecord(delivery, startedAt, result, outcome);
   const then = next(outcome, attempt.attempt - delivery.retryBase, cfg.retrySchedule);
@@ -95,20 +97,30 @@ export function judgeAttempt(delivery: BatchDelivery, channel: BatchChannel, sta
     change: {
       channelId: delivery.channelId,
       id: delivery.id,
+      generation: delivery.generation,
       status: then.status,
       attempt,
       nextAttemptAt: retrying ? Date.now() + then.delaySeconds * 1000 : null,
       lastStatusCode: attempt.statusCode,
       lastError,
     },
-    channel: { id: channel.id, ok: outcome.kind === "delivered", gone: outcome.kind === "gone" ? GONE : undefined, quiet: isOperational(delivery.eventType) },
+    // A request never built says nothing of the target: the channel's health stays as it was.
+    channel: isBuildFault(result)
+      ? undefined
+      : { id: channel.id, ok: outcome.kind === "delivered", gone: outcome.kind === "gone" ? GONE : undefined, quiet: isOperational(delivery.eventType) },
     raise: then.status === "failed" ? failedEvent(delivery, channel.name, attempt.attempt, attempt.statusCode, lastError) : undefined,
   };
 }
 
 /** The attempt as its delivery's log keeps it: when, how long, the answer or the error. */
-function attemptRecord(delivery: BatchDelivery, startedAt: number, result: CallResult, outcome: AttemptOutcome): AttemptRecord {
-  const error = result.ok ? (outcome.kind === "delivered" ? null : `target answered ${result.status}`) : `${result.error}: ${result.message}`;
+function attemptRecord(delivery: BatchDelivery, startedAt: number, result: AttemptResult, outcome: AttemptOutcome): AttemptRecord {
+  const error = result.ok
+    ? outcome.kind === "delivered"
+      ? null
+      : `target answered ${result.status}`
+    : isBuildFault(result)
+      ? result.message
+      : `${result.error}: ${result.message}`;
   return {
     attempt: delivery.attemptCount + 1,
     startedAt,
@@ -120,7 +132,7 @@ function attemptRecord(delivery: BatchDelivery, startedAt: number, result: CallR
 }
 
 /** Every attempt is in D1 already; the log carries only failures, for alerting. */
-function logFailure(delivery: BatchDelivery, channel: BatchChannel, attempt: AttemptRecord, result: CallResult, then: Next) {
+function logFailure(delivery: BatchDelivery, channel: BatchChannel, attempt: AttemptRecord, result: AttemptResult, then: Next) {
   log.warn("attempt failed", {
     deliveryId: delivery.id,
     channelId: channel.id,

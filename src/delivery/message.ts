@@ -1,3 +1,5 @@
+import { errorText, log } from "../log";
+
 /**
  * A queue message names one delivery by its key (channel and id), and the generation it
  * was sent for; everything else is read from D1 when it is handled.
@@ -23,8 +25,20 @@ export const messageFor = (delivery: { channelId: string; id: string; generation
 // sendBatch takes at most 100 messages.
 const SEND_BATCH_LIMIT = 100;
 
-export async function enqueueDeliveries(queue: Queue<DeliveryMessage>, messages: DeliveryMessage[]) {
-  for (let i = 0; i < messages.length; i += SEND_BATCH_LIMIT) {
-    await queue.sendBatch(messages.slice(i, i + SEND_BATCH_LIMIT).map((body) => ({ body })));
+/**
+ * Queues the messages of deliveries that are already committed to D1, at most 100 to a
+ * `sendBatch`. Never throws: a committed delivery is due in D1, so if the queue refuses,
+ * the sweeper finds it and sends it (LOST_AFTER_SECONDS), and the caller answers as if it
+ * were queued. `what` names them in the log line. Returns whether all were queued.
+ */
+export async function enqueueCommitted(queue: Queue<DeliveryMessage>, messages: DeliveryMessage[], what: string): Promise<boolean> {
+  try {
+    for (let i = 0; i < messages.length; i += SEND_BATCH_LIMIT) {
+      await queue.sendBatch(messages.slice(i, i + SEND_BATCH_LIMIT).map((body) => ({ body })));
+    }
+    return true;
+  } catch (err) {
+    log.error("the queue refused committed deliveries; the sweeper will send them", { what, deliveries: messages.length, error: errorText(err) });
+    return false;
   }
 }

@@ -1,5 +1,5 @@
-import type { CallResult } from "../http/outbound";
 import { retryAfterSeconds, scheduledDelay } from "./backoff";
+import type { AttemptResult } from "./request";
 
 /** Why a delivery fails and its channel is disabled on a 410: one sentence for both. */
 export const GONE = "the target answered 410 Gone";
@@ -7,11 +7,14 @@ export const GONE = "the target answered 410 Gone";
 /** Why a delivery ends `cancelled` when its channel dropped the event type. */
 export const UNSUBSCRIBED = "webhook unsubscribed from this event type";
 
-/** What one attempt came to, judged only by what the target did. */
-export type AttemptOutcome = { kind: "delivered" } | { kind: "gone" } | { kind: "failed"; retryAfter?: number };
+/**
+ * What one attempt came to, judged by what the target did; `unsendable`: the event's own
+ * data kept the request from being built, which no retry can change.
+ */
+export type AttemptOutcome = { kind: "delivered" } | { kind: "gone" } | { kind: "unsendable" } | { kind: "failed"; retryAfter?: number };
 
-export function judge(result: CallResult, now: number): AttemptOutcome {
-  if (!result.ok) return { kind: "failed" };
+export function judge(result: AttemptResult, now: number): AttemptOutcome {
+  if (!result.ok) return result.error === "data" ? { kind: "unsendable" } : { kind: "failed" };
   if (result.status >= 200 && result.status < 300) return { kind: "delivered" };
   if (result.status === 410) return { kind: "gone" };
   if (result.status === 429 || result.status === 503) {
@@ -33,6 +36,8 @@ export function next(outcome: AttemptOutcome, attemptInRun: number, schedule: nu
       return { status: "succeeded" };
     case "gone":
       return { status: "failed", reason: GONE };
+    case "unsendable":
+      return { status: "failed" };
     case "failed": {
       // Attempt n is followed by retry n; the schedule has one delay per retry.
       const delay = scheduledDelay(schedule, attemptInRun, random);

@@ -34,16 +34,26 @@ export type ListedDelivery = DeliveryRow & {
   lastDurationMs?: number | null;
 };
 
-/** A channel's deliveries, newest first: its range of the primary key, read backwards. */
-export async function listChannelDeliveries(db: Db, channelId: string, status: DeliveryStatus | undefined, page: number, perPage: number) {
+/**
+ * A channel's deliveries, newest first: its range of the primary key, read backwards,
+ * from just below `before` (a cursor's id) when given, past `offset` rows.
+ */
+export async function listChannelDeliveries(
+  db: Db,
+  channelId: string,
+  status: DeliveryStatus | undefined,
+  before: string | undefined,
+  offset: number,
+  limit: number,
+) {
   return db
     .select(deliveryListFields)
     .from(deliveries)
     .leftJoin(channels, deliveryChannel)
-    .where(and(eq(deliveries.channelId, channelId), status ? eq(deliveries.status, status) : undefined))
+    .where(and(eq(deliveries.channelId, channelId), before ? lt(deliveries.id, before) : undefined, status ? eq(deliveries.status, status) : undefined))
     .orderBy(desc(deliveries.id))
-    .limit(perPage)
-    .offset((page - 1) * perPage);
+    .limit(limit)
+    .offset(offset);
 }
 
 /** A delivery by its id alone: a look in each channel's part of the primary key. */

@@ -1,6 +1,9 @@
 import pkg from "../../package.json";
 import { isReservedHeader } from "../channels/schemas";
 import { previousSecretLive } from "../channels/secrets";
+import type { CallResult } from "../http/outbound";
+import { errorText } from "../log";
+import { type Format, renderBody } from "../routing/formats";
 import { secretMasker } from "../security/mask";
 import type { SecretBox } from "../security/secret-box";
 import { signatureHeader } from "./sign";
@@ -79,4 +82,56 @@ export async function signedRequest(method: string, eventId: string, body: strin
       ["webhook-signature", await signatureHeader(credentials.secrets, eventId, timestamp, body)],
     ],
   };
+}
+
+/**
+ * Why a delivery's request could not be built. `data`: the event itself cannot be sent
+ * this way (a payload a chat format cannot render), so retrying cannot help; `config`: the
+ * channel or the deployment is at fault (secrets that do not decrypt), which a fix can
+ * cure, so the retry schedule runs.
+ */
+export interface BuildFault {
+  ok: false;
+  error: "data" | "config";
+  message: string;
+  durationMs: 0;
+}
+
+/** What one attempt came to: the target's answer, a failed call, or a request never built. */
+export type AttemptResult = CallResult | BuildFault;
+
+export const buildFault = (error: BuildFault["error"], message: string): BuildFault => ({ ok: false, error, message, durationMs: 0 });
+
+export const isBuildFault = (result: AttemptResult): result is BuildFault => !result.ok && (result.error === "data" || result.error === "config");
+
+/**
+ * The whole request for one event to one channel: its body in the channel's format, its
+ * headers, and the signature over the bytes sent. Never throws: whatever goes wrong is a
+ * `BuildFault`, so one unsendable delivery is an attempt that failed, never a crashed batch.
+ */
+export async function buildRequest(
+  channel: Parameters<typeof credentialsFor>[0] & { id: string; method: string; format: Format },
+  event: { webhookId: string; body: string },
+  box: SecretBox,
+  portalUrl: string | undefined,
+  now: number,
+): Promise<{ ok: true; request: RequestInit; mask: (text: string) => string } | BuildFault> {
+  let credentials: ChannelCredentials;
+  try {
+    credentials = await credentialsFor(channel, box, now);
+  } catch (err) {
+    return buildFault("config", `the webhook's secrets could not be decrypted (is ENCRYPTION_KEY the key they were stored with?): ${errorText(err)}`);
+  }
+  let body: string;
+  try {
+    // A chat format rewrites the body; the signature is over the bytes actually sent.
+    body = renderBody(channel.format, event.body, portalUrl);
+  } catch (err) {
+    return buildFault("data", `Format ${channel.format}: this event cannot be rendered: ${errorText(err)}`);
+  }
+  try {
+    return { ok: true, request: await signedRequest(channel.method, event.webhookId, body, credentials), mask: credentials.mask };
+  } catch (err) {
+    return buildFault("config", `the request could not be signed: ${errorText(err)}`);
+  }
 }

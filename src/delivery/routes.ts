@@ -4,9 +4,11 @@ import { database } from "../db/client";
 import { ApiError } from "../errors";
 import { type EventType, timestamp } from "../events/catalog";
 import { admin, errorResponses, IdParam, json, jsonBody, Pagination, router } from "../openapi";
-import { enqueueDeliveries, messageFor } from "./message";
+import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../paging";
+import { enqueueCommitted, messageFor } from "./message";
 import { deliveryByKey, failedSince, findDelivery, listChannelDeliveries, restartDeliveries } from "./queries";
-import { Delivery, DeliveryWithAttempts, RequeuedCount, StatusFilter } from "./schemas";
+import { Delivery, DeliveryWithAttempts, RequeuedCount, StatusFilter, WouldRequeue } from "./schemas";
+import { countDeliveries } from "./search";
 import { attemptView, deliveryView } from "./views";
 
 const channelDeliveries = createRoute({
@@ -14,11 +16,12 @@ const channelDeliveries = createRoute({
   path: "/webhooks/{id}/deliveries",
   tags: ["Deliveries"],
   security: admin,
-  summary: "A webhook's deliveries, newest first",
+  summary: "A webhook's deliveries, newest first; a Link header (RFC 8288) names the next page while more follow",
   request: {
     params: IdParam,
     query: Pagination.extend({
       status: StatusFilter,
+      cursor: cursorParam("deliveries"),
     }),
   },
   responses: { 200: json(z.array(Delivery), "Deliveries"), ...errorResponses },
@@ -29,9 +32,13 @@ const recover = createRoute({
   path: "/webhooks/{id}/recover",
   tags: ["Deliveries"],
   security: admin,
-  summary: "Send again the webhook's failed deliveries created since a time",
-  request: { params: IdParam, body: jsonBody(z.strictObject({ Since: timestamp }).openapi("Recover")) },
-  responses: { 202: json(RequeuedCount, "Deliveries queued again"), ...errorResponses },
+  summary: "Send again the webhook's failed deliveries created since a time; with DryRun, only count them",
+  request: { params: IdParam, body: jsonBody(z.strictObject({ Since: timestamp, DryRun: z.boolean().optional() }).openapi("Recover")) },
+  responses: {
+    202: json(RequeuedCount, "Deliveries queued again"),
+    200: json(WouldRequeue, "How many a recover would queue again"),
+    ...errorResponses,
+  },
 });
 
 const readDelivery = createRoute({
@@ -72,20 +79,24 @@ function requireSubscribed(channel: ChannelRecord, eventType: string) {
 export const deliveryRoutes = router()
   .openapi(channelDeliveries, async (c) => {
     const { id } = c.req.valid("param");
-    const { status, page, per_page } = c.req.valid("query");
+    const { status, page, per_page, cursor } = c.req.valid("query");
     const db = database(c.env.DB);
     await getChannel(db, id);
-    const rows = await listChannelDeliveries(db, id, status, page, per_page);
-    return c.json(rows.map(deliveryView), 200);
+    const [before] = decodeCursor("deliveries", cursor) ?? [];
+    const { items, last } = pageOf(await listChannelDeliveries(db, id, status, before, (page - 1) * per_page, per_page + 1), per_page);
+    if (last) c.header("Link", nextLink(c.req.url, encodeCursor("deliveries", [last.id])));
+    return c.json(items.map(deliveryView), 200);
   })
   .openapi(recover, async (c) => {
     const { id } = c.req.valid("param");
     const db = database(c.env.DB);
     const channel = await getChannel(db, id);
     requireEnabled(channel);
-    const since = Date.parse(c.req.valid("json").Since);
-    const restarted = await restartDeliveries(db, failedSince(id, since, channel.events), Date.now());
-    await enqueueDeliveries(c.env.DELIVERIES, restarted.map(messageFor));
+    const { Since, DryRun } = c.req.valid("json");
+    const where = failedSince(id, Date.parse(Since), channel.events);
+    if (DryRun) return c.json({ WouldRequeue: await countDeliveries(db, where) }, 200);
+    const restarted = await restartDeliveries(db, where, Date.now());
+    await enqueueCommitted(c.env.DELIVERIES, restarted.map(messageFor), "recovered");
     return c.json({ Requeued: restarted.length }, 202);
   })
   .openapi(readDelivery, async (c) => {
@@ -103,6 +114,6 @@ export const deliveryRoutes = router()
     requireEnabled(channel);
     requireSubscribed(channel, found.eventType);
     const restarted = await restartDeliveries(db, deliveryByKey(found), Date.now());
-    await enqueueDeliveries(c.env.DELIVERIES, restarted.map(messageFor));
+    await enqueueCommitted(c.env.DELIVERIES, restarted.map(messageFor), "redelivered");
     return c.json(deliveryView(restarted[0]!), 202);
   });

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { deliveryStatuses } from "../db/schema";
-import { eventType, timestamp } from "../events/catalog";
+import { eventType } from "../events/catalog";
+import { timestamp } from "../http/rfc3339";
 
 /** The API's shapes for deliveries: what the routes answer and what they take. */
 
@@ -46,10 +47,12 @@ export const StatusFilter = z
 
 export const RequeuedCount = z.object({ Requeued: z.int() }).openapi("Requeued");
 
+export const WouldRequeue = z.object({ WouldRequeue: z.int() }).openapi("WouldRequeue");
+
 const query = <T extends z.ZodType>(schema: T) => schema.optional().openapi({ param: { in: "query" } });
 
 /** The filters of the deliveries of every channel; `since` and `until` bound their creation. */
-export const DeliveryFilters = z.object({
+export const DeliveryFilters = z.strictObject({
   status: StatusFilter,
   webhook_id: query(z.string().min(1)),
   event_type: query(eventType),

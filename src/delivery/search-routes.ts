@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import { admin, errorResponses, json, jsonBody, Pagination, router } from "../openapi";
-import { enqueueDeliveries, messageFor } from "./message";
+import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../paging";
+import { enqueueCommitted, messageFor } from "./message";
 import { restartDeliveries } from "./queries";
-import { Delivery, DeliveryFilters, RecoverAll, RequeuedCount } from "./schemas";
+import { Delivery, DeliveryFilters, RecoverAll, RequeuedCount, WouldRequeue } from "./schemas";
 import { countDeliveries, recoverable, searchDeliveries } from "./search";
 import { deliveryView } from "./views";
 
@@ -15,8 +16,8 @@ const list = createRoute({
   path: "/deliveries",
   tags,
   security: admin,
-  summary: "Deliveries of every webhook, newest first, filtered",
-  request: { query: Pagination.extend(DeliveryFilters.shape) },
+  summary: "Deliveries of every webhook, newest first, filtered; a Link header (RFC 8288) names the next page while more follow",
+  request: { query: Pagination.extend({ ...DeliveryFilters.shape, cursor: cursorParam("deliveries") }) },
   responses: { 200: json(z.array(Delivery), "Deliveries"), ...errorResponses },
 });
 
@@ -29,17 +30,19 @@ const recoverAll = createRoute({
   request: { body: jsonBody(RecoverAll) },
   responses: {
     202: json(RequeuedCount, "Deliveries queued again"),
-    200: json(z.object({ WouldRequeue: z.int() }).openapi("WouldRequeue"), "How many a recover would queue again"),
+    200: json(WouldRequeue, "How many a recover would queue again"),
     ...errorResponses,
   },
 });
 
 export const deliverySearchRoutes = router()
   .openapi(list, async (c) => {
-    const { page, per_page, status, webhook_id, event_type, event_id, since, until } = c.req.valid("query");
-    const search = { status, webhookId: webhook_id, eventType: event_type, eventId: event_id, since: ms(since), until: ms(until) };
-    const rows = await searchDeliveries(database(c.env.DB), search, page, per_page);
-    return c.json(rows.map(deliveryView), 200);
+    const { page, per_page, cursor, status, webhook_id, event_type, event_id, since, until } = c.req.valid("query");
+    const [before] = decodeCursor("deliveries", cursor) ?? [];
+    const search = { status, webhookId: webhook_id, eventType: event_type, eventId: event_id, since: ms(since), until: ms(until), before };
+    const { items, last } = pageOf(await searchDeliveries(database(c.env.DB), search, (page - 1) * per_page, per_page + 1), per_page);
+    if (last) c.header("Link", nextLink(c.req.url, encodeCursor("deliveries", [last.id])));
+    return c.json(items.map(deliveryView), 200);
   })
   .openapi(recoverAll, async (c) => {
     const body = c.req.valid("json");
@@ -47,6 +50,6 @@ export const deliverySearchRoutes = router()
     const where = recoverable({ webhookId: body.WebhookID, eventType: body.EventType, since: ms(body.Since), until: ms(body.Until) });
     if (body.DryRun) return c.json({ WouldRequeue: await countDeliveries(db, where) }, 200);
     const restarted = await restartDeliveries(db, where, Date.now());
-    await enqueueDeliveries(c.env.DELIVERIES, restarted.map(messageFor));
+    await enqueueCommitted(c.env.DELIVERIES, restarted.map(messageFor), "recovered");
     return c.json({ Requeued: restarted.length }, 202);
   });

@@ -15,6 +15,8 @@ export interface DeliverySearch {
   /** Creation time bounds, unix ms: [since, until). */
   since?: number;
   until?: number;
+  /** A list cursor's position: only deliveries whose id sorts before it (older). */
+  before?: string;
 }
 
 /** The search as conditions on `table` (deliveries, or an alias of it), but for its channel and event. */
@@ -22,6 +24,7 @@ function filters(search: DeliverySearch, table: Record<"id" | "status" | "eventT
   return and(
     search.since !== undefined ? gte(table.id, idFloor(search.since)) : undefined,
     search.until !== undefined ? lt(table.id, idFloor(search.until)) : undefined,
+    search.before !== undefined ? lt(table.id, search.before) : undefined,
     search.status ? eq(table.status, search.status) : undefined,
     search.eventType ? eq(table.eventType, search.eventType) : undefined,
   );
@@ -46,36 +49,39 @@ const matching = (search: DeliverySearch) =>
  * only then at everything: a window that fills the page holds the newest matches of all.
  * Live statuses are read from their own index instead.
  */
-export async function searchDeliveries(db: Db, search: DeliverySearch, page: number, perPage: number) {
-  const offset = (page - 1) * perPage;
+export async function searchDeliveries(db: Db, search: DeliverySearch, offset: number, limit: number) {
   // One channel's key range; or an event's, one millisecond of each channel's.
-  if (search.webhookId || search.eventId) return newestFirst(db, matching(search), offset, perPage);
+  if (search.webhookId || search.eventId) return newestFirst(db, matching(search), offset, limit);
   const live = search.status && (LIVE_STATUSES as readonly string[]).includes(search.status);
-  if (live) return newestFirst(db, and(isLive(deliveries.status), filters(search)), offset, perPage);
-  const end = search.until ?? Date.now();
+  if (live) return newestFirst(db, and(isLive(deliveries.status), filters(search)), offset, limit);
+  // The windows end where the list goes on from: the cursor's millisecond, or `until`.
+  const end = Math.min(search.until ?? Date.now(), search.before ? idTime(search.before) + 1 : Number.POSITIVE_INFINITY);
   for (const window of SEARCH_WINDOWS_MS) {
     const since = end - window;
     if (search.since !== undefined && search.since >= since) break;
-    const rows = await mergeChannels(db, { ...search, since }, offset, perPage);
-    if (rows.length === perPage) return rows;
+    const rows = await mergeChannels(db, { ...search, since }, offset, limit);
+    if (rows.length === limit) return rows;
   }
-  return mergeChannels(db, search, offset, perPage);
+  return mergeChannels(db, search, offset, limit);
 }
 
-const newestFirst = (db: Db, where: SQL | undefined, offset: number, perPage: number) =>
-  db.select(deliveryListFields).from(deliveries).leftJoin(channels, deliveryChannel).where(where).orderBy(desc(deliveries.id)).limit(perPage).offset(offset);
+/** The millisecond a UUIDv7 was made in: its first 48 bits (src/db/ids.ts). */
+const idTime = (id: string) => Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+
+const newestFirst = (db: Db, where: SQL | undefined, offset: number, limit: number) =>
+  db.select(deliveryListFields).from(deliveries).leftJoin(channels, deliveryChannel).where(where).orderBy(desc(deliveries.id)).limit(limit).offset(offset);
 
 const HOUR_MS = 3_600_000;
 const SEARCH_WINDOWS_MS = [HOUR_MS, 24 * HOUR_MS];
 
-function mergeChannels(db: Db, search: DeliverySearch, offset: number, perPage: number) {
+function mergeChannels(db: Db, search: DeliverySearch, offset: number, limit: number) {
   const newest = alias(deliveries, "newest");
   const newestOfChannel = db
     .select({ id: newest.id })
     .from(newest)
     .where(and(sql`${newest.channelId} = k.v`, filters(search, newest)))
     .orderBy(desc(newest.id))
-    .limit(offset + perPage);
+    .limit(offset + limit);
   return (
     db
       .select(deliveryListFields)
@@ -85,7 +91,7 @@ function mergeChannels(db: Db, search: DeliverySearch, offset: number, perPage: 
       .leftJoin(channels, deliveryChannel)
       .where(and(sql`${deliveries.channelId} = k.v`, inArray(deliveries.id, newestOfChannel)))
       .orderBy(desc(deliveries.id))
-      .limit(perPage)
+      .limit(limit)
       .offset(offset)
   );
 }

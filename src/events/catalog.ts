@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { timestamp } from "../http/rfc3339";
 
 /**
  * The portal's events and the shape of each one's `Message`, taken from the sample
@@ -6,10 +7,8 @@ import { z } from "zod";
  * later are kept. Adding an event type is one entry in `catalog`.
  */
 
-// RFC 3339 date-time, any offset, up to 9 fractional digits (Go's time.RFC3339Nano).
-const RFC3339 = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
-
-export const timestamp = z.string().regex(RFC3339, "must be an RFC 3339 date-time");
+// The API's one time format (RFC 3339, a time that exists), for the catalog and every route.
+export { timestamp };
 
 /**
  * An array of at most `max` items, each checked only once the length is known to be sane:

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { channelsWithDeliveries, typesWithEvents } from "../db/partitions";
@@ -10,18 +10,27 @@ import { deliveryChannel, deliveryListFields, ofEvent } from "../delivery/querie
 /**
  * Events newest first. One type's are its key range read backwards; across types, each
  * type gives its newest, as many as the page needs, and those are merged. A query, to
- * await or to put in a batch.
+ * await or to put in a batch. `before` (a list cursor's id) starts the list just below
+ * it; `lookahead` reads that many rows past the page (one tells whether more follow).
  */
-export function listEvents(db: Db, type: string | undefined, page: number, perPage: number) {
+export function listEvents(db: Db, type: string | undefined, page: number, perPage: number, before?: string, lookahead = 0) {
   const offset = (page - 1) * perPage;
-  if (type) return db.select().from(events).where(eq(events.type, type)).orderBy(desc(events.id)).limit(perPage).offset(offset);
+  const limit = perPage + lookahead;
+  if (type)
+    return db
+      .select()
+      .from(events)
+      .where(and(eq(events.type, type), before ? lt(events.id, before) : undefined))
+      .orderBy(desc(events.id))
+      .limit(limit)
+      .offset(offset);
   const newest = alias(events, "newest");
   const newestOfType = db
     .select({ id: newest.id })
     .from(newest)
-    .where(sql`${newest.type} = k.v`)
+    .where(and(sql`${newest.type} = k.v`, before ? lt(newest.id, before) : undefined))
     .orderBy(desc(newest.id))
-    .limit(offset + perPage);
+    .limit(offset + limit);
   return (
     db
       .select({ id: events.id, type: events.type, body: events.body, receivedAt: events.receivedAt })
@@ -30,7 +39,7 @@ export function listEvents(db: Db, type: string | undefined, page: number, perPa
       .crossJoin(events)
       .where(and(sql`${events.type} = k.v`, inArray(events.id, newestOfType)))
       .orderBy(desc(events.id))
-      .limit(perPage)
+      .limit(limit)
       .offset(offset)
   );
 }

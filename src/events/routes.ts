@@ -4,6 +4,7 @@ import { Delivery } from "../delivery/schemas";
 import { deliveryView } from "../delivery/views";
 import { ApiError } from "../errors";
 import { admin, errorResponses, IdParam, json, Pagination, router } from "../openapi";
+import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../paging";
 import { eventType, eventTypes } from "./catalog";
 import { findEvent, listEvents } from "./queries";
 
@@ -23,8 +24,8 @@ const list = createRoute({
   path: "/events",
   tags,
   security: admin,
-  summary: "Events, newest first",
-  request: { query: Pagination.extend({ type: eventType.optional().openapi({ param: { in: "query" } }) }) },
+  summary: "Events, newest first; a Link header (RFC 8288) names the next page while more follow",
+  request: { query: Pagination.extend({ type: eventType.optional().openapi({ param: { in: "query" } }), cursor: cursorParam("events") }) },
   responses: { 200: json(z.array(Event), "Events"), ...errorResponses },
 });
 
@@ -60,13 +61,16 @@ function eventJson(row: EventRow, extra: object = {}): string {
 
 // Assembled text rather than c.json(), so the typed-response check is waived here; the
 // route's schema still documents the shape.
-const jsonResponse = (text: string) => new Response(text, { headers: { "Content-Type": "application/json" } }) as never;
+const jsonResponse = (text: string, headers: Record<string, string> = {}) =>
+  new Response(text, { headers: { "Content-Type": "application/json", ...headers } }) as never;
 
 export const eventRoutes = router()
   .openapi(list, async (c) => {
-    const { type, page, per_page } = c.req.valid("query");
-    const rows = await listEvents(database(c.env.DB), type, page, per_page);
-    return jsonResponse(`[${rows.map((row) => eventJson(row)).join(",")}]`);
+    const { type, page, per_page, cursor } = c.req.valid("query");
+    const [before] = decodeCursor("events", cursor) ?? [];
+    const { items, last } = pageOf(await listEvents(database(c.env.DB), type, page, per_page, before, 1), per_page);
+    const link = last ? { Link: nextLink(c.req.url, encodeCursor("events", [last.id])) } : undefined;
+    return jsonResponse(`[${items.map((row) => eventJson(row)).join(",")}]`, link);
   })
   .openapi(read, async (c) => {
     const found = await findEvent(database(c.env.DB), c.req.valid("param").id);

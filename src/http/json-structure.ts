@@ -12,6 +12,9 @@ export interface JsonStructureProblem {
   why: string;
 }
 
+// What may follow a number's first character (digits, fraction, exponent).
+const NUMBER_CHAR = /[0-9.eE+-]/;
+
 interface Frame {
   kind: "object" | "array";
   keys?: Set<string>;
@@ -20,13 +23,33 @@ interface Frame {
   expectKey: boolean;
 }
 
-export function jsonStructureProblem(text: string, maxDepth: number): JsonStructureProblem | null {
+export interface JsonStructureRules {
+  /**
+   * Refuse a number a double cannot hold: JSON.parse reads `1e400` as Infinity (and
+   * `1e-400` as 0), which JSON.stringify then writes as `null` (or 0), so a setting saved
+   * from it would not be the one given, and could not be saved back.
+   */
+  finiteNumbers?: boolean;
+}
+
+export function jsonStructureProblem(text: string, maxDepth: number, rules: JsonStructureRules = {}): JsonStructureProblem | null {
   const stack: Frame[] = [];
   // The path to a key of the innermost object: each open container's current key or index.
   const pathTo = (key: string) => [...stack.slice(0, -1).map((frame) => frame.at), key].join(".");
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
-    if (ch === 0x22 /* " */) {
+    if (rules.finiteNumbers && (ch === 0x2d /* - */ || (ch >= 0x30 && ch <= 0x39))) {
+      // Outside strings a digit or a minus starts a number; it runs to the next delimiter.
+      let end = i + 1;
+      while (end < text.length && NUMBER_CHAR.test(text[end]!)) end++;
+      const literal = text.slice(i, end);
+      const value = Number(literal);
+      if (!Number.isFinite(value) || (value === 0 && /[1-9]/.test(literal.split(/[eE]/)[0]!))) {
+        const shown = literal.length > 24 ? `${literal.slice(0, 20)}…` : literal;
+        return { path: stack.map((frame) => frame.at).join("."), why: `must be a number a 64-bit double can hold (${shown} would be read as ${value})` };
+      }
+      i = end - 1;
+    } else if (ch === 0x22 /* " */) {
       const start = i;
       let escaped = false;
       for (i++; i < text.length; i++) {

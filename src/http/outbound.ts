@@ -12,36 +12,68 @@ export type CallResult =
 export type CallError = "timeout" | "connection" | "dns" | "tls" | "network";
 
 export const RESPONSE_SNIPPET_BYTES = 1024;
+/**
+ * How long the excerpt may take once the status has arrived. Success is decided on the
+ * status (a 2xx within the timeout); a slow or endless body only shortens the excerpt.
+ */
+export const EXCERPT_DEADLINE_MS = 1000;
+/** What is read of a connection after an interim response, to find the final one in it. */
+const INTERIM_READ_BYTES = 8 * 1024;
 
+/**
+ * Calls `url` with a deadline of `timeoutMs` for the status to arrive. `durationMs`: from
+ * the start to the status. Never throws.
+ */
 export async function call(url: string, init: RequestInit, timeoutMs: number): Promise<CallResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const signal = AbortSignal.timeout(timeoutMs);
+  let res: Response;
   try {
-    const res = await fetch(url, { ...init, redirect: "manual", signal });
-    const body = await readSnippet(res, signal);
-    return { ok: true, status: res.status, body, headers: res.headers, durationMs: elapsed() };
+    res = await fetch(url, { ...init, redirect: "manual", signal });
   } catch (err) {
     const error = classify(err, signal);
     const message = error === "timeout" ? `timed out after ${timeoutMs / 1000}s` : `${MESSAGES[error]} (${describe(err)})`;
     return { ok: false, error, message, durationMs: elapsed() };
   }
+  const durationMs = elapsed();
+  if (res.status >= 200) {
+    const body = decode(await readExcerpt(res, RESPONSE_SNIPPET_BYTES));
+    return { ok: true, status: res.status, body, headers: res.headers, durationMs };
+  }
+  const final = finalAfterInterim(decode(await readExcerpt(res, INTERIM_READ_BYTES)));
+  if (final) return { ok: true, ...final, durationMs };
+  const message = `the target sent an interim ${res.status} response and no final status within ${EXCERPT_DEADLINE_MS / 1000}s`;
+  return { ok: false, error: "network", message, durationMs };
 }
 
-/** Reads at most RESPONSE_SNIPPET_BYTES and drops the rest without downloading it. */
-async function readSnippet(res: Response, signal: AbortSignal): Promise<string> {
-  if (!res.body) return "";
+/**
+ * Reads at most `limit` bytes of the body, for at most EXCERPT_DEADLINE_MS (or until the
+ * call's own deadline), and keeps what arrived; drops the rest without downloading it.
+ */
+async function readExcerpt(res: Response, limit: number): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array();
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), EXCERPT_DEADLINE_MS);
+  });
   try {
-    while (size < RESPONSE_SNIPPET_BYTES && !signal.aborted) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
+    while (size < limit) {
+      const pending = reader.read();
+      // A read that loses the race to the deadline fails when the body is cancelled: not an error.
+      pending.catch(() => {});
+      const read = await Promise.race([pending, deadline]);
+      if (read === "late" || read.done) break;
+      chunks.push(read.value);
+      size += read.value.byteLength;
     }
+  } catch {
+    // The call's deadline or the connection ended the body: what arrived is the excerpt.
   } finally {
+    clearTimeout(timer);
     reader.cancel().catch(() => {});
   }
   const bytes = new Uint8Array(size);
@@ -50,8 +82,51 @@ async function readSnippet(res: Response, signal: AbortSignal): Promise<string> 
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  // A multi-byte character cut at the limit decodes to U+FFFD rather than failing.
-  return new TextDecoder().decode(bytes.subarray(0, RESPONSE_SNIPPET_BYTES));
+  return bytes.subarray(0, limit);
+}
+
+// A multi-byte character cut at the limit decodes to U+FFFD rather than failing.
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/**
+ * workerd hands an interim response (100 Continue, 102 Processing, 103 Early Hints; RFC
+ * 9110 §15.2) back as if it were the final one, with the rest of the connection's bytes as
+ * its body, the final response among them (seen with wrangler 4.86). An interim status is
+ * never the answer: the final status line, headers and body excerpt are read from those
+ * bytes. `undefined` if no final response is in them.
+ */
+export function finalAfterInterim(raw: string): { status: number; headers: Headers; body: string } | undefined {
+  let rest = raw;
+  for (;;) {
+    const line = /^HTTP\/\d(?:\.\d)? (\d{3})[^\r\n]*\r\n/.exec(rest);
+    const end = rest.indexOf("\r\n\r\n");
+    if (!line || end < 0) return undefined;
+    const status = Number(line[1]);
+    const head = rest.slice(line[0].length, end);
+    rest = rest.slice(end + 4);
+    if (status < 200) continue;
+    const headers = new Headers();
+    for (const field of head.split("\r\n")) {
+      const colon = field.indexOf(":");
+      if (colon > 0) headers.append(field.slice(0, colon).trim(), field.slice(colon + 1).trim());
+    }
+    const chunked = /\bchunked\b/i.test(headers.get("transfer-encoding") ?? "");
+    const body = chunked ? dechunk(rest) : rest;
+    return { status, headers, body: new TextDecoder().decode(new TextEncoder().encode(body).subarray(0, RESPONSE_SNIPPET_BYTES)) };
+  }
+}
+
+/** The data of a chunked body (RFC 9112 §7.1), as far as it arrived. */
+function dechunk(raw: string): string {
+  let out = "";
+  let rest = raw;
+  for (;;) {
+    const line = /^([0-9a-fA-F]+)[^\r\n]*\r\n/.exec(rest);
+    const size = line ? Number.parseInt(line[1]!, 16) : 0;
+    if (!line || size === 0) return out;
+    out += rest.slice(line[0].length, line[0].length + size);
+    rest = rest.slice(line[0].length + size + 2);
+  }
 }
 
 function classify(err: unknown, signal: AbortSignal): CallError {

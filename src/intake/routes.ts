@@ -3,14 +3,14 @@ import { bodyLimit } from "hono/body-limit";
 import { requireToken } from "../auth";
 import { database } from "../db/client";
 import { timeOrderedId } from "../db/ids";
-import { enqueueDeliveries, messageFor } from "../delivery/message";
+import { enqueueCommitted, messageFor } from "../delivery/message";
 import { ApiError } from "../errors";
 import { portalEvent } from "../events/catalog";
 import { assertJsonStructure } from "../http/json-body";
 import { errorText, log } from "../log";
 import type { AppEnv } from "../openapi";
 import { bytesToHex } from "../security/encoding";
-import { recordSeen } from "./seen";
+import { recordSeen, refusedNoteDue } from "./seen";
 import { recordEvent } from "./store";
 
 export const MAX_EVENT_BYTES = 256 * 1024;
@@ -36,10 +36,12 @@ export const intakeRoutes = new Hono<AppEnv>()
   })
   .post(
     "/",
-    // A portal sending the wrong token is noted too: "it reaches us, but is refused".
+    // A portal sending the wrong token is noted too: "it reaches us, but is refused";
+    // at most once a minute per isolate, so a flood of them costs no D1 write each.
     async (c, next) => {
       await next();
-      if (c.res.status === 401) inBackground(c, recordSeen(database(c.env.DB), "unauthorized", Date.now()));
+      const now = Date.now();
+      if (c.res.status === 401 && refusedNoteDue(now)) inBackground(c, recordSeen(database(c.env.DB), "unauthorized", now));
     },
     requireToken("INTAKE_TOKEN"),
     async (c, next) => {
@@ -85,20 +87,12 @@ export const intakeRoutes = new Hono<AppEnv>()
         return c.json({ ID: recorded.eventId, Deliveries: recorded.deliveries, Duplicate: true }, 200);
       }
 
-      // The deliveries are committed as `pending`: if the queue refuses them now, the
-      // sweeper sends them later, so the portal still gets its 202.
-      try {
-        await enqueueDeliveries(
-          c.env.DELIVERIES,
-          recorded.deliveries.map((d) => messageFor({ ...d, generation: 0 })),
-        );
-      } catch (err) {
-        log.error("enqueue failed; the sweeper will resend", {
-          eventId: id,
-          deliveries: recorded.deliveries.length,
-          error: errorText(err),
-        });
-      }
+      // Committed as `pending`: if the queue refuses them, the sweeper sends them; the portal still gets its 202.
+      await enqueueCommitted(
+        c.env.DELIVERIES,
+        recorded.deliveries.map((d) => messageFor({ ...d, generation: 0 })),
+        `event ${id}`,
+      );
       return c.json({ ID: id, Deliveries: recorded.deliveries.length + recorded.held }, 202);
     },
   );

@@ -9,6 +9,21 @@ const RECORD_EVERY_MS = 10_000;
 
 export type SeenKind = (typeof intakeSeen.$inferSelect)["kind"];
 
+/**
+ * A refused token is noted at most once a minute per isolate, before any D1 call: each
+ * note is a D1 write, and a flood of wrong tokens must not cost one each (the admin UI only
+ * needs to know that the portal reached us and was refused, and roughly when).
+ */
+export const REFUSED_NOTE_EVERY_MS = 60_000;
+let refusedNotedAt = Number.NEGATIVE_INFINITY;
+
+/** True for the first refused request of each minute in this isolate: that one is noted. */
+export function refusedNoteDue(now: number): boolean {
+  if (now - refusedNotedAt < REFUSED_NOTE_EVERY_MS) return false;
+  refusedNotedAt = now;
+  return true;
+}
+
 /** Notes that the intake saw a request of this kind now (a Test Connection, a refused token). */
 export async function recordSeen(db: Db, kind: SeenKind, now: number): Promise<void> {
   await db

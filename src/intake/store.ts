@@ -1,5 +1,6 @@
 import { sqlDeliveryId, sqlSameMillisecond } from "../db/ids";
 import { DELIVERY_CHANNELS } from "../db/partitions";
+import { Refused } from "../errors";
 import { judgeByFilters, learnFilters } from "../routing/filter-cache";
 
 export const DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -58,7 +59,9 @@ const INSERT_LATE_DELIVERIES = insertDeliveries(`c.filter is not null and ${PASS
 
 // What the intake reads back, in one statement (each statement of a batch costs the
 // Workers side a result set to process):
-// - the earlier event this one duplicates, if any, with its number of deliveries;
+// - the earlier event this one duplicates, if any, with its number of deliveries, and
+//   whether its Idempotency-Key came within the window with another body (then the
+//   insert above did nothing either, so refusing it stores nothing);
 // - else the filtered channels of this event's type whose filter version the cache did
 //   not know (?7: every "<id>:<version>" it knows for the type), judged after a read.
 const READ_BACK = `
@@ -66,23 +69,38 @@ const READ_BACK = `
     select 'original' as kind, e.id,
            (select count(*) from deliveries as d
             where d.channel_id in ${DELIVERY_CHANNELS} and ${sqlSameMillisecond("d.id", "e.id")} and d.event_id = e.id) as deliveries,
-           null as filter, null as version
+           null as filter, null as version,
+           exists (select 1 from events as keyed where keyed.idempotency_key = ?3 and keyed.body_hash <> ?2 and keyed.received_at > ?4 - ?5) as conflict
     from events as e
     where (e.body_hash = ?2 or e.idempotency_key = ?3) and e.received_at > ?4 - ?5 and e.id <> ?1
     order by e.received_at
     limit 1)
   union all
-  select 'unknown', c.id, null, c.filter, c.filter_version
+  select 'unknown', c.id, null, c.filter, c.filter_version, null
   from channel_events as ce join channels as c on c.id = ce.channel_id
   where ce.event_type = ?6 and c.enabled = 1 and c.filter is not null and exists (select 1 from events where type = ?6 and id = ?1)
     and c.id || ':' || c.filter_version not in (select value from json_each(?7))`;
 
-type Row = { id: string; channelId?: string; kind?: "original" | "unknown"; deliveries?: number; held?: number; filter?: string; version?: number };
+type Row = {
+  id: string;
+  channelId?: string;
+  kind?: "original" | "unknown";
+  deliveries?: number;
+  held?: number;
+  filter?: string;
+  version?: number;
+  conflict?: number;
+};
 
 /**
  * Stores the event and its deliveries, or finds the event it duplicates: one round trip.
  * Only when a channel's filter changed since this isolate last read it does the event
  * take a second look (a read and a write), for that channel alone.
+ *
+ * Throws `Refused` when the Idempotency-Key was used within the window for another body:
+ * a key names one request, and the IETF draft says to answer 422, not the other request's
+ * result ("Error Scenarios" in
+ * https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header).
  */
 export async function recordEvent(d1: D1Database, event: NewEvent, parsed: unknown): Promise<Recorded> {
   const { id, type, body, bodyHash, idempotencyKey, receivedAt } = event;
@@ -93,6 +111,7 @@ export async function recordEvent(d1: D1Database, event: NewEvent, parsed: unkno
     d1.prepare(READ_BACK).bind(id, bodyHash, idempotencyKey, receivedAt, DEDUPE_WINDOW_MS, type, JSON.stringify(known)),
   ]);
   const original = readBack!.results.find((r) => r.kind === "original");
+  if (original?.conflict) throw new Refused("Idempotency-Key", "already used for another body");
   if (original) return { duplicate: true, eventId: original.id, deliveries: original.deliveries! };
   const rows = [...created!.results];
   const unjudged = readBack!.results.filter((r) => r.kind === "unknown") as { id: string; filter: string; version: number }[];

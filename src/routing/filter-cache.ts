@@ -1,4 +1,4 @@
-import { compileFilter, type Predicate } from "./filter";
+import { compileFilter, EventIndex, type Predicate } from "./filter";
 
 /**
  * The channels' filters as this isolate last read them, each with its version. Intake
@@ -8,6 +8,21 @@ import { compileFilter, type Predicate } from "./filter";
  * cache can only cost a second look (a read and a write), never a wrong delivery.
  */
 const cache = new Map<string, { version: number; test: Predicate; types: Set<string> }>();
+
+/**
+ * One index per event object, so every filter that judges it (the cached ones, then any
+ * learnt after a read) shares what was worked out of its arrays: see `EventIndex`.
+ */
+const indexes = new WeakMap<object, EventIndex>();
+export function indexFor(event: unknown): EventIndex {
+  if (typeof event !== "object" || event === null) return new EventIndex();
+  let index = indexes.get(event);
+  if (!index) {
+    index = new EventIndex();
+    indexes.set(event, index);
+  }
+  return index;
+}
 
 /** A filtered channel at one version, as the statement compares it: "<id>:<version>". */
 const key = (id: string, version: number) => `${id}:${version}`;
@@ -27,10 +42,11 @@ export interface FilterVerdicts {
 export function judgeByFilters(event: unknown, type: string): FilterVerdicts {
   const matched: string[] = [];
   const known: string[] = [];
+  const index = indexFor(event);
   for (const [id, { version, test, types }] of cache) {
     if (!types.has(type)) continue;
     known.push(key(id, version));
-    if (test(event)) matched.push(key(id, version));
+    if (test(event, index)) matched.push(key(id, version));
   }
   return { matched, known };
 }
@@ -38,13 +54,14 @@ export function judgeByFilters(event: unknown, type: string): FilterVerdicts {
 /** Learns channels' current filters for a type (read from D1) and judges the event by them. */
 export function learnFilters(rows: { id: string; filter: string; version: number }[], event: unknown, type: string): string[] {
   const matched: string[] = [];
+  const index = indexFor(event);
   for (const { id, filter, version } of rows) {
     const cached = cache.get(id);
     const types = cached?.version === version ? cached.types : new Set<string>();
     const test = cached?.version === version ? cached.test : compileFilter(JSON.parse(filter));
     types.add(type);
     cache.set(id, { version, test, types });
-    if (test(event)) matched.push(key(id, version));
+    if (test(event, index)) matched.push(key(id, version));
   }
   return matched;
 }

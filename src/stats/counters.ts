@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { type RunGuard, sqlIsCurrent } from "../db/current-run";
 import { deliveries, deliveryCounts } from "../db/schema";
 import { BUCKET_BOUNDS, bucketOf } from "./latency";
 
@@ -25,9 +26,20 @@ interface Delta {
   lastFailureAt: number | null;
 }
 
+/** A delivery's end, counted only if its run is still the one judged (src/db/current-run.ts). */
+interface GuardedEnd {
+  channelId: string;
+  hour: number;
+  succeeded?: 1;
+  failed?: 1;
+  cancelled?: 1;
+  guard: RunGuard;
+}
+
 /** What a consumer batch changes in the counts, gathered as it judges each message. */
 export class CountChanges {
   private readonly deltas = new Map<string, Delta>();
+  private readonly guardedEnds: GuardedEnd[] = [];
 
   private at(channelId: string, createdAt: number): Delta {
     const hour = hourOf(createdAt);
@@ -40,9 +52,10 @@ export class CountChanges {
     return delta;
   }
 
-  /** A delivery reached an end. */
-  ended(channelId: string, createdAt: number, status: EndStatus) {
-    this.at(channelId, createdAt)[status]++;
+  /** A delivery reached an end; with a guard, only if its run is still current when written. */
+  ended(channelId: string, createdAt: number, status: EndStatus, guard?: RunGuard) {
+    if (guard) this.guardedEnds.push({ channelId, hour: hourOf(createdAt), [status]: 1, guard });
+    else this.at(channelId, createdAt)[status]++;
   }
 
   /** An attempt: its latency counts if the target answered; a failure is remembered. */
@@ -59,25 +72,30 @@ export class CountChanges {
   }
 
   get size() {
-    return this.deltas.size;
+    return this.deltas.size + this.guardedEnds.length;
   }
 
-  /** The one statement that adds these changes to the counts. */
+  /** The one statement that adds these changes to the counts (before the changes themselves, in their batch). */
   statement(d1: D1Database): D1PreparedStatement {
-    const rows = [...this.deltas.values()].map((d) => ({ ...d, latency: Array.from({ length: BUCKET_BOUNDS.length }, (_, k) => d.latency[k] ?? 0) }));
-    return d1.prepare(UPSERT).bind(JSON.stringify(rows));
+    return d1.prepare(UPSERT).bind(JSON.stringify([...this.deltas.values(), ...this.guardedEnds]));
   }
 }
 
 // Adds a histogram to the stored one, bucket by bucket.
 const mergedLatency = `json_array(${BUCKET_BOUNDS.map((_, k) => `coalesce(delivery_counts.latency->>'$[${k}]', 0) + coalesce(excluded.latency->>'$[${k}]', 0)`).join(", ")})`;
 
+// The rows that hold (unguarded, or their run still current), summed per channel-hour:
+// one row written per channel-hour however many deliveries end. With the one max(), the
+// bare last_error is SQLite's value from the row of the latest failure.
 const UPSERT = `
   insert into delivery_counts (channel_id, hour, succeeded, failed, cancelled, latency, last_error, last_failure_at)
-  select d.value->>'channelId', d.value->>'hour', d.value->>'succeeded', d.value->>'failed', d.value->>'cancelled',
-         d.value->>'latency', d.value->>'lastError', d.value->>'lastFailureAt'
-  from json_each(?1) as d
-  where true
+  select n.value->>'channelId', n.value->>'hour', sum(coalesce(n.value->>'succeeded', 0)), sum(coalesce(n.value->>'failed', 0)),
+         sum(coalesce(n.value->>'cancelled', 0)),
+         json_array(${BUCKET_BOUNDS.map((_, k) => `sum(coalesce(n.value->>'$.latency[${k}]', 0))`).join(", ")}),
+         n.value->>'lastError', max(n.value->>'lastFailureAt')
+  from json_each(?1) as n
+  where n.value->>'guard' is null or ${sqlIsCurrent("n.value->'guard'")}
+  group by 1, 2
   on conflict (channel_id, hour) do update set
     succeeded = succeeded + excluded.succeeded,
     failed = failed + excluded.failed,

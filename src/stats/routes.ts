@@ -4,7 +4,7 @@ import { database } from "../db/client";
 import { deliveryStatuses } from "../db/schema";
 import { config } from "../env";
 import { ApiError } from "../errors";
-import { timestamp } from "../events/catalog";
+import { timestamp } from "../http/rfc3339";
 import { admin, errorResponses, json, router } from "../openapi";
 import { deliveryStats } from "./query";
 
@@ -47,7 +47,7 @@ const stats = createRoute({
   tags: ["Stats"],
   security: admin,
   summary: "Delivery health over the deliveries created in a window (default: the last 24 hours)",
-  request: { query: z.object({ since: query(timestamp), until: query(timestamp), webhook_id: query(z.string().min(1)) }) },
+  request: { query: z.strictObject({ since: query(timestamp), until: query(timestamp), webhook_id: query(z.string().min(1)) }) },
   responses: { 200: json(Stats, "Counts, success rate, latency, per webhook and over time"), ...errorResponses },
 });
 

@@ -2,7 +2,7 @@ import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { disableLongFailing } from "../channels/health";
 import type { Db } from "../db/client";
 import { idFloor } from "../db/ids";
-import { channelsWithDeliveries, typesWithEvents } from "../db/partitions";
+import { channelsWithCounts, channelsWithDeliveries, typesWithEvents } from "../db/partitions";
 import { deliveries, deliveryCounts, events, isLive } from "../db/schema";
 import { hourOf } from "../stats/counters";
 
@@ -24,7 +24,15 @@ export async function reclaimLostDeliveries(db: Db, now: number, grace: { pendin
     .select({ channelId: deliveries.channelId, id: deliveries.id })
     .from(deliveries)
     // Held deliveries have no queue message to lose: only pending and retrying ones count.
-    .where(and(isLive(deliveries.status), or(lostAfter("pending", grace.pendingMs), lostAfter("retrying", grace.retryingMs))))
+    // The first bound is a range of the live index: a backlog of retries due later (a
+    // failing target's) is not read every minute, only what is already overdue.
+    .where(
+      and(
+        isLive(deliveries.status),
+        lt(deliveries.nextAttemptAt, now - Math.min(grace.pendingMs, grace.retryingMs)),
+        or(lostAfter("pending", grace.pendingMs), lostAfter("retrying", grace.retryingMs)),
+      ),
+    )
     .orderBy(deliveries.nextAttemptAt)
     .limit(limit);
   return db
@@ -62,7 +70,9 @@ export async function housekeeping(db: Db, now: number, retentionMs: number, fai
     disableLongFailing(db, now, failingMs),
     db.delete(deliveries).where(sql`(${deliveries.channelId}, ${deliveries.id}) in ${oldDeliveries}`),
     db.delete(events).where(sql`(${events.type}, ${events.id}) in ${oldEvents}`),
-    db.delete(deliveryCounts).where(lt(deliveryCounts.hour, hourOf(now - retentionMs))),
+    // Each channel's range of the key below the hour, found by hopping along the channels:
+    // `hour` alone has no index, and a delete by it read every row of the table each minute.
+    db.delete(deliveryCounts).where(and(inArray(deliveryCounts.channelId, channelsWithCounts), lt(deliveryCounts.hour, hourOf(now - retentionMs)))),
   ]);
   return { disabledChannels: disabled.map((c) => ({ id: c.id, name: c.name, reason: c.reason ?? "" })) };
 }

@@ -1,7 +1,7 @@
 import { reencryptStale } from "../channels/secrets";
 import { database } from "../db/client";
 import { raiseEvents } from "../delivery/batch-sql";
-import { enqueueDeliveries } from "../delivery/message";
+import { enqueueCommitted } from "../delivery/message";
 import { config, type Env } from "../env";
 import { log } from "../log";
 import { webhookDisabled } from "../operational/events";
@@ -23,14 +23,14 @@ export async function sweep(env: Env, now = Date.now()) {
   const db = database(env.DB);
   const cfg = config(env);
   const reclaimed = await reclaimLostDeliveries(db, now, cfg.lostAfter, RECLAIM_LIMIT);
-  if (reclaimed.length) await enqueueDeliveries(env.DELIVERIES, reclaimed);
+  if (reclaimed.length) await enqueueCommitted(env.DELIVERIES, reclaimed, "reclaimed by the sweeper");
   const { disabledChannels } = await housekeeping(db, now, cfg.retentionDays * DAY, FAILING_DISABLES_AFTER_MS);
   const raised = await raiseEvents(
     env.DB,
     disabledChannels.map((c) => webhookDisabled(c, c.reason, now)),
     now,
   );
-  if (raised.length) await enqueueDeliveries(env.DELIVERIES, raised);
+  if (raised.length) await enqueueCommitted(env.DELIVERIES, raised, "operational events");
   // During an ENCRYPTION_KEY rotation, move a slice of the stored secrets to the new key.
   const reencrypted = env.ENCRYPTION_KEY_PREVIOUS ? await reencryptStale(db, await secretBox(env)) : 0;
   log.info("sweep", { reclaimed: reclaimed.length, disabledChannels: disabledChannels.length, reencrypted });

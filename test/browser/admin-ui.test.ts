@@ -57,6 +57,11 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
     await Promise.all([server?.stop(), receiver?.close()]);
   });
 
+  /** Waits until the router has rendered the view of `hash` (it marks main when done). */
+  function rendered(p: Page, hash: string) {
+    return p.locator(`main[aria-busy="false"][data-route="${hash}"]`).waitFor();
+  }
+
   function postEvent(body: string) {
     return fetch(`${server.url}/events`, {
       method: "POST",
@@ -187,7 +192,9 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
   it("works by keyboard and fits a narrow window", async () => {
     await page.goto(`${server.url}/#/channels`);
     // A hash change renders asynchronously: wait for the list before reaching into it.
-    await page.getByRole("heading", { name: "Channels", level: 1 }).waitFor();
+    await rendered(page, "#/channels");
+    // Each channel shows its health: its newest delivery's status.
+    expect(await page.locator('tr[data-channel] td[data-label="Last delivery"] .badge').textContent()).toMatch(/^(succeeded|retrying|failed|pending)$/);
     await page.locator("tr[data-channel]").getByRole("link", { name: "CRM" }).focus();
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "CRM", level: 1 }).waitFor();
@@ -199,7 +206,7 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
 
   it("keeps keyboard focus, and open attempts, through the page's refreshes", async () => {
     await page.goto(`${server.url}/#/channels`);
-    await page.getByRole("heading", { name: "Channels", level: 1 }).waitFor();
+    await rendered(page, "#/channels");
     await page.locator("tr[data-channel]").getByRole("link", { name: "CRM" }).click();
     await page.getByRole("heading", { name: "CRM", level: 1 }).waitFor();
     const toggle = page.locator("tr[data-delivery]").first().getByRole("button", { name: "Attempts" });
@@ -209,8 +216,11 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
     const focused = () => page.evaluate(() => `${document.activeElement?.textContent}|${document.activeElement?.closest("tr")?.dataset.delivery}`);
     const before = await focused();
     expect(before).toMatch(/^Hide attempts\|[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    // The deliveries refresh every 2 s: focus and the open row stay.
-    await page.waitForTimeout(4500);
+    // The deliveries refresh every 2 s: after two refreshes, focus and the open row stay.
+    const refreshes = Number(await page.locator(".delivery-table").first().getAttribute("data-refreshes"));
+    await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>(".delivery-table")?.dataset.refreshes) >= n, refreshes + 2, {
+      timeout: 30_000,
+    });
     expect(await focused()).toBe(before);
     expect(await page.locator("tr.attempts-row").count()).toBe(1);
   });
@@ -327,14 +337,32 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
       });
       expect(res.status).toBe(201);
     }
+    // The view is one request however many channels it shows.
+    const requests: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (r.url().includes("/portal-api/")) requests.push(new URL(r.url()).pathname);
+    };
+    page.on("request", onRequest);
     await page.goto(`${server.url}/#/channels`);
-    await expect.poll(() => page.locator("tr[data-channel]").count()).toBe(50);
+    await rendered(page, "#/channels");
+    page.off("request", onRequest);
+    expect(requests).toEqual(["/portal-api/webhooks"]);
+    expect(await page.locator("tr[data-channel]").count()).toBe(50);
+    expect(await page.locator(".pager").textContent()).toContain("Page 1");
+
     await page.getByRole("link", { name: "Next →" }).click();
-    await expect.poll(() => page.locator("tr[data-channel]").count()).toBe(existing + 55 - 50);
+    await page.locator('main[aria-busy="false"] .pager', { hasText: "Page 2" }).waitFor();
+    expect(await page.locator("tr[data-channel]").count()).toBe(existing + 55 - 50);
     expect(await page.locator("tr[data-channel] a").first().textContent()).toBe(`Channel ${String(51 - existing).padStart(2, "0")}`);
     expect(await page.getByRole("link", { name: "Next →" }).count()).toBe(0);
+    // The page is in the address bar: a reload shows the same page.
+    expect(new URL(page.url()).hash).toMatch(/^#\/channels\?cursor=[A-Za-z0-9_-]+$/);
+    await page.reload();
+    await page.locator('main[aria-busy="false"] .pager', { hasText: "Page 2" }).waitFor();
+    expect(await page.locator("tr[data-channel]").count()).toBe(existing + 55 - 50);
     await page.getByRole("link", { name: "← Previous" }).click();
-    await expect.poll(() => page.locator("tr[data-channel]").count()).toBe(50);
+    await page.locator('main[aria-busy="false"] .pager', { hasText: "Page 1" }).waitFor();
+    expect(await page.locator("tr[data-channel]").count()).toBe(50);
   });
 
   it("shows how to connect the portal, and turns green when its Test Connection arrives", async () => {
@@ -380,7 +408,7 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
       await checked.setViewportSize({ width, height: 844 });
       for (const view of views) {
         await checked.goto(`${server.url}/${view}`);
-        await checked.locator("main h1").first().waitFor();
+        await rendered(checked, view);
         expect(await checked.evaluate(() => document.documentElement.scrollWidth), `${view} at ${width}`).toBeLessThanOrEqual(width);
         await checked.addScriptTag({ path: require.resolve("axe-core") });
         const violations = await checked.evaluate(async () =>

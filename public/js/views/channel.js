@@ -1,5 +1,5 @@
-import { api, humanError } from "../api.js";
-import { badge, confirmDialog, h, prettyJson, time, toast } from "../dom.js";
+import { api, apiPage, humanError } from "../api.js";
+import { badge, confirmDialog, h, prettyJson, time, toast, withQuery } from "../dom.js";
 import { connectionTest } from "./connection-test.js";
 import { deliveryTable } from "./deliveries.js";
 
@@ -22,8 +22,8 @@ export async function channelPage(id) {
     STATUSES.map((s) => h("option", { value: s }, s)),
   );
   const deliveries = deliveryTable({
-    load: (page, perPage) =>
-      api("GET", `/webhooks/${id}/deliveries?page=${page}&per_page=${perPage}${statusFilter.value ? `&status=${statusFilter.value}` : ""}`),
+    load: (cursor, perPage) =>
+      apiPage(withQuery(`/webhooks/${id}/deliveries`, { per_page: String(perPage), status: statusFilter.value, cursor: cursor ?? "" })),
   });
   statusFilter.addEventListener("change", () => deliveries.reset());
   await deliveries.refresh();

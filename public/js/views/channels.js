@@ -1,22 +1,16 @@
-import { api } from "../api.js";
-import { badge, h, pager, time } from "../dom.js";
+import { apiPage } from "../api.js";
+import { badge, cursorPager, h, pageInQuery, time, withQuery } from "../dom.js";
 
 const PER_PAGE = 50;
 
 export async function channelList(query = new URLSearchParams()) {
-  const page = Math.max(1, Number.parseInt(query.get("page") ?? "1", 10) || 1);
-  const channels = await api("GET", `/webhooks?per_page=${PER_PAGE}&page=${page}`);
-  // The newest delivery of each channel, fetched side by side.
-  const latest = await Promise.all(
-    channels.map((c) =>
-      api("GET", `/webhooks/${c.ID}/deliveries?per_page=1`)
-        .then((d) => d[0])
-        .catch(() => undefined),
-    ),
-  );
+  const at = pageInQuery(query);
+  // One request: the list answers each channel's health beside it (its newest delivery,
+  // its failure streak), however many channels the page holds.
+  const { items: channels, next } = await apiPage(withQuery("/webhooks", { per_page: String(PER_PAGE), cursor: at.cursor }));
 
   const header = h("div", { class: "page-head" }, h("h1", {}, "Channels"), h("a", { class: "button", href: "#/channels/new" }, "New channel"));
-  if (channels.length === 0 && page === 1) {
+  if (channels.length === 0 && !at.cursor) {
     return h(
       "section",
       {},
@@ -58,7 +52,7 @@ export async function channelList(query = new URLSearchParams()) {
         h(
           "tbody",
           {},
-          channels.map((c, i) =>
+          channels.map((c) =>
             h(
               "tr",
               { dataset: { channel: c.ID } },
@@ -66,23 +60,37 @@ export async function channelList(query = new URLSearchParams()) {
               h("td", { class: "url", dataset: { label: "Target URL" } }, c.URL),
               h("td", { dataset: { label: "Method" } }, c.Method),
               h("td", { dataset: { label: "Events" } }, String(c.Events.length)),
-              h(
-                "td",
-                { dataset: { label: "State" } },
-                c.Enabled
-                  ? badge("enabled")
-                  : h("span", {}, badge("disabled"), c.DisabledReason ? h("span", { class: "muted small" }, ` ${c.DisabledReason}`) : null),
-              ),
-              h(
-                "td",
-                { dataset: { label: "Last delivery" } },
-                latest[i] ? h("span", {}, badge(latest[i].Status), " ", time(latest[i].UpdatedAt)) : h("span", { class: "muted" }, "none yet"),
-              ),
+              h("td", { dataset: { label: "State" } }, state(c)),
+              h("td", { dataset: { label: "Last delivery" } }, lastDelivery(c.LastDelivery)),
             ),
           ),
         ),
       ),
     ),
-    pager(page, channels.length === PER_PAGE, (n) => `#/channels?page=${n}`),
+    cursorPager(at, next, (params) => withQuery("#/channels", params)),
+  );
+}
+
+/** Enabled, paused or disabled (with why), and since when its deliveries fail. */
+function state(c) {
+  return h(
+    "span",
+    {},
+    c.Enabled ? badge(c.Paused ? "paused" : "enabled") : badge("disabled"),
+    !c.Enabled && c.DisabledReason ? h("span", { class: "muted small" }, ` ${c.DisabledReason}`) : null,
+    c.Enabled && c.FailingSince ? h("span", { class: "muted small block" }, "failing since ", time(c.FailingSince)) : null,
+  );
+}
+
+/** The channel's newest delivery: its status and when it last changed, and its error if it has one. */
+function lastDelivery(d) {
+  if (!d) return h("span", { class: "muted" }, "none yet");
+  return h(
+    "span",
+    {},
+    badge(d.Status),
+    " ",
+    time(d.UpdatedAt),
+    d.LastError && d.Status !== "succeeded" ? h("span", { class: "muted small block" }, d.LastError) : null,
   );
 }

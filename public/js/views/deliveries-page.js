@@ -1,5 +1,5 @@
-import { api, humanError } from "../api.js";
-import { confirmDialog, h, toast } from "../dom.js";
+import { api, apiPage, humanError } from "../api.js";
+import { confirmDialog, h, pageInQuery, toast, withQuery } from "../dom.js";
 import { deliveryTable } from "./deliveries.js";
 
 const STATUSES = ["pending", "retrying", "held", "succeeded", "failed", "cancelled"];
@@ -69,12 +69,13 @@ export async function deliveriesPage(query) {
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Apply"), h("a", { class: "button secondary", href: "#/deliveries" }, "Clear")),
   );
 
-  const params = (page, perPage) => {
-    const p = new URLSearchParams({ page: String(page), per_page: String(perPage) });
-    for (const [k, v] of Object.entries(filters)) if (v) p.set(k, v);
-    return p;
-  };
-  const table = deliveryTable({ load: (page, perPage) => api("GET", `/deliveries?${params(page, perPage)}`), showChannel: true });
+  // The page is in the address bar with the filters: a cursor, and the ones before it.
+  const table = deliveryTable({
+    load: (cursor, perPage) => apiPage(withQuery("/deliveries", { ...filters, per_page: String(perPage), cursor })),
+    showChannel: true,
+    at: pageInQuery(query),
+    href: (params) => withQuery("#/deliveries", { ...filters, ...params }),
+  });
   await table.refresh();
   const timer = setInterval(() => table.refresh().catch(() => {}), 5000);
 

@@ -1,12 +1,17 @@
 import { api, humanError } from "../api.js";
-import { badge, h, pager, relativeTime, time, toast } from "../dom.js";
+import { badge, cursorPager, h, relativeTime, time, toast } from "../dom.js";
+
+const FIRST_PAGE = { cursor: null, trail: [], number: 1 };
 
 /**
  * A table of deliveries (cards on a phone); each row expands to its attempts, and can be
  * sent again when that can work. `refresh()` updates rows in place, so a focused button
- * or an open row survives it.
+ * or an open row survives it. `load(cursor, perPage)` answers a page (`{items, next}`);
+ * pages are links when `href` makes their address (the page is then `at`, from the
+ * address bar), else buttons. The element counts its refreshes (`data-refreshes`), so a
+ * test can wait for the next one instead of for a time.
  */
-export function deliveryTable({ load, showChannel = false, perPage = 50 }) {
+export function deliveryTable({ load, showChannel = false, perPage = 50, at: start = FIRST_PAGE, href }) {
   const open = new Set();
   const rows = new Map(); // delivery id → { row, attempts }
   const body = h("tbody");
@@ -31,10 +36,11 @@ export function deliveryTable({ load, showChannel = false, perPage = 50 }) {
   );
   const empty = h("p", { class: "muted empty-row", hidden: true }, "No deliveries.");
   const pages = h("div");
-  let page = 1;
+  let at = start;
+  let refreshes = 0;
 
   async function refresh() {
-    const list = await load(page, perPage);
+    const { items: list, next } = await load(at.cursor, perPage);
     empty.hidden = list.length > 0;
     const details = await Promise.all(list.map((d) => (open.has(d.ID) ? api("GET", `/deliveries/${d.ID}`) : null)));
     // Rows no longer listed go; the others are updated where they stand.
@@ -67,11 +73,12 @@ export function deliveryTable({ load, showChannel = false, perPage = 50 }) {
       }
     });
     pages.replaceChildren(
-      pager(page, list.length === perPage, null, (n) => {
-        page = n;
+      cursorPager(at, next, href, (target) => {
+        at = target;
         refresh();
       }) ?? "",
     );
+    element.dataset.refreshes = String(++refreshes);
   }
 
   /** The row's cells, made once; later refreshes change their text, never the buttons. */
@@ -122,10 +129,11 @@ export function deliveryTable({ load, showChannel = false, perPage = 50 }) {
   }
 
   const reset = () => {
-    page = 1;
+    at = FIRST_PAGE;
     return refresh();
   };
-  return { element: h("div", {}, table, empty, pages), refresh, reset };
+  const element = h("div", { class: "delivery-table" }, table, empty, pages);
+  return { element, refresh, reset };
 }
 
 /** Replaces a cell's content only when what it shows changed (focus inside stays put). */

@@ -1,5 +1,5 @@
-import { api } from "../api.js";
-import { h, pager, prettyJson, time } from "../dom.js";
+import { api, apiPage } from "../api.js";
+import { cursorPager, h, pageInQuery, prettyJson, time, withQuery } from "../dom.js";
 import { deliveryTable } from "./deliveries.js";
 
 /** Recent events, filtered by type; each opens to its payload and deliveries. */
@@ -7,12 +7,12 @@ const PER_PAGE = 50;
 
 export async function eventsPage(query) {
   const type = query.get("type") ?? "";
-  const page = Math.max(1, Number.parseInt(query.get("page") ?? "1", 10) || 1);
-  const [types, events] = await Promise.all([
+  const at = pageInQuery(query);
+  const [types, { items: events, next }] = await Promise.all([
     api("GET", "/event-types"),
-    api("GET", `/events?per_page=${PER_PAGE}&page=${page}${type ? `&type=${encodeURIComponent(type)}` : ""}`),
+    apiPage(withQuery("/events", { per_page: String(PER_PAGE), type, cursor: at.cursor })),
   ]);
-  const href = (n) => `#/events?${new URLSearchParams({ ...(type ? { type } : {}), page: String(n) })}`;
+  const href = (params) => withQuery("#/events", { type, ...params });
 
   const filter = h(
     "select",
@@ -34,7 +34,7 @@ export async function eventsPage(query) {
             dataset: { event: e.ID },
             ontoggle: async () => {
               if (!item.open || detail.childElementCount) return;
-              const table = deliveryTable({ load: async () => (await api("GET", `/events/${e.ID}`)).Deliveries, showChannel: true });
+              const table = deliveryTable({ load: async () => ({ items: (await api("GET", `/events/${e.ID}`)).Deliveries, next: null }), showChannel: true });
               await table.refresh();
               detail.append(
                 h("h3", {}, "Deliveries"),
@@ -74,6 +74,6 @@ export async function eventsPage(query) {
     {},
     h("div", { class: "page-head" }, h("h1", {}, "Events"), h("div", { class: "inline" }, h("label", { for: "type-filter" }, "Type"), filter)),
     list,
-    pager(page, events.length === PER_PAGE, href),
+    cursorPager(at, next, href),
   );
 }
