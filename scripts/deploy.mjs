@@ -3,22 +3,26 @@
 // run again (every step that is already done is skipped). Log in first with
 // `npx wrangler login`, or set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID.
 //
-//   npm run deploy                       the default names (tyk-webhook-dispatcher…)
-//   npm run deploy -- --name staging     another deployment in the same account
-//   npm run deploy -- --batch-size 5     consumer batches of 5 (what the Free plan's 10 ms
-//                                        of CPU per invocation needs; docs/capacity.md)
+//   npm run deploy                               the default names (tyk-webhook-dispatcher…)
+//   npm run deploy -- --name staging             another deployment in the same account
+//   npm run deploy -- --domain hooks.example.com this deployment's custom domain
+//   npm run deploy -- --rotate-key               a new ENCRYPTION_KEY, the old one kept as
+//                                                ENCRYPTION_KEY_PREVIOUS
+//   npm run deploy -- --batch-size 5             consumer batches of 5 (the Free plan's CPU)
 //
-// What it does, in order: checks the login, creates the two queues and the D1 database
-// if they are missing, applies the remote migrations, generates the three secrets on the
-// first deploy only (never overwriting one), deploys the worker with them, and prints what
-// to paste into the portal. The wrangler it runs is node_modules' own, or $WRANGLER.
-import { spawnSync } from "node:child_process";
+// docs/deploy.md says what each step does. The rule it keeps: a secret it generates is
+// never lost. Everything that can be checked is checked before the upload; the generated
+// values are kept in a file only the user can read (.wrangler/deploy/secrets.<name>.json)
+// from before the upload until the deploy has finished, are printed if a later step fails,
+// and a re-run uses those same values instead of making new ones.
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
+import { cloudflareApi } from "./lib/cloudflare.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const SECRETS = ["ADMIN_TOKEN", "INTAKE_TOKEN", "ENCRYPTION_KEY"];
@@ -38,70 +42,108 @@ const PORTAL_EVENTS = [
   "OrganisationRequestRejected",
   "RegisterInvite",
 ];
+// Migration 0010 rebuilds events and deliveries in one query, and D1 stops a query after
+// 30 s. Measured locally: 1,000,000 deliveries took 31 s (docs/deploy.md, "Upgrading").
+const REBUILD_MIGRATION = "0010_rows_per_delivery.sql";
+const REBUILD_SAFE_DELIVERIES = 300_000;
 
-const { values: args } = parseArgs({ options: { name: { type: "string" }, "batch-size": { type: "string" }, help: { type: "boolean", short: "h" } } });
+class Stop extends Error {}
+
+const { values: args } = parseArgs({
+  options: {
+    name: { type: "string" },
+    domain: { type: "string" },
+    "no-workers-dev": { type: "boolean" },
+    "rotate-key": { type: "boolean" },
+    "batch-size": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+});
 if (args.help) {
-  console.log("Usage: npm run deploy [-- --name NAME] [--batch-size N]   (or DISPATCHER_NAME=NAME, QUEUE_BATCH_SIZE=N)");
+  console.log(`Usage: npm run deploy -- [--name NAME] [--domain HOST [--no-workers-dev]] [--rotate-key] [--batch-size N]
+  (or DISPATCHER_NAME, DISPATCHER_DOMAIN, DISPATCHER_WORKERS_DEV=false, QUEUE_BATCH_SIZE); docs/deploy.md`);
   process.exit(0);
 }
 
 const base = parseToml(readFileSync(path.join(root, "wrangler.toml"), "utf8"));
 const name = args.name ?? (process.env.DISPATCHER_NAME || base.name);
-if (!/^[a-z0-9](?:[a-z0-9-]{0,52}[a-z0-9])?$/.test(name)) {
-  console.error(`✗ The name "${name}" cannot be used: lower-case letters, digits and dashes, at most 54 characters.`);
-  process.exit(2);
-}
+const domain = (args.domain ?? process.env.DISPATCHER_DOMAIN ?? "").trim().toLowerCase() || undefined;
+const workersDev = !(args["no-workers-dev"] || process.env.DISPATCHER_WORKERS_DEV === "false");
 const batchSize = args["batch-size"] ?? process.env.QUEUE_BATCH_SIZE;
-if (batchSize !== undefined && !(/^\d+$/.test(batchSize) && Number(batchSize) >= 1 && Number(batchSize) <= 100)) {
-  console.error(`✗ --batch-size must be a whole number from 1 to 100, not "${batchSize}".`);
+const usage = (message) => {
+  console.error(`✗ ${message}`);
   process.exit(2);
-}
+};
+if (!/^[a-z0-9](?:[a-z0-9-]{0,52}[a-z0-9])?$/.test(name))
+  usage(`The name "${name}" cannot be used: lower-case letters, digits and dashes, at most 54 characters.`);
+if (batchSize !== undefined && !(/^\d+$/.test(batchSize) && Number(batchSize) >= 1 && Number(batchSize) <= 100))
+  usage(`--batch-size must be a whole number from 1 to 100, not "${batchSize}".`);
+if (domain !== undefined && !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domain))
+  usage(`--domain takes a host name such as webhooks.example.com, not "${domain}".`);
+if (!workersDev && !domain) usage("--no-workers-dev needs --domain: without either, the worker would have no address.");
+
 const names = { worker: name, database: name, queue: `${name}-deliveries`, deadLetters: `${name}-deliveries-dlq` };
 const wrangler = process.env.WRANGLER ?? path.join(root, "node_modules", ".bin", "wrangler");
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
-
-console.log(`Deploying "${name}": worker ${names.worker}, database ${names.database}, queues ${names.queue} and ${names.deadLetters}.\n`);
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" };
+// The deploy's config and kept secrets ($DEPLOY_STATE_DIR lets the tests use their own).
+const deployDir = process.env.DEPLOY_STATE_DIR || path.join(root, ".wrangler", "deploy");
+// Generated secrets, kept from before the upload until the deploy has finished.
+const keptSecretsPath = path.join(deployDir, `secrets.${name}.json`);
+let uploadDir;
 
 /** Runs wrangler without a terminal (so it never waits on a prompt) and keeps what it said. */
 function run(...argv) {
-  const result = spawnSync(wrangler, argv, { cwd: root, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
-  if (result.error) return { ok: false, out: "", said: `could not run ${wrangler}: ${result.error.message}` };
-  const out = result.stdout ?? "";
-  return { ok: result.status === 0, out, said: `${out}\n${result.stderr ?? ""}`.trim() };
+  return new Promise((resolve) => {
+    const child = spawn(wrangler, argv, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      err += chunk;
+    });
+    child.on("error", (error) => resolve({ ok: false, out: "", said: `could not run ${wrangler}: ${error.message}` }));
+    child.on("close", (status) => resolve({ ok: status === 0, out, said: `${out}\n${err}`.trim() }));
+  });
 }
 
-/** What to do about a failure, from what wrangler said. */
+/** What to do about a failure, from what wrangler (or the API) said. */
 function advice(said) {
   if (/not authenticated|not logged in|wrangler login|"loggedIn": ?false|non-interactive environment/i.test(said)) {
     return "Log in with `npx wrangler login`, or set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID, then run `npm run deploy` again.";
   }
   if (/more than one account/i.test(said)) return "Set CLOUDFLARE_ACCOUNT_ID to the account to deploy to, then run `npm run deploy` again.";
   if (/\[code: 10000\]|authentication error|permission|forbidden|unauthori[sz]ed/i.test(said)) {
-    return "The API token lacks a permission this step needs. It needs Workers Scripts Edit, D1 Edit, Queues Edit and Account Settings Read; create one with those, set CLOUDFLARE_API_TOKEN, and run `npm run deploy` again.";
+    return "The API token lacks a permission this step needs. It needs Workers Scripts Edit, D1 Edit, Queues Edit and Account Settings Read (and Workers Routes Edit for --domain); create one with those, set CLOUDFLARE_API_TOKEN, and run `npm run deploy` again.";
+  }
+  if (/cron triggers/i.test(said)) {
+    return "The account has no cron trigger left (the Free plan allows 5 per account, one per deployment here). Remove a deployment you no longer need (docs/deploy.md, Removing everything) or move to the Paid plan, then run `npm run deploy` again.";
   }
   if (/already (taken|exists|in use)|name.*(taken|in use)/i.test(said)) {
     return "That name is already used in this account by something else. Choose another with `npm run deploy -- --name <name>`.";
   }
-  if (/workers\.dev subdomain/i.test(said))
-    return "Register a workers.dev subdomain in the Cloudflare dashboard (Workers & Pages), then run `npm run deploy` again.";
   return "Fix what wrangler said above and run `npm run deploy` again: every step already done is skipped.";
 }
 
-function fail(step, said) {
+function fail(step, said, what = advice(said)) {
   const lines = said.split("\n").filter((line) => line.trim());
   console.error(
-    `\n✗ ${step} failed.\n\nwrangler said:\n${lines
+    `\n✗ ${step} failed.\n\n${lines
       .slice(-15)
       .map((l) => `  ${l}`)
-      .join("\n")}\n\nWhat to do: ${advice(said)}`,
+      .join("\n")}\n\nWhat to do: ${what}`,
   );
-  process.exit(1);
+  throw new Stop();
 }
 
-function step(title, fn) {
+async function step(title, fn) {
   process.stdout.write(`→ ${title}… `);
-  const outcome = fn();
-  console.log(outcome);
+  console.log(await fn());
+}
+
+function warn(lines) {
+  console.log(`\n  ⚠ ${lines.join("\n    ")}\n`);
 }
 
 /** The first JSON value in wrangler's output (a warning may come before it). */
@@ -111,127 +153,315 @@ function jsonIn(text) {
   return JSON.parse(text.slice(start));
 }
 
-// 1. Who is deploying.
-step("Checking the Cloudflare login", () => {
-  const who = run("whoami", "--json");
-  if (!who.ok) fail("Checking the Cloudflare login", who.said);
-  try {
-    const me = jsonIn(who.out);
-    if (me.loggedIn === false) fail("Checking the Cloudflare login", "You are not authenticated. Please run `wrangler login`.");
-    return me.email ? `logged in as ${me.email}` : "logged in";
-  } catch {
-    return "logged in";
-  }
-});
-
-// 2. The queues: Workers cannot deploy a consumer of a queue that does not exist.
-for (const queue of [names.queue, names.deadLetters]) {
-  step(`Queue ${queue}`, () => {
-    const info = run("queues", "info", queue);
-    if (info.ok) return "exists, kept";
-    if (!/does not exist/i.test(info.said)) fail(`Checking the queue ${queue}`, info.said);
-    const created = run("queues", "create", queue);
-    if (!created.ok) fail(`Creating the queue ${queue}`, created.said);
-    return "created";
+function removeUploadFile() {
+  if (uploadDir) rmSync(uploadDir, { recursive: true, force: true });
+  uploadDir = undefined;
+}
+// The temporary file handed to `wrangler deploy --secrets-file` goes on every way out:
+// the deploy's own `finally`, an exit, and Ctrl-C or a kill.
+process.on("exit", removeUploadFile);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => {
+    removeUploadFile();
+    console.error(`\n✗ Stopped (${signal}).${existsSync(keptSecretsPath) ? ` Generated secrets are kept in ${keptSecretsPath}.` : ""}`);
+    process.exit(130);
   });
 }
 
-// 3. The database, found by name, or created: no id to paste by hand.
-let databaseId;
-step(`D1 database ${names.database}`, () => {
-  const find = () => {
-    const list = run("d1", "list", "--json");
-    if (!list.ok) fail("Listing the D1 databases", list.said);
-    return jsonIn(list.out).find((db) => db.name === names.database)?.uuid;
-  };
-  databaseId = find();
-  if (databaseId) return `exists (${databaseId}), kept`;
-  const created = run("d1", "create", names.database);
-  if (!created.ok) fail(`Creating the D1 database ${names.database}`, created.said);
-  databaseId = find();
-  if (!databaseId) fail(`Creating the D1 database ${names.database}`, `${created.said}\n(the new database is not in \`wrangler d1 list\`)`);
-  return `created (${databaseId})`;
-});
-
-// 4. The deploy's own config: wrangler.toml with this deployment's names and ids. Paths are
-// absolute, so the file can live outside the repository's root.
-const configDir = path.join(root, ".wrangler", "deploy");
-mkdirSync(configDir, { recursive: true });
-const configPath = path.join(configDir, `wrangler.${name}.json`);
-const config = {
-  ...base,
-  name: names.worker,
-  main: path.join(root, base.main),
-  assets: { ...base.assets, directory: path.join(root, base.assets.directory) },
-  d1_databases: [
-    { ...base.d1_databases[0], database_name: names.database, database_id: databaseId, migrations_dir: path.join(root, base.d1_databases[0].migrations_dir) },
-  ],
-  queues: {
-    producers: base.queues.producers.map((p) => ({ ...p, queue: names.queue })),
-    consumers: base.queues.consumers.map((c) => ({
-      ...c,
-      ...(c.dead_letter_queue ? { queue: names.queue, dead_letter_queue: names.deadLetters } : { queue: names.deadLetters }),
-      ...(batchSize ? { max_batch_size: Number(batchSize) } : {}),
-    })),
-  },
-  vars: { ...base.vars, DELIVERY_QUEUE: names.queue, DEAD_LETTER_QUEUE: names.deadLetters },
-};
-writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
-
-// 5. Migrations before the code that needs them goes live.
-step("Applying the remote D1 migrations", () => {
-  const applied = run("d1", "migrations", "apply", "DB", "--remote", "--config", configPath);
-  if (!applied.ok) fail("Applying the remote D1 migrations", applied.said);
-  return /no migrations to apply/i.test(applied.said) ? "already up to date" : "applied";
-});
-
-// 6. Secrets: made on the first deploy only. Overwriting ENCRYPTION_KEY would make every
-// stored secret unreadable, so an existing one is never touched.
-let missing = [];
-step("Checking the worker's secrets", () => {
-  const list = run("secret", "list", "--name", names.worker, "--format", "json");
-  if (list.ok) {
-    const present = new Set(jsonIn(list.out).map((s) => s.name));
-    missing = SECRETS.filter((s) => !present.has(s));
-  } else if (/not found|does not exist|\[code: 10007\]/i.test(list.said)) {
-    missing = [...SECRETS];
-  } else {
-    fail("Checking the worker's secrets", list.said);
-  }
-  return missing.length ? `to create: ${missing.join(", ")}` : "all three exist, kept";
-});
-const generated = Object.fromEntries(
-  missing.map((secret) => [secret, secret === "ENCRYPTION_KEY" ? randomBytes(32).toString("base64") : randomBytes(24).toString("base64url")]),
-);
-
-// 7. The worker itself, with the new secrets in the same upload.
-let url;
-step(`Deploying the worker ${names.worker}`, () => {
-  const secretsDir = missing.length ? mkdtempSync(path.join(tmpdir(), "dispatcher-secrets-")) : undefined;
-  const secretsFile = secretsDir && path.join(secretsDir, "secrets.json");
-  if (secretsFile) writeFileSync(secretsFile, JSON.stringify(generated), { mode: 0o600 });
-  try {
-    const deployed = run("deploy", "--config", configPath, ...(secretsFile ? ["--secrets-file", secretsFile] : []));
-    if (!deployed.ok) fail(`Deploying the worker ${names.worker}`, deployed.said);
-    url = deployed.said.match(/https:\/\/[\w.-]+\.workers\.dev/)?.[0];
-  } finally {
-    if (secretsDir) rmSync(secretsDir, { recursive: true, force: true });
-  }
-  return url ? `live at ${url}` : "deployed";
-});
-
-// 8. What the admin does next.
-const origin = url ?? "https://<your worker's URL or custom domain>";
-const intake = generated.INTAKE_TOKEN ?? "<the INTAKE_TOKEN printed by the first deploy>";
-if (missing.length) {
-  console.log(`
-New secrets were created and uploaded. They are shown this once: keep them in your
-password manager (Cloudflare stores them encrypted and never shows them again).`);
-  if (generated.ADMIN_TOKEN) console.log(`  ADMIN_TOKEN   ${generated.ADMIN_TOKEN}   signs in to the admin UI and the /portal-api`);
-  if (generated.INTAKE_TOKEN) console.log(`  INTAKE_TOKEN  ${generated.INTAKE_TOKEN}   the portal sends it with each event`);
-  if (generated.ENCRYPTION_KEY) console.log("  ENCRYPTION_KEY was created too; it stays in Cloudflare and this script never replaces it.");
+try {
+  await deploy();
+} catch (error) {
+  if (!(error instanceof Stop)) throw error;
+  process.exitCode = 1;
+} finally {
+  removeUploadFile();
 }
-console.log(`
+
+async function deploy() {
+  console.log(
+    `Deploying "${name}": worker ${names.worker}, database ${names.database}, queues ${names.queue} and ${names.deadLetters}` +
+      `${domain ? `, custom domain ${domain}` : ""}${workersDev ? "" : ", no workers.dev address"}.\n`,
+  );
+  if (base.routes || base.route || base.workers_dev !== undefined) {
+    warn([
+      "wrangler.toml's routes and workers_dev are not used by `npm run deploy`: a domain belongs to one",
+      "deployment, so give it with --domain (docs/deploy.md, A custom domain).",
+    ]);
+  }
+
+  // 1. Who is deploying, and the reads that change nothing, side by side.
+  let api;
+  let accountId;
+  await step("Checking the Cloudflare login", async () => {
+    const [who, token] = await Promise.all([run("whoami", "--json"), run("auth", "token", "--json")]);
+    if (!who.ok) fail("Checking the Cloudflare login", who.said);
+    let me;
+    try {
+      me = jsonIn(who.out);
+    } catch {
+      fail("Checking the Cloudflare login", who.said);
+    }
+    if (me.loggedIn === false) fail("Checking the Cloudflare login", "You are not authenticated. Please run `wrangler login`.");
+    accountId = process.env.CLOUDFLARE_ACCOUNT_ID || (me.accounts?.length === 1 ? me.accounts[0].id : undefined);
+    if (!accountId) fail("Checking the Cloudflare login", "You have access to more than one account.");
+    if (!token.ok) fail("Checking the Cloudflare login", token.said);
+    const credentials = jsonIn(token.out);
+    if (!credentials.token) fail("Checking the Cloudflare login", "Log in with an API token or `wrangler login` (a global API key is not supported here).");
+    api = cloudflareApi(credentials.token, accountId);
+    return me.email ? `logged in as ${me.email}` : "logged in";
+  });
+  const apiStep = async (title, fn) => {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof Stop) throw error;
+      fail(title, error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  const [queueInfos, databaseList, secretList, subdomain, domainOwner] = await Promise.all([
+    Promise.all([names.queue, names.deadLetters].map((queue) => run("queues", "info", queue))),
+    run("d1", "list", "--json"),
+    run("secret", "list", "--name", names.worker, "--format", "json"),
+    apiStep("Checking the account's workers.dev subdomain", () => (workersDev ? api.subdomain() : null)),
+    apiStep(`Checking who serves ${domain}`, () => (domain ? api.domainOwner(domain) : null)),
+  ]);
+
+  // 2. The addresses, before anything is created: an account without a workers.dev
+  // subdomain makes `wrangler deploy` stop after the upload.
+  if (workersDev) {
+    await step("The account's workers.dev subdomain", async () => {
+      if (subdomain) return `${subdomain}.workers.dev`;
+      fail(
+        "Checking the account's workers.dev subdomain",
+        "This account has no workers.dev subdomain yet.",
+        `Choose one in the Cloudflare dashboard (Workers & Pages; https://dash.cloudflare.com/${accountId}/workers/onboarding), then run \`npm run deploy\` again. Or serve only a custom domain: \`npm run deploy -- --domain <host> --no-workers-dev\`. Nothing was created.`,
+      );
+    });
+  }
+  if (domain) {
+    await step(`Custom domain ${domain}`, async () => {
+      if (!domainOwner) return "free";
+      if (domainOwner === names.worker) return "already this deployment's, kept";
+      fail(
+        `Checking the custom domain ${domain}`,
+        `${domain} is the custom domain of the worker "${domainOwner}".`,
+        `Without a terminal, wrangler would move it to "${names.worker}" without asking. Choose another host name, or remove it from "${domainOwner}" first (dashboard: Workers & Pages → ${domainOwner} → Settings → Domains & Routes).`,
+      );
+    });
+  }
+
+  // 3. The queues: Workers cannot deploy a consumer of a queue that does not exist. One
+  // used by another worker is not taken over; one found unused is named.
+  for (const [i, queue] of [names.queue, names.deadLetters].entries()) {
+    const info = queueInfos[i];
+    await step(`Queue ${queue}`, async () => {
+      if (info.ok) {
+        const users = [...info.out.matchAll(/^(?:Producers|Consumers):\s*(.*)$/gm)].flatMap((m) => m[1].split(",").map((u) => u.trim()));
+        const others = users.filter((u) => u && u !== `worker:${names.worker}`);
+        if (others.length) {
+          fail(
+            `Checking the queue ${queue}`,
+            `The queue ${queue} exists and is used by ${others.join(", ")}.`,
+            "It belongs to something else: choose another name for this deployment with `npm run deploy -- --name <name>`.",
+          );
+        }
+        if (users.length) return "exists, kept";
+        warn([
+          `The queue ${queue} already exists and no worker uses it: this deploy did not create it.`,
+          "It is used as this deployment's queue. If an earlier `npm run deploy` made it, all is well;",
+          "if it is someone else's, stop (Ctrl-C) and choose another name with `npm run deploy -- --name <name>`.",
+        ]);
+        return "exists, not created by this deploy, used";
+      }
+      if (!/does not exist/i.test(info.said)) fail(`Checking the queue ${queue}`, info.said);
+      const created = await run("queues", "create", queue);
+      if (!created.ok) fail(`Creating the queue ${queue}`, created.said);
+      return "created";
+    });
+  }
+
+  // 4. The database, found by name, or created: no id to paste by hand. One that holds
+  // anything but this dispatcher's migrations is not taken over.
+  let databaseId;
+  let applied = [];
+  await step(`D1 database ${names.database}`, async () => {
+    const find = (list) => {
+      if (!list.ok) fail("Listing the D1 databases", list.said);
+      return jsonIn(list.out).find((db) => db.name === names.database);
+    };
+    const found = find(databaseList);
+    if (!found) {
+      const created = await run("d1", "create", names.database);
+      if (!created.ok) fail(`Creating the D1 database ${names.database}`, created.said);
+      databaseId = find(await run("d1", "list", "--json"))?.uuid;
+      if (!databaseId) fail(`Creating the D1 database ${names.database}`, `${created.said}\n(the new database is not in \`wrangler d1 list\`)`);
+      return `created (${databaseId})`;
+    }
+    databaseId = found.uuid;
+    const ours = new Set(migrationFiles());
+    let tables;
+    await apiStep(`Reading the D1 database ${names.database}`, async () => {
+      tables = (await api.query(databaseId, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")).map(
+        (r) => r.name,
+      );
+      if (tables.includes("d1_migrations")) applied = (await api.query(databaseId, "SELECT name FROM d1_migrations ORDER BY id")).map((r) => r.name);
+    });
+    const foreign = applied.filter((m) => !ours.has(m));
+    if ((tables.length && !tables.includes("d1_migrations")) || foreign.length) {
+      fail(
+        `Checking the D1 database ${names.database}`,
+        `The database ${names.database} exists and holds ${foreign.length ? `migrations that are not this dispatcher's (${foreign.slice(0, 3).join(", ")})` : `tables this dispatcher did not make (${tables.slice(0, 3).join(", ")})`}.`,
+        "It belongs to something else: choose another name for this deployment with `npm run deploy -- --name <name>`.",
+      );
+    }
+    if (applied.length) return `exists (${databaseId}), kept`;
+    warn([
+      `The D1 database ${names.database} already exists, empty: this deploy did not create it.`,
+      "It is used as this deployment's database. If an earlier `npm run deploy` made it, all is well;",
+      "if it is someone else's, stop (Ctrl-C) and choose another name with `npm run deploy -- --name <name>`.",
+    ]);
+    return `exists (${databaseId}), empty, not created by this deploy, used`;
+  });
+
+  // 5. The deploy's own config: wrangler.toml with this deployment's names, ids, domain and
+  // workers.dev choice (explicit, so adding a domain does not switch workers.dev off).
+  mkdirSync(deployDir, { recursive: true });
+  const configPath = path.join(deployDir, `wrangler.${name}.json`);
+  const { routes: _routes, route: _route, workers_dev: _workersDev, ...shared } = base;
+  const config = {
+    ...shared,
+    name: names.worker,
+    main: path.join(root, base.main),
+    assets: { ...base.assets, directory: path.join(root, base.assets.directory) },
+    workers_dev: workersDev,
+    ...(domain ? { routes: [{ pattern: domain, custom_domain: true }] } : {}),
+    d1_databases: [
+      { ...base.d1_databases[0], database_name: names.database, database_id: databaseId, migrations_dir: path.join(root, base.d1_databases[0].migrations_dir) },
+    ],
+    queues: {
+      producers: base.queues.producers.map((p) => ({ ...p, queue: names.queue })),
+      consumers: base.queues.consumers.map((c) => ({
+        ...c,
+        ...(c.dead_letter_queue ? { queue: names.queue, dead_letter_queue: names.deadLetters } : { queue: names.deadLetters }),
+        ...(batchSize ? { max_batch_size: Number(batchSize) } : {}),
+      })),
+    },
+    vars: { ...base.vars, DELIVERY_QUEUE: names.queue, DEAD_LETTER_QUEUE: names.deadLetters },
+  };
+
+  // 6. Secrets, checked (and a key rotation refused) before anything changes.
+  let present = new Set();
+  let workerExists = true;
+  await step("Checking the worker's secrets", async () => {
+    if (secretList.ok) present = new Set(jsonIn(secretList.out).map((s) => s.name));
+    else if (/not found|does not exist|\[code: 10007\]/i.test(secretList.said)) workerExists = false;
+    else fail("Checking the worker's secrets", secretList.said);
+    const missing = SECRETS.filter((s) => !present.has(s));
+    return missing.length ? `to create: ${missing.join(", ")}` : "all three exist, kept";
+  });
+  if (args["rotate-key"]) {
+    if (!present.has("ENCRYPTION_KEY")) {
+      fail(
+        "Rotating ENCRYPTION_KEY",
+        `The worker ${names.worker} has no ENCRYPTION_KEY yet.`,
+        "Deploy it first (`npm run deploy` creates the key); there is nothing to rotate.",
+      );
+    }
+    if (present.has("ENCRYPTION_KEY_PREVIOUS")) {
+      fail(
+        "Rotating ENCRYPTION_KEY",
+        `The worker ${names.worker} still has an ENCRYPTION_KEY_PREVIOUS: the last rotation is not finished.`,
+        `Wait until the sweeper logs \`reencrypted: 0\` (\`npx wrangler tail ${names.worker}\`), then \`npx wrangler secret delete ENCRYPTION_KEY_PREVIOUS --name ${names.worker}\`, then rotate again. Rotating now would make the values still under the oldest key unreadable.`,
+      );
+    }
+  }
+
+  // 7. Migrations before the code that needs them goes live; the one that rebuilds the
+  // big tables only where it fits in D1's 30 s.
+  if (applied.length && !applied.includes(REBUILD_MIGRATION)) {
+    const [{ n }] = await apiStep("Counting the deliveries", () => api.query(databaseId, "SELECT count(*) AS n FROM deliveries"));
+    if (n > REBUILD_SAFE_DELIVERIES) {
+      fail(
+        `Upgrading the D1 database ${names.database}`,
+        `Migration ${REBUILD_MIGRATION} rebuilds the deliveries and events tables in one query; this database has ${n.toLocaleString("en")} deliveries, more than the ${REBUILD_SAFE_DELIVERIES.toLocaleString("en")} it is safe for (D1 stops a query after 30 s).`,
+        "Follow docs/deploy.md, “Upgrading a large database”, then run `npm run deploy` again. Nothing was changed.",
+      );
+    }
+  }
+  writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  await step("Applying the remote D1 migrations", async () => {
+    const result = await run("d1", "migrations", "apply", "DB", "--remote", "--config", configPath);
+    if (!result.ok) fail("Applying the remote D1 migrations", result.said);
+    return /no migrations to apply/i.test(result.said) ? "already up to date" : "applied";
+  });
+
+  // 8. The values to upload: the missing secrets (those an interrupted deploy generated,
+  // or new ones) and, for a rotation, a new key while the API moves the old one to
+  // ENCRYPTION_KEY_PREVIOUS in the same version (an inherit binding with old_name: the
+  // old key is never read or shown).
+  const kept = readKeptSecrets();
+  const generated = {};
+  for (const secret of SECRETS.filter((s) => !present.has(s))) generated[secret] = kept[secret] ?? newSecret(secret);
+  const recovered = SECRETS.filter((s) => present.has(s) && kept[s] !== undefined);
+  const upload = { ...generated };
+  if (args["rotate-key"]) {
+    upload.ENCRYPTION_KEY = newSecret("ENCRYPTION_KEY");
+    config.unsafe = {
+      ...base.unsafe,
+      bindings: [...(base.unsafe?.bindings ?? []), { name: "ENCRYPTION_KEY_PREVIOUS", type: "inherit", old_name: "ENCRYPTION_KEY" }],
+    };
+    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  }
+  // Shown to the user: tokens generated now, or by a deploy that did not finish.
+  const tokens = { ...Object.fromEntries(recovered.map((s) => [s, kept[s]])), ...generated };
+  if (Object.keys(generated).length) keepSecrets({ ...kept, ...generated });
+
+  // 9. The worker itself, with its secrets in the same upload.
+  let output = "";
+  try {
+    await step(`Deploying the worker ${names.worker}`, async () => {
+      let secretsFile;
+      if (Object.keys(upload).length) {
+        uploadDir = mkdtempSync(path.join(tmpdir(), "dispatcher-secrets-"));
+        secretsFile = path.join(uploadDir, "secrets.json");
+        writeFileSync(secretsFile, JSON.stringify(upload), { mode: 0o600 });
+      }
+      try {
+        const deployed = await run("deploy", "--config", configPath, ...(secretsFile ? ["--secrets-file", secretsFile] : []));
+        output = deployed.said;
+        if (!deployed.ok) fail(`Deploying the worker ${names.worker}`, deployed.said);
+      } finally {
+        removeUploadFile();
+      }
+      return "deployed";
+    });
+  } catch (error) {
+    if (error instanceof Stop && Object.keys(tokens).length) printKeptSecrets(tokens, /Uploaded |Current Version ID/.test(output) || !workerExists);
+    throw error;
+  }
+
+  // 10. What the admin does next, at the address the worker really has.
+  const workersDevUrl = workersDev ? (output.match(/https:\/\/[\w.-]+\.workers\.dev/)?.[0] ?? `https://${names.worker}.${subdomain}.workers.dev`) : undefined;
+  const origin = domain ? `https://${domain}` : workersDevUrl;
+  if (args["rotate-key"]) {
+    console.log(`
+ENCRYPTION_KEY was replaced, and the old key is now ENCRYPTION_KEY_PREVIOUS. The sweeper
+re-encrypts every stored value under the new key within a few minutes and logs
+\`reencrypted: 0\` when done (npx wrangler tail ${names.worker}); then run
+  npx wrangler secret delete ENCRYPTION_KEY_PREVIOUS --name ${names.worker}`);
+  }
+  if (Object.keys(tokens).length) {
+    console.log(`
+New secrets ${recovered.length ? "(from the deploy that did not finish) " : ""}are in the worker. They are shown this once: keep them in your
+password manager (Cloudflare stores them encrypted and never shows them again).`);
+    if (tokens.ADMIN_TOKEN) console.log(`  ADMIN_TOKEN   ${tokens.ADMIN_TOKEN}   signs in to the admin UI and the /portal-api`);
+    if (tokens.INTAKE_TOKEN) console.log(`  INTAKE_TOKEN  ${tokens.INTAKE_TOKEN}   the portal sends it with each event`);
+    if (tokens.ENCRYPTION_KEY) console.log("  ENCRYPTION_KEY was created too; it stays in Cloudflare (rotate it with --rotate-key).");
+  }
+  rmSync(keptSecretsPath, { force: true });
+  const intake = tokens.INTAKE_TOKEN ?? "<the INTAKE_TOKEN printed by the first deploy>";
+  console.log(`
 Connect your portal (Settings → Webhooks → Add webhook):
   Target URL   ${origin}/events
   Method       POST
@@ -239,6 +469,40 @@ Connect your portal (Settings → Webhooks → Add webhook):
   Events       tick all: ${PORTAL_EVENTS.join(", ")}
   Then press the portal's Test Connection.
 
-Admin UI       ${origin}/
+Admin UI       ${origin}/${domain && workersDevUrl ? `\nAlso at       ${workersDevUrl}/ (workers.dev; --no-workers-dev turns it off)` : ""}${domain ? "\n               (a new custom domain can take a few minutes to answer)" : ""}
 Live logs      npx wrangler tail ${names.worker}
 `);
+}
+
+function migrationFiles() {
+  return readdirSync(path.join(root, base.d1_databases[0].migrations_dir))
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
+}
+
+function newSecret(secret) {
+  return secret.startsWith("ENCRYPTION_KEY") ? randomBytes(32).toString("base64") : randomBytes(24).toString("base64url");
+}
+
+function readKeptSecrets() {
+  try {
+    return JSON.parse(readFileSync(keptSecretsPath, "utf8"));
+  } catch {
+    return {};
+  }
+}
+
+function keepSecrets(values) {
+  mkdirSync(deployDir, { recursive: true, mode: 0o700 });
+  writeFileSync(keptSecretsPath, `${JSON.stringify(values, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(keptSecretsPath, 0o600);
+}
+
+function printKeptSecrets(tokens, mayBeUploaded) {
+  console.error(`
+The secrets generated for this deployment are not lost. ${mayBeUploaded ? "The worker may already have them." : "They did not reach Cloudflare yet."}
+The next \`npm run deploy${name === base.name ? "" : ` -- --name ${name}`}\` uploads these same values (never new ones) and prints them again;
+until a deploy finishes they are kept in ${keptSecretsPath} (readable only by you).`);
+  if (tokens.ADMIN_TOKEN) console.error(`  ADMIN_TOKEN   ${tokens.ADMIN_TOKEN}`);
+  if (tokens.INTAKE_TOKEN) console.error(`  INTAKE_TOKEN  ${tokens.INTAKE_TOKEN}`);
+}

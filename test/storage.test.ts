@@ -26,6 +26,15 @@ describe("ids", () => {
     expect(timeOrderedId(at - 1) < id && id < timeOrderedId(at + 1)).toBe(true);
   });
 
+  it("increase within one millisecond, as Workers' clock stands still during a request (RFC 9562 §6.2)", () => {
+    const at = Date.now() + 7 * 86400_000;
+    const ids = Array.from({ length: 2000 }, () => timeOrderedId(at));
+    expect(ids.every((id) => id.slice(0, 13) === idFloor(at))).toBe(true);
+    expect(ids.every((id) => UUID_V7.test(id))).toBe(true);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it("an event's deliveries carry its time in their ids", async () => {
     const channels = await Promise.all([createChannel(), createChannel()]);
     const queue = recordingQueue();
@@ -443,5 +452,35 @@ describe("the migration to time-ordered keys", () => {
     // The sweeper sends the waiting delivery again, by its new key.
     const { reclaimed } = await sweep(bindings as never, now + 3600_000);
     expect(reclaimed).toEqual([{ deliveryId: listed[0].ID, channelId: "ch-1", generation: 1 }]);
+  });
+});
+
+// Last in the file: its channel and events would show in the lists the tests above read.
+describe("ids made in one request", () => {
+  it("events posted in one millisecond, and their deliveries, list in the order they came", async () => {
+    const channel = await createChannel();
+    const queue = recordingQueue();
+    const post = () =>
+      app.request(
+        "/events",
+        { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json" }, body: uniqueUserRegistered() },
+        { ...env, DELIVERIES: queue },
+      );
+    const posted: string[] = [];
+    for (let i = 0; i < 5; i++) posted.push((await (await post()).json<{ ID: string }>()).ID);
+    expect([...posted].sort()).toEqual(posted);
+    const deliveries = queue.sent
+      .flat()
+      .map((m) => (m.body as DeliveryMessage).deliveryId)
+      .filter((id, i, all) => all.indexOf(id) === i);
+    const ofChannel = queue.sent
+      .flat()
+      .filter((m) => (m.body as DeliveryMessage).channelId === channel.ID)
+      .map((m) => m.body.deliveryId);
+    expect(ofChannel).toHaveLength(5);
+    expect([...ofChannel].sort()).toEqual(ofChannel);
+    // A delivery's id sorts with its event: the event's time and counter lead it.
+    expect(ofChannel.map((id) => id.slice(0, 23))).toEqual(posted.map((id) => id.slice(0, 23)));
+    expect(deliveries.length).toBeGreaterThanOrEqual(5);
   });
 });

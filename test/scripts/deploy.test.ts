@@ -1,225 +1,278 @@
 /**
- * `npm run deploy` against a stand-in wrangler (fake-wrangler.mjs) that keeps a Cloudflare
- * account's state in a file: which commands run, in which order, what they leave behind,
- * and what the admin is told.
+ * `npm run deploy` with the real wrangler (node_modules', 4.86) against a stand-in of the
+ * Cloudflare API (cloudflare-api.mjs), on loopback only. In every case: no generated secret
+ * is lost, no secrets file is left behind, and the address and tokens printed are the ones
+ * the worker has.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { startCloudflareApi } from "./cloudflare-api.mjs";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const fake = path.join(import.meta.dirname, "fake-wrangler.mjs");
 const migrations = readdirSync(path.join(root, "migrations"))
   .filter((f) => f.endsWith(".sql"))
   .sort();
+const DEFAULT = "tyk-webhook-dispatcher";
 
-interface Account {
-  loggedIn: boolean;
-  queues?: string[];
-  databases?: { uuid: string; name: string; migrations: string[] }[];
-  workers?: Record<string, { secrets: Record<string, string>; deploys: number; vars?: Record<string, string>; batchSizes?: number[] }>;
-  noQueuesPermission?: boolean;
-  takenNames?: string[];
-}
+type Api = Awaited<ReturnType<typeof startCloudflareApi>>;
+const apis: Api[] = [];
+afterEach(async () => {
+  await Promise.all(apis.splice(0).map((api) => api.close()));
+});
 
-/** An account, and a function that runs the deploy script against it. */
-function account(initial: Account) {
-  const dir = mkdtempSync(path.join(tmpdir(), "deploy-test-"));
-  const statePath = path.join(dir, "state.json");
-  const logPath = path.join(dir, "calls.log");
-  writeFileSync(statePath, JSON.stringify(initial));
-  writeFileSync(logPath, "");
+/** An account behind a stand-in API, and a function that runs the deploy script against it. */
+async function cloud(options: Parameters<typeof startCloudflareApi>[0] = {}) {
+  const api = await startCloudflareApi(options);
+  apis.push(api);
+  const temp = mkdtempSync(path.join(tmpdir(), "deploy-test-"));
+  const state = mkdtempSync(path.join(tmpdir(), "deploy-state-"));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? temp,
+    CLOUDFLARE_API_BASE_URL: api.url,
+    CLOUDFLARE_API_TOKEN: "stand-in-token",
+    CLOUDFLARE_ACCOUNT_ID: api.accountId,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_HIDE_BANNER: "true",
+    WRANGLER_LOG_PATH: path.join(temp, "logs"),
+    TMPDIR: temp,
+    DEPLOY_STATE_DIR: state,
+  };
   return {
+    api,
+    account: api.account,
+    state,
+    /** Runs `npm run deploy -- ...args`; what it printed, and whether a secrets file was left. */
     deploy(...args: string[]) {
-      writeFileSync(logPath, "");
-      const result = spawnSync(process.execPath, [path.join(root, "scripts/deploy.mjs"), ...args], {
-        cwd: root,
-        encoding: "utf8",
-        env: { ...process.env, WRANGLER: fake, FAKE_WRANGLER_STATE: statePath, FAKE_WRANGLER_LOG: logPath, DISPATCHER_NAME: "" },
+      return new Promise<{ status: number | null; output: string }>((resolve) => {
+        const child = spawn(process.execPath, [path.join(root, "scripts/deploy.mjs"), ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+        let output = "";
+        child.stdout.on("data", (chunk) => {
+          output += chunk;
+        });
+        child.stderr.on("data", (chunk) => {
+          output += chunk;
+        });
+        child.on("close", (status) => {
+          // The temporary --secrets-file never outlives the script.
+          expect(readdirSync(temp).filter((f) => f.startsWith("dispatcher-secrets-"))).toEqual([]);
+          resolve({ status, output });
+        });
       });
-      const calls = readFileSync(logPath, "utf8")
-        .trim()
-        .split("\n")
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as string[]);
-      return { status: result.status, output: `${result.stdout}${result.stderr}`, calls, commands: calls.map(summary) };
     },
-    get state(): Account {
-      return JSON.parse(readFileSync(statePath, "utf8"));
+    worker(name = DEFAULT) {
+      const worker = api.account.workers[name];
+      if (!worker) throw new Error(`no worker ${name}`);
+      const secrets = Object.fromEntries(worker.bindings.filter((b) => b.type === "secret_text").map((b) => [b.name, b.text as string]));
+      return { ...worker, secrets };
+    },
+    keptSecrets(name = DEFAULT) {
+      return path.join(state, `secrets.${name}.json`);
     },
   };
 }
 
-/** A call as "queues create tyk-webhook-dispatcher-deliveries", without the paths that vary. */
-function summary(argv: string[]) {
-  return argv.filter((_, i) => argv[i - 1] !== "--config" && argv[i - 1] !== "--secrets-file").join(" ");
+type Cloud = Awaited<ReturnType<typeof cloud>>;
+
+/** The tokens the run printed are the worker's, and the portal is sent to `origin`. */
+function expectPrintedAsDeployed(c: Cloud, output: string, origin: string, name = DEFAULT) {
+  const { secrets } = c.worker(name);
+  expect(Object.keys(secrets).sort()).toEqual(["ADMIN_TOKEN", "ENCRYPTION_KEY", "INTAKE_TOKEN"]);
+  expect(Buffer.from(secrets.ENCRYPTION_KEY!, "base64")).toHaveLength(32);
+  expect(output).toContain(`ADMIN_TOKEN   ${secrets.ADMIN_TOKEN}`);
+  expect(output).toContain(`INTAKE_TOKEN  ${secrets.INTAKE_TOKEN}`);
+  expect(output).not.toContain(secrets.ENCRYPTION_KEY);
+  expect(output).toContain(`Target URL   ${origin}/events`);
+  expect(output).toContain(`Header       Authorization: Bearer ${secrets.INTAKE_TOKEN}`);
+  expect(output).toContain(`Admin UI       ${origin}/`);
+  expect(existsSync(c.keptSecrets(name))).toBe(false);
 }
 
-const Q = "tyk-webhook-dispatcher-deliveries";
-const DLQ = "tyk-webhook-dispatcher-deliveries-dlq";
-const DB = "tyk-webhook-dispatcher";
-/** What a first deploy runs on an empty account, in order. */
-const FIRST_RUN = [
-  "whoami --json",
-  `queues info ${Q}`,
-  `queues create ${Q}`,
-  `queues info ${DLQ}`,
-  `queues create ${DLQ}`,
-  "d1 list --json",
-  `d1 create ${DB}`,
-  "d1 list --json",
-  "d1 migrations apply DB --remote --config",
-  `secret list --name ${DB} --format json`,
-  "deploy --config --secrets-file",
-];
+describe("npm run deploy, with the real wrangler", { timeout: 180_000 }, () => {
+  it("stops before creating anything on an account without a workers.dev subdomain, then deploys once it has one", async () => {
+    const c = await cloud({ subdomain: null });
+    const refused = await c.deploy();
+    expect(refused.status, refused.output).toBe(1);
+    expect(refused.output).toContain("This account has no workers.dev subdomain yet.");
+    expect(refused.output).toContain(`https://dash.cloudflare.com/${c.api.accountId}/workers/onboarding`);
+    expect(refused.output).toContain("Nothing was created.");
+    expect(c.account.queues).toEqual([]);
+    expect(c.account.databases).toEqual([]);
+    expect(c.account.workers).toEqual({});
+    expect(existsSync(c.keptSecrets())).toBe(false);
 
-describe("npm run deploy", () => {
-  it("takes a fresh account to a running deployment, in order, and says what to paste into the portal", () => {
-    const cloud = account({ loggedIn: true });
-    const run = cloud.deploy();
+    c.account.subdomain = "example";
+    const run = await c.deploy();
     expect(run.status, run.output).toBe(0);
-    expect(run.commands).toEqual(FIRST_RUN);
-
-    const state = cloud.state;
-    expect(state.queues).toEqual([Q, DLQ]);
-    expect(state.databases).toHaveLength(1);
-    expect(state.databases![0]!.migrations).toEqual(migrations);
-    const worker = state.workers![DB]!;
-    expect(Object.keys(worker.secrets).sort()).toEqual(["ADMIN_TOKEN", "ENCRYPTION_KEY", "INTAKE_TOKEN"]);
-    expect(Buffer.from(worker.secrets.ENCRYPTION_KEY!, "base64")).toHaveLength(32);
-    expect(worker.vars).toMatchObject({ DELIVERY_QUEUE: Q, DEAD_LETTER_QUEUE: DLQ });
-
-    // The tokens are printed once, and the portal's settings with the real intake token.
-    expect(run.output).toContain(`ADMIN_TOKEN   ${worker.secrets.ADMIN_TOKEN}`);
-    expect(run.output).toContain(`INTAKE_TOKEN  ${worker.secrets.INTAKE_TOKEN}`);
-    expect(run.output).not.toContain(worker.secrets.ENCRYPTION_KEY!);
-    expect(run.output).toContain(`Target URL   https://${DB}.example.workers.dev/events`);
-    expect(run.output).toContain("Method       POST");
-    expect(run.output).toContain(`Header       Authorization: Bearer ${worker.secrets.INTAKE_TOKEN}`);
-    expect(run.output).toContain("AccessRequestCreated");
-    expect(run.output).toContain(`Admin UI       https://${DB}.example.workers.dev/`);
+    expectPrintedAsDeployed(c, run.output, `https://${DEFAULT}.example.workers.dev`);
+    expect(c.account.queues.map((q) => q.queue_name)).toEqual([`${DEFAULT}-deliveries`, `${DEFAULT}-deliveries-dlq`]);
+    expect(c.account.databases[0]!.migrations).toEqual(migrations);
+    const worker = c.worker();
+    expect(worker.workersDev).toBe(true);
+    expect(worker.crons).toEqual(["* * * * *"]);
+    expect(worker.bindings.find((b) => b.name === "DELIVERY_QUEUE")).toMatchObject({ text: `${DEFAULT}-deliveries` });
+    expect(c.account.queues.map((q) => q.consumers.map((x) => x.script))).toEqual([[DEFAULT], [DEFAULT]]);
   });
 
-  it("creates nothing and overwrites no secret when run again", () => {
-    const cloud = account({ loggedIn: true });
-    expect(cloud.deploy().status).toBe(0);
-    const before = cloud.state;
-    const run = cloud.deploy();
+  it("keeps the tokens when a step after the upload fails, and the re-run uploads and prints the same ones", async () => {
+    const c = await cloud({ fail: "schedules" });
+    const failed = await c.deploy();
+    expect(failed.status, failed.output).toBe(1);
+    expect(failed.output).toContain("cron triggers");
+    const uploaded = c.worker().secrets;
+    expect(failed.output).toContain(`ADMIN_TOKEN   ${uploaded.ADMIN_TOKEN}`);
+    expect(failed.output).toContain(`INTAKE_TOKEN  ${uploaded.INTAKE_TOKEN}`);
+    expect(failed.output).toContain(c.keptSecrets());
+    expect(statSync(c.keptSecrets()).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(c.keptSecrets(), "utf8"))).toEqual(uploaded);
+
+    c.api.faults.fail = undefined;
+    const rerun = await c.deploy();
+    expect(rerun.status, rerun.output).toBe(0);
+    expect(rerun.output).toContain("all three exist, kept");
+    expect(c.worker().secrets).toEqual(uploaded);
+    expectPrintedAsDeployed(c, rerun.output, `https://${DEFAULT}.example.workers.dev`);
+
+    // Once finished, a re-run changes no secret and prints none.
+    const again = await c.deploy();
+    expect(again.status, again.output).toBe(0);
+    expect(again.output).toContain("already up to date");
+    expect(again.output).not.toContain(uploaded.ADMIN_TOKEN);
+    expect(again.output).toContain("Authorization: Bearer <the INTAKE_TOKEN printed by the first deploy>");
+    expect(c.worker().secrets).toEqual(uploaded);
+  });
+
+  it("keeps the tokens when the upload itself fails, and uploads those same values next time", async () => {
+    const c = await cloud({ fail: "upload" });
+    const failed = await c.deploy();
+    expect(failed.status, failed.output).toBe(1);
+    expect(c.account.workers).toEqual({});
+    const kept = JSON.parse(readFileSync(c.keptSecrets(), "utf8"));
+    expect(failed.output).toContain(`INTAKE_TOKEN  ${kept.INTAKE_TOKEN}`);
+
+    c.api.faults.fail = undefined;
+    const rerun = await c.deploy();
+    expect(rerun.status, rerun.output).toBe(0);
+    expect(c.worker().secrets).toEqual(kept);
+    expectPrintedAsDeployed(c, rerun.output, `https://${DEFAULT}.example.workers.dev`);
+  });
+
+  it("serves a custom domain beside workers.dev, and turns workers.dev off only when asked", async () => {
+    const c = await cloud();
+    const run = await c.deploy("--domain", "hooks.example.com");
     expect(run.status, run.output).toBe(0);
-    expect(run.commands).toEqual([
-      "whoami --json",
-      `queues info ${Q}`,
-      `queues info ${DLQ}`,
-      "d1 list --json",
-      "d1 migrations apply DB --remote --config",
-      `secret list --name ${DB} --format json`,
-      "deploy --config",
-    ]);
-    const after = cloud.state;
-    expect(after.workers![DB]!.secrets).toEqual(before.workers![DB]!.secrets);
-    expect(after.workers![DB]!.deploys).toBe(2);
-    expect(after.databases).toEqual(before.databases);
-    expect(run.output).toContain("all three exist, kept");
-    expect(run.output).toContain("already up to date");
-    expect(run.output).not.toContain(before.workers![DB]!.secrets.ADMIN_TOKEN!);
-    expect(run.output).toContain("Authorization: Bearer <the INTAKE_TOKEN printed by the first deploy>");
+    expectPrintedAsDeployed(c, run.output, "https://hooks.example.com");
+    expect(run.output).toContain(`Also at       https://${DEFAULT}.example.workers.dev/`);
+    expect(c.account.domains).toMatchObject([{ hostname: "hooks.example.com", service: DEFAULT }]);
+    expect(c.worker().workersDev).toBe(true);
+
+    const off = await c.deploy("--domain", "hooks.example.com", "--no-workers-dev");
+    expect(off.status, off.output).toBe(0);
+    expect(c.worker().workersDev).toBe(false);
+    expect(off.output).toContain("Target URL   https://hooks.example.com/events");
+    expect(off.output).not.toContain("workers.dev/");
   });
 
-  it("finishes a half-done first run: queues there, no database yet", () => {
-    const cloud = account({ loggedIn: true, queues: [Q, DLQ] });
-    const run = cloud.deploy();
+  it("keeps the domain to its deployment: --name never takes it, and never gets another's", async () => {
+    const c = await cloud();
+    expect((await c.deploy("--domain", "hooks.example.com")).status).toBe(0);
+
+    const staging = await c.deploy("--name", "staging");
+    expect(staging.status, staging.output).toBe(0);
+    expectPrintedAsDeployed(c, staging.output, "https://staging.example.workers.dev", "staging");
+    expect(c.account.domains).toMatchObject([{ hostname: "hooks.example.com", service: DEFAULT }]);
+    expect(c.worker("staging").secrets.ADMIN_TOKEN).not.toBe(c.worker().secrets.ADMIN_TOKEN);
+    expect(c.account.databases.map((d) => d.name)).toEqual([DEFAULT, "staging"]);
+    expect(staging.output).toContain("npx wrangler tail staging");
+
+    const grab = await c.deploy("--name", "staging", "--domain", "hooks.example.com");
+    expect(grab.status, grab.output).toBe(1);
+    expect(grab.output).toContain(`hooks.example.com is the custom domain of the worker "${DEFAULT}"`);
+    expect(c.account.domains).toMatchObject([{ hostname: "hooks.example.com", service: DEFAULT }]);
+    expect(c.worker("staging").versions).toBe(1);
+  });
+
+  it("rotates ENCRYPTION_KEY: a new key, the old one moved to ENCRYPTION_KEY_PREVIOUS, tokens untouched", async () => {
+    const c = await cloud();
+    expect((await c.deploy("--name", "prod")).status).toBe(0);
+    const before = c.worker("prod").secrets;
+
+    const run = await c.deploy("--name", "prod", "--rotate-key");
     expect(run.status, run.output).toBe(0);
-    expect(run.commands).toEqual(FIRST_RUN.filter((command) => !command.startsWith("queues create")));
-    expect(cloud.state.queues).toEqual([Q, DLQ]);
+    const after = c.worker("prod").secrets;
+    expect(after.ENCRYPTION_KEY_PREVIOUS).toBe(before.ENCRYPTION_KEY);
+    expect(after.ENCRYPTION_KEY).not.toBe(before.ENCRYPTION_KEY);
+    expect(Buffer.from(after.ENCRYPTION_KEY!, "base64")).toHaveLength(32);
+    expect(after.ADMIN_TOKEN).toBe(before.ADMIN_TOKEN);
+    expect(after.INTAKE_TOKEN).toBe(before.INTAKE_TOKEN);
+    expect(run.output).not.toContain(after.ENCRYPTION_KEY);
+    expect(run.output).not.toContain(before.ENCRYPTION_KEY);
+    expect(run.output).toContain("npx wrangler secret delete ENCRYPTION_KEY_PREVIOUS --name prod");
+
+    // A second rotation before the first is finished would strand values under the oldest key.
+    const again = await c.deploy("--name", "prod", "--rotate-key");
+    expect(again.status, again.output).toBe(1);
+    expect(again.output).toContain("the last rotation is not finished");
+    expect(c.worker("prod").secrets).toEqual(after);
   });
 
-  it("never replaces an existing ENCRYPTION_KEY, creating only the secrets that are missing", () => {
-    const key = Buffer.alloc(32, 7).toString("base64");
-    const cloud = account({ loggedIn: true, workers: { [DB]: { secrets: { ENCRYPTION_KEY: key }, deploys: 1 } } });
-    const run = cloud.deploy();
-    expect(run.status, run.output).toBe(0);
-    const secrets = cloud.state.workers![DB]!.secrets;
-    expect(secrets.ENCRYPTION_KEY).toBe(key);
-    expect(Object.keys(secrets).sort()).toEqual(["ADMIN_TOKEN", "ENCRYPTION_KEY", "INTAKE_TOKEN"]);
-    expect(run.output).toContain("to create: ADMIN_TOKEN, INTAKE_TOKEN");
+  it("does not take over a queue or a database of the same name that belongs to something else", async () => {
+    const c = await cloud();
+    c.account.queues.push({
+      queue_id: "q1",
+      queue_name: "shared-deliveries",
+      created_on: "2025-01-01T00:00:00Z",
+      consumers: [{ script: "billing", type: "worker", settings: {} }],
+      producers: [],
+    });
+    const queue = await c.deploy("--name", "shared");
+    expect(queue.status, queue.output).toBe(1);
+    expect(queue.output).toContain("is used by worker:billing");
+    expect(queue.output).toContain("--name <name>");
+    expect(c.account.workers).toEqual({});
+
+    c.account.databases.push({ uuid: "d1", name: "other", created_at: "2025-01-01T00:00:00Z", migrations: [], tables: ["users", "orders"] });
+    const database = await c.deploy("--name", "other");
+    expect(database.status, database.output).toBe(1);
+    expect(database.output).toContain("holds tables this dispatcher did not make (users, orders)");
+    expect(c.account.workers).toEqual({});
   });
 
-  it("stops at the first step when not logged in, saying what to do", () => {
-    const cloud = account({ loggedIn: false });
-    const run = cloud.deploy();
-    expect(run.status).toBe(1);
-    expect(run.commands).toEqual(["whoami --json"]);
-    expect(run.output).toContain("✗ Checking the Cloudflare login failed.");
-    expect(run.output).toContain("npx wrangler login");
-    expect(run.output).toContain("CLOUDFLARE_API_TOKEN");
-    expect(cloud.state.queues ?? []).toEqual([]);
+  it("refuses the one-query rebuild on a database too large for it, before changing anything", async () => {
+    const c = await cloud();
+    const before = migrations.filter((m) => m < "0010");
+    c.account.databases.push({
+      uuid: "big",
+      name: "big",
+      created_at: "2025-01-01T00:00:00Z",
+      migrations: before,
+      tables: ["d1_migrations", "deliveries"],
+      deliveries: 2_000_000,
+    });
+    const run = await c.deploy("--name", "big");
+    expect(run.status, run.output).toBe(1);
+    expect(run.output).toContain("this database has 2,000,000 deliveries");
+    expect(run.output).toContain("Upgrading a large database");
+    expect(c.account.databases.find((d) => d.name === "big")!.migrations).toEqual(before);
+    expect(c.account.workers).toEqual({});
+    expect(existsSync(c.keptSecrets("big"))).toBe(false);
   });
 
-  it("names the step, quotes wrangler and explains a missing Queues permission", () => {
-    const cloud = account({ loggedIn: true, noQueuesPermission: true });
-    const run = cloud.deploy();
-    expect(run.status).toBe(1);
-    expect(run.output).toContain(`✗ Creating the queue ${Q} failed.`);
-    expect(run.output).toContain("Authentication error [code: 10000]");
-    expect(run.output).toContain("Queues Edit");
-    expect(run.commands.at(-1)).toBe(`queues create ${Q}`);
-  });
-
-  it("explains a queue name already taken in the account", () => {
-    const run = account({ loggedIn: true, takenNames: [Q] }).deploy();
-    expect(run.status).toBe(1);
-    expect(run.output).toContain("Queue name already taken [code: 11009]");
-    expect(run.output).toContain("--name");
-  });
-
-  it("deploys a second, separately named deployment beside the first", () => {
-    const cloud = account({ loggedIn: true });
-    expect(cloud.deploy().status).toBe(0);
-    const run = cloud.deploy("--name", "dispatcher-staging");
-    expect(run.status, run.output).toBe(0);
-    const state = cloud.state;
-    expect(state.queues).toEqual([Q, DLQ, "dispatcher-staging-deliveries", "dispatcher-staging-deliveries-dlq"]);
-    expect(state.databases!.map((d) => d.name)).toEqual([DB, "dispatcher-staging"]);
-    expect(Object.keys(state.workers!)).toEqual([DB, "dispatcher-staging"]);
-    expect(state.workers!["dispatcher-staging"]!.secrets.ADMIN_TOKEN).not.toBe(state.workers![DB]!.secrets.ADMIN_TOKEN);
-    expect(run.output).toContain("https://dispatcher-staging.example.workers.dev/events");
-  });
-
-  it("sets the consumer batch size when asked (the Free plan's CPU limit)", () => {
-    const cloud = account({ loggedIn: true });
-    expect(cloud.deploy().status).toBe(0);
-    expect(cloud.state.workers![DB]!.batchSizes).toEqual([10, 10]);
-    expect(cloud.deploy("--batch-size", "5").status).toBe(0);
-    expect(cloud.state.workers![DB]!.batchSizes).toEqual([5, 5]);
-    const bad = cloud.deploy("--batch-size", "500");
-    expect(bad.status).toBe(2);
-    expect(bad.output).toContain("--batch-size must be a whole number from 1 to 100");
-  });
-
-  it("writes a config the real wrangler accepts", () => {
-    const cloud = account({ loggedIn: true });
-    expect(cloud.deploy("--name", "dry-run-check").status).toBe(0);
-    const out = mkdtempSync(path.join(tmpdir(), "deploy-dry-run-"));
-    const dry = spawnSync(
-      path.join(root, "node_modules/.bin/wrangler"),
-      ["deploy", "--dry-run", "--outdir", out, "--config", path.join(root, ".wrangler/deploy/wrangler.dry-run-check.json")],
-      {
-        cwd: root,
-        encoding: "utf8",
-        env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-      },
-    );
-    expect(dry.status, dry.stderr).toBe(0);
-    expect(dry.stdout).toContain("dry-run-check-deliveries");
-    expect(dry.stdout).toContain("--dry-run: exiting now.");
-  });
-
-  it("refuses a name Cloudflare would not take", () => {
-    const run = account({ loggedIn: true }).deploy("--name", "Bad_Name");
-    expect(run.status).toBe(2);
-    expect(run.calls).toEqual([]);
-    expect(run.output).toContain('The name "Bad_Name" cannot be used');
+  it("refuses options it cannot honour before calling wrangler", async () => {
+    const c = await cloud();
+    for (const [args, message] of [
+      [["--name", "Bad_Name"], 'The name "Bad_Name" cannot be used'],
+      [["--batch-size", "500"], "--batch-size must be a whole number from 1 to 100"],
+      [["--no-workers-dev"], "--no-workers-dev needs --domain"],
+      [["--domain", "https://x"], "--domain takes a host name"],
+    ] as const) {
+      const run = await c.deploy(...args);
+      expect(run.status).toBe(2);
+      expect(run.output).toContain(message);
+    }
+    expect(c.api.requests).toEqual([]);
   });
 });

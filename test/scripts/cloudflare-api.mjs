@@ -1,0 +1,333 @@
+// A stand-in for the part of the Cloudflare API that `npm run deploy` reaches through the
+// real wrangler (4.86): point wrangler at it with CLOUDFLARE_API_BASE_URL. It keeps one
+// account in memory (queues, D1 databases and what their migrations did, workers with their
+// bindings, secrets, subdomain flag, schedules, custom domains and queue consumers) and
+// logs every request. It can be told that the account has no workers.dev subdomain, that a
+// name is already taken by something else, or that one step fails.
+//
+// The endpoints and their answers were found by reading wrangler-dist/cli.js and by logging
+// what wrangler sends; where wrangler only needs a field or two, only those are answered.
+import http from "node:http";
+
+const ACCOUNT = "acc123";
+
+/** @typedef {{ name: string, type: string, text?: string, [key: string]: unknown }} Binding */
+/**
+ * @typedef {object} Worker
+ * @property {Binding[]} bindings the latest version's bindings (secrets with their values)
+ * @property {number} versions
+ * @property {boolean} workersDev
+ * @property {boolean} previews
+ * @property {string[]} crons
+ * @property {string} [mainModule]
+ */
+/**
+ * @typedef {object} Account
+ * @property {string | null} subdomain the account's workers.dev subdomain, or none yet
+ * @property {{ queue_id: string, queue_name: string, created_on: string, consumers: { script: string, type: string, settings: object }[], producers: { script: string, type: string }[] }[]} queues
+ * @property {{ uuid: string, name: string, created_at: string, migrations: string[], tables: string[], deliveries?: number }[]} databases
+ * @property {Record<string, Worker>} workers
+ * @property {{ id: string, hostname: string, service: string, zone_name: string }[]} domains
+ * @property {string[]} zones the zones (domains) the account has, for custom domains
+ */
+
+/**
+ * @param {{ subdomain?: string | null, fail?: string, zones?: string[] }} [options]
+ *   fail: a step that answers an error ("schedules", "consumers", "upload", "domains", …)
+ */
+export async function startCloudflareApi(options = {}) {
+  /** @type {Account} */
+  const account = {
+    subdomain: options.subdomain === undefined ? "example" : options.subdomain,
+    queues: [],
+    databases: [],
+    workers: {},
+    domains: [],
+    zones: options.zones ?? ["example.com"],
+  };
+  /** @type {{ method: string, path: string }[]} */
+  const requests = [];
+  const faults = { fail: options.fail };
+
+  const server = http.createServer(async (req, res) => {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const body = Buffer.concat(chunks);
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const path = url.pathname.replace(/^\/client\/v4/, "");
+    requests.push({ method: req.method ?? "GET", path: `${path}${url.search}` });
+    let answer;
+    try {
+      answer = await route(req.method ?? "GET", path, url.searchParams, body, req.headers["content-type"] ?? "");
+    } catch (error) {
+      answer = fail(500, 10000, `stand-in API: ${error instanceof Error ? error.stack : error}`);
+    }
+    const { status = 200, json, raw } = answer;
+    res.writeHead(status, { "content-type": raw === undefined ? "application/json" : "application/octet-stream" });
+    res.end(raw ?? JSON.stringify(json));
+  });
+
+  const ok = (result, extra = {}) => ({ json: { success: true, errors: [], messages: [], result, ...extra } });
+  const fail = (status, code, message) => ({ status, json: { success: false, errors: [{ code, message }], messages: [], result: null } });
+  const notFound = () => fail(404, 7003, "Could not route to the path, perhaps your object identifier is invalid?");
+  const page = (list) => ok(list, { result_info: { page: 1, per_page: 1000, count: list.length, total_count: list.length, total_pages: 1 } });
+  const json = (body) => JSON.parse(body.toString("utf8") || "null");
+  const id = () => crypto.randomUUID().replaceAll("-", "");
+
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {URLSearchParams} query
+   * @param {Buffer} body
+   * @param {string} type
+   */
+  async function route(method, path, query, body, type) {
+    const at = (pattern) =>
+      path
+        .match(new RegExp(`^${pattern.replaceAll("{}", "([^/]+)")}$`))
+        ?.slice(1)
+        .map(decodeURIComponent);
+    /** @type {string[]} */
+    let m = [];
+    /** Whether the path matches the pattern ({} a path segment) and the method, if given; its segments in m. */
+    const hit = (pattern, verb) => {
+      const found = at(pattern);
+      if (!found || (verb && verb !== method)) return false;
+      m = found;
+      return true;
+    };
+    // Who is deploying.
+    if (method === "GET" && path === "/user/tokens/verify") return ok({ id: "token", status: "active" });
+    if (method === "GET" && path === "/user") return ok({ id: "user", email: "admin@example.com" });
+    if (method === "GET" && (path === "/accounts" || path === "/memberships"))
+      return page(path === "/accounts" ? [{ id: ACCOUNT, name: "Example" }] : [{ id: "m1", account: { id: ACCOUNT, name: "Example" } }]);
+    const a = `/accounts/${ACCOUNT}`;
+    if (!path.startsWith(`${a}/`)) return notFound();
+    const failing = (step) => faults.fail === step;
+
+    // The account's workers.dev subdomain (wrangler asks for it before it enables one).
+    if (method === "GET" && path === `${a}/workers/subdomain`)
+      return account.subdomain ? ok({ subdomain: account.subdomain }) : fail(404, 10007, "This account does not have a workers.dev subdomain.");
+
+    // Queues.
+    if (hit(`${a}/queues`)) {
+      if (method === "GET") {
+        const names = query.getAll("name");
+        return page(account.queues.filter((q) => names.length === 0 || names.includes(q.queue_name)).map(queueView));
+      }
+      if (method === "POST") {
+        const { queue_name } = json(body);
+        if (failing("queues")) return fail(403, 10000, "Authentication error");
+        if (account.queues.some((q) => q.queue_name === queue_name)) return fail(409, 11009, "Queue name already taken");
+        const queue = { queue_id: id(), queue_name, created_on: new Date().toISOString(), consumers: [], producers: [] };
+        account.queues.push(queue);
+        return ok(queueView(queue));
+      }
+    }
+    if (hit(`${a}/queues/{}/consumers`, "POST")) return putConsumer(m[0], json(body));
+    if (hit(`${a}/queues/{}/consumers/{}`, "PUT")) return putConsumer(m[0], json(body));
+
+    // D1.
+    if (path === `${a}/d1/database` && method === "GET") {
+      const size = Number(query.get("per_page") ?? 10);
+      const from = (Number(query.get("page") ?? 1) - 1) * size;
+      return ok(account.databases.slice(from, from + size).map(databaseView));
+    }
+    if (path === `${a}/d1/database` && method === "POST") {
+      const { name } = json(body);
+      if (account.databases.some((d) => d.name === name)) return fail(400, 7502, "A database with that name already exists");
+      const database = { uuid: crypto.randomUUID(), name, created_at: new Date().toISOString(), migrations: [], tables: [] };
+      account.databases.push(database);
+      return ok(databaseView(database));
+    }
+    if (hit(`${a}/d1/database/{}`, "GET")) {
+      const database = account.databases.find((d) => d.uuid === m[0] || d.name === m[0]);
+      return database ? ok(databaseView(database)) : fail(404, 7404, "The database could not be found");
+    }
+    if (hit(`${a}/d1/database/{}/query`, "POST")) {
+      const database = account.databases.find((d) => d.uuid === m[0]);
+      if (!database) return fail(404, 7404, "The database could not be found");
+      const { sql } = json(body);
+      const meta = { duration: 1, rows_read: 0, rows_written: 0, changes: 0, size_after: 12288 };
+      const rows = (results) => ok([{ results, success: true, meta }]);
+      if (/FROM sqlite_master/i.test(sql)) return rows(database.tables.map((name) => ({ name })));
+      if (/FROM d1_migrations/i.test(sql) && !database.tables.includes("d1_migrations")) return fail(400, 7500, "no such table: d1_migrations: SQLITE_ERROR");
+      if (/^SELECT name FROM d1_migrations/i.test(sql)) return rows(database.migrations.map((name) => ({ name })));
+      if (/count\(\*\) AS n FROM deliveries/i.test(sql)) return rows([{ n: database.deliveries ?? 0 }]);
+      if (/^\s*SELECT \*\s+FROM d1_migrations/i.test(sql))
+        return ok([{ results: database.migrations.map((name, i) => ({ id: i + 1, name, applied_at: "2026-01-01 00:00:00" })), success: true, meta }]);
+      if (/CREATE TABLE IF NOT EXISTS d1_migrations/i.test(sql)) {
+        if (!database.tables.includes("d1_migrations")) database.tables.push("d1_migrations");
+        return ok([{ results: [], success: true, meta }]);
+      }
+      const migration = sql.match(/INSERT INTO d1_migrations \(name\)\s*values \('([^']+)'\)/i)?.[1];
+      if (migration) {
+        if (failing("migrations")) return fail(400, 7500, "D1_ERROR: stand-in refuses the migration: SQLITE_ERROR");
+        database.migrations.push(migration);
+        for (const [, table] of sql.matchAll(/CREATE TABLE [`"]?(\w+)/gi)) if (!database.tables.includes(table)) database.tables.push(table);
+        return ok([{ results: [], success: true, meta }]);
+      }
+      return ok([{ results: [], success: true, meta }]);
+    }
+
+    // Custom domains, account-wide.
+    if (path === `${a}/workers/domains` && method === "GET")
+      return ok(account.domains.filter((d) => !query.get("hostname") || d.hostname === query.get("hostname")));
+
+    // Workers.
+    if (hit(`${a}/workers/services/{}`, "GET")) {
+      const worker = account.workers[m[0]];
+      if (!worker) return fail(404, 10090, "workers.api.error.service_not_found");
+      return ok({
+        id: m[0],
+        default_environment: {
+          environment: "production",
+          script: { tag: `tag-${m[0]}`, tags: [], last_deployed_from: "wrangler", migration_tag: worker.migrationTag },
+        },
+      });
+    }
+    if (path === `${a}/workers/scripts` && method === "GET")
+      return ok(Object.entries(account.workers).map(([name, w]) => ({ id: name, migration_tag: w.migrationTag })));
+    if (hit(`${a}/workers/scripts/{}/secrets`, "GET")) {
+      const worker = account.workers[m[0]];
+      if (!worker) return fail(404, 10007, `This Worker does not exist on your account. [code: 10007]`);
+      return ok(worker.bindings.filter((b) => b.type === "secret_text").map((b) => ({ name: b.name, type: "secret_text" })));
+    }
+    if (hit(`${a}/workers/scripts/{}/assets-upload-session`, "POST")) return ok({ jwt: "assets-completion-token", buckets: [] });
+    if (hit(`${a}/workers/scripts/{}`, "PUT")) return upload(m[0], body, type, false);
+    if (hit(`${a}/workers/scripts/{}/versions`, "POST")) return upload(m[0], body, type, true);
+    if (hit(`${a}/workers/scripts/{}/deployments`, "GET")) return ok({ deployments: [] });
+    if (hit(`${a}/workers/scripts/{}/deployments`, "POST")) return ok({ id: id(), strategy: "percentage", versions: json(body).versions });
+    if (hit(`${a}/workers/scripts/{}/script-settings`, "PATCH")) return ok(json(body));
+    if (hit(`${a}/workers/scripts/{}/settings`, "GET")) return ok({ bindings: account.workers[m[0]]?.bindings ?? [] });
+    if (hit(`${a}/workers/scripts/{}/subdomain`)) {
+      const worker = account.workers[m[0]];
+      if (!worker) return fail(404, 10007, "This Worker does not exist on your account.");
+      if (method === "POST") {
+        const { enabled, previews_enabled } = json(body);
+        if (failing("subdomain")) return fail(400, 10000, "stand-in: enabling workers.dev failed");
+        worker.workersDev = enabled;
+        worker.previews = previews_enabled ?? enabled;
+      }
+      return ok({ enabled: worker.workersDev, previews_enabled: worker.previews });
+    }
+    if (hit(`${a}/workers/scripts/{}/schedules`, "PUT")) {
+      const worker = account.workers[m[0]];
+      if (failing("schedules")) return fail(400, 100117, "You have exceeded the limit of 5 cron triggers.");
+      worker.crons = json(body).map((s) => s.cron);
+      return ok({ schedules: worker.crons.map((cron) => ({ cron })) });
+    }
+    if (hit(`${a}/workers/scripts/{}/domains/records`, "PUT")) {
+      const { origins, override_existing_origin } = json(body);
+      if (failing("domains")) return fail(400, 100116, "stand-in: the custom domain failed");
+      for (const origin of origins) {
+        const zone = account.zones.find((z) => origin.hostname === z || origin.hostname.endsWith(`.${z}`));
+        if (!zone) return fail(400, 100117, `Hostname '${origin.hostname}' is not in a zone on this account`);
+        const existing = account.domains.find((d) => d.hostname === origin.hostname);
+        if (existing && existing.service !== m[0] && !override_existing_origin) return fail(409, 100116, "Hostname already has an origin");
+        if (existing) existing.service = m[0];
+        else account.domains.push({ id: id(), hostname: origin.hostname, service: m[0], zone_name: zone });
+      }
+      return ok(origins);
+    }
+    return notFound();
+  }
+
+  function queueView(queue) {
+    return {
+      ...queue,
+      modified_on: queue.created_on,
+      producers_total_count: queue.producers.length,
+      consumers_total_count: queue.consumers.length,
+    };
+  }
+
+  function databaseView(database) {
+    return {
+      uuid: database.uuid,
+      name: database.name,
+      created_at: database.created_at,
+      version: "production",
+      num_tables: database.tables.length,
+      file_size: 12288,
+    };
+  }
+
+  function putConsumer(queueId, consumer) {
+    const queue = account.queues.find((q) => q.queue_id === queueId);
+    if (!queue) return fail(404, 11000, "Queue not found");
+    if (faults.fail === "consumers") return fail(400, 11005, "stand-in: registering the consumer failed");
+    const others = queue.consumers.filter((c) => c.script !== consumer.script_name);
+    if (others.length) return fail(400, 11004, "Queue already has a consumer");
+    queue.consumers = [{ consumer_id: id(), script: consumer.script_name, type: "worker", settings: consumer.settings }];
+    return ok(queue.consumers[0]);
+  }
+
+  /**
+   * A new version (PUT /scripts/{name} or POST /scripts/{name}/versions): its bindings, with
+   * the API's rules for what is kept from the version before (keep_bindings, inherit).
+   */
+  async function upload(name, body, type, asVersion) {
+    if (faults.fail === "upload") return fail(400, 10021, "stand-in: the upload failed");
+    const form = await new Response(body, { headers: { "content-type": type } }).formData();
+    const part = form.get("metadata");
+    const metadata = JSON.parse(typeof part === "string" ? part : await (part?.text() ?? "{}"));
+    const before = account.workers[name];
+    if (asVersion && !before) return fail(404, 10007, "This Worker does not exist on your account.");
+    const previous = before?.bindings ?? [];
+    const keep = new Set(metadata.keep_bindings ?? []);
+    /** @type {Binding[]} */
+    const bindings = [];
+    for (const binding of metadata.bindings) {
+      if (binding.type === "inherit") {
+        const from = previous.find((b) => b.name === (binding.old_name ?? binding.name));
+        if (!from) return fail(400, 10057, `inherit binding '${binding.name}' is invalid`);
+        bindings.push({ ...from, name: binding.name });
+      } else bindings.push(binding);
+    }
+    const uploadsSecrets = bindings.some((b) => b.type === "secret_text");
+    for (const binding of previous) {
+      if (bindings.some((b) => b.name === binding.name)) continue;
+      if (binding.type === "secret_text" && (keep.has("secret_text") || !uploadsSecrets)) bindings.push(binding);
+      else if ((binding.type === "plain_text" || binding.type === "json") && keep.has(binding.type)) bindings.push(binding);
+    }
+    for (const queue of bindings.filter((b) => b.type === "queue")) {
+      const q = account.queues.find((x) => x.queue_name === queue.queue_name);
+      if (q && !q.producers.some((p) => p.script === name)) q.producers.push({ script: name, type: "worker" });
+    }
+    const worker = before ?? { bindings: [], versions: 0, workersDev: false, previews: false, crons: [], migrationTag: undefined };
+    worker.bindings = bindings;
+    worker.versions++;
+    worker.mainModule = metadata.main_module;
+    if (metadata.migrations?.new_tag) worker.migrationTag = metadata.migrations.new_tag;
+    account.workers[name] = worker;
+    const version = id();
+    return asVersion
+      ? ok({ id: version, number: worker.versions, resources: { script: { etag: "etag" }, bindings } })
+      : ok({ id: name, etag: "etag", deployment_id: version, startup_time_ms: 5 });
+  }
+
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/client/v4`,
+    accountId: ACCOUNT,
+    account,
+    requests,
+    faults,
+    close: () => new Promise((resolve) => server.close(() => resolve(undefined))),
+  };
+}
+
+// `node test/scripts/cloudflare-api.mjs`: run it on its own and log what wrangler asks for.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const api = await startCloudflareApi({ subdomain: process.env.SUBDOMAIN === "none" ? null : "example" });
+  console.log(`CLOUDFLARE_API_BASE_URL=${api.url}`);
+  setInterval(() => {
+    while (api.requests.length) {
+      const r = api.requests.shift();
+      console.log(r?.method, r?.path);
+    }
+  }, 200);
+}
