@@ -34,7 +34,7 @@ export default defineConfig(async () => {
       // The browser and script tests run in Node (vitest.node.config.ts).
       exclude: ["test/browser/**", "test/scripts/**"],
       setupFiles: ["./test/setup.ts"],
-      globalSetup: ["./test/receiver.ts"],
+      globalSetup: ["./test/receiver.ts", "./test/integration-targets.ts"],
       testTimeout: 30_000,
       // The worker logs failed attempts and errors, some on purpose here: show them only where a test failed.
       silent: "passed-only" as const,

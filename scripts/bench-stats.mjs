@@ -30,6 +30,10 @@ d1("migrations", "apply", "DB");
 // A UUIDv7 of the unix ms an SQL expression gives, as src/db/ids.ts makes them.
 const uuid7 = (ms) =>
   `printf('%08x-%04x-7%03x-%04x-%012x', (${ms}) >> 16, (${ms}) & 65535, random() & 4095, 32768 | (random() & 16383), random() & 281474976710655)`;
+// A UserRegistered body the size of the portal's sample (≈ 330 bytes), its user numbered i:
+// the search reads every byte of it.
+const userRegistered = (i) =>
+  `'{"Event":"UserRegistered","Message":{"ID":' || ${i} || ',"Email":"user' || ${i} || '@example.com","First":"First' || ${i} || '","Last":"Last' || ${i} || '","OrgID":' || (${i} % 50) || ',"Provider":"password","Status":"active","CreatedAt":"2026-01-01T00:00:00.000000+02:00","ByUser":1,"CustomAttributes":[{"Identifier":"company-name","Value":"ACME"}]},"Timestamp":"2026-01-01T00:00:00.000000+02:00"}'`;
 const latencyBuckets = 49;
 // A histogram for n answered attempts: 60% at ~20 ms, 35% at ~40 ms, 5% at ~256 ms.
 const histogram = (n) =>
@@ -41,7 +45,7 @@ const sql = `
   insert into channel_events (event_type, channel_id) select 'UserRegistered', id from channels;
   insert into events (id, type, body, received_at, body_hash)
   with recursive s(i, t) as (select 0, ${now - span} union all select i + 1, t + ${Math.floor(span / DELIVERIES)} from s where i < ${DELIVERIES - 1})
-  select ${uuid7("t")}, 'UserRegistered', '{"Event":"UserRegistered","Message":{"ID":' || i || '},"Timestamp":"2026-01-01T00:00:00Z"}',
+  select ${uuid7("t")}, 'UserRegistered', ${userRegistered("i")},
          t, lower(hex(randomblob(32))) from s;
   -- Each event's status drawn once (materialized: a flattened random() is drawn anew at each use).
   with drawn as materialized (select id, received_at, abs(random()) % 100 as r from events),
@@ -110,6 +114,67 @@ await time("a channel's deliveries, page 20", "/webhooks/ch-7/deliveries?per_pag
 await time("every channel's deliveries in one hour", `/deliveries?since=${iso(now - 3 * HOUR)}&until=${iso(now - 2 * HOUR)}&per_page=50`);
 await time("events of one type, newest first", "/events?type=UserRegistered&per_page=50");
 await time("every channel's deliveries of a status none has (all read)", "/deliveries?status=held&per_page=50");
+
+// Search by what the payload says (GET /events?q=, GET /deliveries?q=): a LIKE over each
+// type's key range of the window, newest first. Users are numbered by receipt, so a user of
+// the last hours is found at once and one that does not exist makes the whole window read.
+const perDay = Math.round((DELIVERIES * 24 * HOUR) / span);
+const recent = DELIVERIES - Math.round(perDay / 2);
+await time(`search, 24 h (${perDay.toLocaleString("en")} events), an email (12 h old)`, `/events?q=USER${recent}@example.com`);
+await time("search, 24 h, a name in another case", `/events?q=last${recent}%22`);
+await time("search, 24 h, no match (the whole window read)", "/events?q=nobody%40example.com");
+await time("search, 7 days (every event), no match", `/events?q=nobody%40example.com&since=${iso(now - span)}&until=${iso(now)}`);
+await time("search, 31 days (every event), no match", `/events?q=nobody%40example.com&since=${iso(now - 31 * 24 * HOUR)}&until=${iso(now)}`);
+await time("deliveries of matching events, 24 h, no match", "/deliveries?q=nobody%40example.com&per_page=50");
+
+// Replay a window of 100,000 events (about 17 h here) to a new channel, paused so that the
+// local queue and consumer stay out of the measure: its dry run, the replay (each request
+// answers a Cursor while the window holds more), the same again (creates nothing), and with a
+// filter that half the events pass.
+const REPLAY_EVENTS = Math.min(100_000, Math.floor(DELIVERIES / 2));
+const replayWindow = { Since: iso(now - span + HOUR), Until: iso(now - span + HOUR + Math.ceil((REPLAY_EVENTS * span) / DELIVERIES)) };
+const post = async (path, body) => {
+  const res = await fetch(`${worker.url}/portal-api${path}`, {
+    method: "POST",
+    headers: { ...headers, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (res.status >= 300 && res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+};
+async function replayAll(channelId, extra) {
+  const requests = [];
+  let total = 0;
+  let cursor;
+  do {
+    const t0 = performance.now();
+    const answer = await post(`/webhooks/${channelId}/replay`, { ...replayWindow, ...extra, ...(cursor ? { Cursor: cursor } : {}) });
+    requests.push(performance.now() - t0);
+    total += answer.Created ?? answer.WouldCreate;
+    cursor = answer.Cursor;
+  } while (cursor);
+  const sum = requests.reduce((a, b) => a + b, 0);
+  return `${total.toLocaleString("en")} in ${requests.length} request${requests.length === 1 ? "" : "s"}, ${(sum / 1000).toFixed(1)} s (longest request ${(Math.max(...requests) / 1000).toFixed(1)} s)`;
+}
+const newChannel = (fields) =>
+  post("/webhooks", { Name: "Replayed", URL: "https://crm.example.com/replayed", Events: ["UserRegistered"], Paused: true, ...fields }).then((c) => c.ID);
+const plain = await newChannel({});
+const firstId = Number(
+  (
+    await (
+      await fetch(
+        `${worker.url}/portal-api/events?since=${encodeURIComponent(replayWindow.Since)}&until=${encodeURIComponent(replayWindow.Until)}&per_page=1`,
+        { headers },
+      )
+    ).json()
+  )[0].Payload.Message.ID,
+);
+const filtered = await newChannel({ Filter: { "Message.ID": { $gt: firstId - REPLAY_EVENTS / 2 } } });
+console.log(`| replay ${REPLAY_EVENTS.toLocaleString("en")} events, dry run | ${await replayAll(plain, { DryRun: true })} | |`);
+console.log(`| replay ${REPLAY_EVENTS.toLocaleString("en")} events to a new channel | ${await replayAll(plain, {})} | |`);
+console.log(`| the same replay again (creates nothing) | ${await replayAll(plain, {})} | |`);
+console.log(`| replay, a filter half of them pass, dry run | ${await replayAll(filtered, { DryRun: true })} | |`);
+console.log(`| replay, a filter half of them pass | ${await replayAll(filtered, {})} | |`);
 
 // The sweeper, once a minute: its look for lost deliveries (10,000 live ones here, none
 // lost) and the purge of what is past RETENTION_DAYS (a day's worth, in slices).

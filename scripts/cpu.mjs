@@ -12,9 +12,16 @@ import WebSocket from "ws";
 import { adminClient, startDispatcher } from "./lib/dev-server.mjs";
 
 const EVENTS = Number(process.env.CPU_EVENTS ?? 200);
+// The third: a channel with a Transform (the Lago template's JSONata) and a URL placeholder,
+// so JSONata evaluation per delivery is in the figure.
+const LAGO_BODY = `{"customer": {"external_id": "tyk-user-" & $string(Message.ID), "name": $trim(Message.First & " " & Message.Last),
+  "firstname": Message.First, "lastname": Message.Last, "email": Message.Email, "customer_type": "individual",
+  "metadata": [{"key": "tyk_org_id", "value": $string(Message.OrgID), "display_in_invoice": false},
+               {"key": "tyk_status", "value": Message.Status, "display_in_invoice": false}]}}`;
 const SCENARIOS = [
   { channels: 1, type: "ApplicationRegistered" },
   { channels: 10, type: "CredentialRegistered" },
+  { channels: 1, type: "UserRegistered", transform: LAGO_BODY, label: "1, Transform + URL field" },
 ];
 const CONSUMER_FUNCTIONS = new Set([
   "consumeDeliveries",
@@ -38,6 +45,23 @@ const CONSUMER_FUNCTIONS = new Set([
   "mapConcurrently",
   "copiesInBatch",
   "queue",
+  "send",
+  "buildRequest",
+  "callTarget",
+  "runTransform",
+  "expandUrl",
+  // JSONata's interpreter (src/integrations/transform.ts)
+  "evaluate",
+  "evaluatePath",
+  "evaluateStep",
+  "evaluateBinary",
+  "evaluateFunction",
+  "evaluateName",
+  "evaluateLiteral",
+  "evaluateBlock",
+  "evaluateVariable",
+  "apply",
+  "applyInner",
 ]);
 
 let delivered = 0;
@@ -54,9 +78,15 @@ const sink = `http://127.0.0.1:${receiver.address().port}`;
 
 const worker = await startDispatcher();
 const admin = adminClient(worker);
-for (const { channels, type } of SCENARIOS) {
+for (const { channels, type, transform } of SCENARIOS) {
   for (let i = 0; i < channels; i++) {
-    await admin("POST", "/webhooks", { Name: `cpu ${type} ${i}`, URL: `${sink}/${i}`, Events: [type], Headers: [{ Name: "X-Api-Key", Value: `key-${i}` }] });
+    await admin("POST", "/webhooks", {
+      Name: `cpu ${type} ${i}`,
+      URL: transform ? `${sink}/customers/{Message.ID}` : `${sink}/${i}`,
+      Events: [type],
+      Headers: [{ Name: "X-Api-Key", Value: `key-${i}` }],
+      ...(transform ? { Transform: { Body: transform } } : {}),
+    });
   }
 }
 
@@ -86,7 +116,7 @@ for (const { type } of SCENARIOS) await postEvents(type, 50);
 while (delivered < 50 * SCENARIOS.reduce((sum, s) => sum + s.channels, 0)) await new Promise((r) => setTimeout(r, 100));
 
 const results = [];
-for (const { channels, type } of SCENARIOS) {
+for (const { channels, type, label } of SCENARIOS) {
   const before = delivered;
   await send("Profiler.start");
   await postEvents(type, EVENTS);
@@ -94,7 +124,7 @@ for (const { channels, type } of SCENARIOS) {
   while (delivered - before < EVENTS * channels && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const { profile } = await send("Profiler.stop");
   const { intakeMs, consumerMs } = attribute(profile);
-  results.push({ channels, events: EVENTS, deliveries: delivered - before, intakeMs, consumerMs });
+  results.push({ channels: label ?? channels, events: EVENTS, deliveries: delivered - before, intakeMs, consumerMs });
 }
 
 inspector.close();
@@ -161,5 +191,19 @@ async function postEvents(type, count) {
 function messageFor(type, n) {
   const createdAt = "2024-04-18T13:29:23Z";
   if (type === "ApplicationRegistered") return { ID: n, Name: `App ${n}`, UserID: 1, CreatedAt: createdAt };
+  if (type === "UserRegistered") {
+    return {
+      ID: n,
+      Email: `dev${n}@example.com`,
+      First: "Dev",
+      Last: `User ${n}`,
+      OrgID: 1,
+      Provider: "password",
+      Status: "active",
+      CreatedAt: createdAt,
+      ByUser: 1,
+      CustomAttributes: [],
+    };
+  }
   return { ID: n, ByUser: 1, AccessRequestID: n, AppID: 1, CreatedAt: createdAt };
 }

@@ -82,7 +82,11 @@ if (domain !== undefined && !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])
   usage(`--domain takes a host name such as webhooks.example.com, not "${domain}".`);
 if (!workersDev && !domain) usage("--no-workers-dev needs --domain: without either, the worker would have no address.");
 
-const names = { worker: name, database: name, queue: `${name}-deliveries`, deadLetters: `${name}-deliveries-dlq` };
+const names = { worker: name, database: name, queue: `${name}-deliveries`, deadLetters: `${name}-deliveries-dlq`, store: `${name}-events-to-store` };
+// wrangler.toml's queue names, and this deployment's for each.
+const STORE_QUEUE = "tyk-webhook-events-to-store";
+const renamed = (queue) =>
+  ({ "tyk-webhook-deliveries": names.queue, "tyk-webhook-deliveries-dlq": names.deadLetters, [STORE_QUEUE]: names.store })[queue] ?? queue;
 const wrangler = process.env.WRANGLER ?? path.join(root, "node_modules", ".bin", "wrangler");
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" };
 // The deploy's config and kept secrets ($DEPLOY_STATE_DIR lets the tests use their own).
@@ -179,7 +183,7 @@ try {
 
 async function deploy() {
   console.log(
-    `Deploying "${name}": worker ${names.worker}, database ${names.database}, queues ${names.queue} and ${names.deadLetters}` +
+    `Deploying "${name}": worker ${names.worker}, database ${names.database}, queues ${names.queue}, ${names.deadLetters} and ${names.store}` +
       `${domain ? `, custom domain ${domain}` : ""}${workersDev ? "" : ", no workers.dev address"}.\n`,
   );
   if (base.routes || base.route || base.workers_dev !== undefined) {
@@ -220,7 +224,7 @@ async function deploy() {
   };
 
   const [queueInfos, databaseList, secretList, subdomain, domainOwner] = await Promise.all([
-    Promise.all([names.queue, names.deadLetters].map((queue) => run("queues", "info", queue))),
+    Promise.all([names.queue, names.deadLetters, names.store].map((queue) => run("queues", "info", queue))),
     run("d1", "list", "--json"),
     run("secret", "list", "--name", names.worker, "--format", "json"),
     apiStep("Checking the account's workers.dev subdomain", () => (workersDev ? api.subdomain() : null)),
@@ -253,7 +257,7 @@ async function deploy() {
 
   // 3. The queues: Workers cannot deploy a consumer of a queue that does not exist. One
   // used by another worker is not taken over; one found unused is named.
-  for (const [i, queue] of [names.queue, names.deadLetters].entries()) {
+  for (const [i, queue] of [names.queue, names.deadLetters, names.store].entries()) {
     const info = queueInfos[i];
     await step(`Queue ${queue}`, async () => {
       if (info.ok) {
@@ -340,14 +344,16 @@ async function deploy() {
       { ...base.d1_databases[0], database_name: names.database, database_id: databaseId, migrations_dir: path.join(root, base.d1_databases[0].migrations_dir) },
     ],
     queues: {
-      producers: base.queues.producers.map((p) => ({ ...p, queue: names.queue })),
+      producers: base.queues.producers.map((p) => ({ ...p, queue: renamed(p.queue) })),
       consumers: base.queues.consumers.map((c) => ({
         ...c,
-        ...(c.dead_letter_queue ? { queue: names.queue, dead_letter_queue: names.deadLetters } : { queue: names.deadLetters }),
-        ...(batchSize ? { max_batch_size: Number(batchSize) } : {}),
+        queue: renamed(c.queue),
+        ...(c.dead_letter_queue ? { dead_letter_queue: renamed(c.dead_letter_queue) } : {}),
+        // The batch size is the deliveries' (the storing queue keeps wrangler.toml's).
+        ...(batchSize && c.queue !== STORE_QUEUE ? { max_batch_size: Number(batchSize) } : {}),
       })),
     },
-    vars: { ...base.vars, DELIVERY_QUEUE: names.queue, DEAD_LETTER_QUEUE: names.deadLetters },
+    vars: { ...base.vars, DELIVERY_QUEUE: names.queue, DEAD_LETTER_QUEUE: names.deadLetters, STORE_QUEUE: names.store },
   };
 
   // 6. Secrets, checked (and a key rotation refused) before anything changes.

@@ -13,7 +13,9 @@ import { eventRoutes } from "./events/routes";
 import { checkedJsonBody } from "./http/json-body";
 import { intakeAdminRoutes } from "./intake/admin-routes";
 import { intakeRoutes } from "./intake/routes";
+import { integrationRoutes } from "./integrations/routes";
 import { type AppEnv, router } from "./openapi";
+import { replayRoutes } from "./replay/routes";
 import { routingRoutes } from "./routing/routes";
 import { statsRoutes } from "./stats/routes";
 
@@ -33,12 +35,14 @@ portalApi.use(
   checkedJsonBody,
 );
 portalApi.route("/webhooks", channelRoutes);
+portalApi.route("/webhooks", replayRoutes);
 portalApi.route("/", deliverySearchRoutes);
 portalApi.route("/", deliveryRoutes);
 portalApi.route("/", eventRoutes);
 portalApi.route("/", intakeAdminRoutes);
 portalApi.route("/", statsRoutes);
 portalApi.route("/", routingRoutes);
+portalApi.route("/", integrationRoutes);
 portalApi.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
   type: "http",
   scheme: "bearer",

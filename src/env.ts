@@ -2,12 +2,18 @@ import { z } from "zod";
 import type { DeliveryMessage } from "./delivery/message";
 import { ConfigError } from "./errors";
 import type { RateLimiter } from "./flow/rate-limiter";
+import type { ParkedEvent } from "./intake/parked";
+import type { ParkedBodies } from "./intake/parked-bodies";
 import { log } from "./log";
 
 /** The worker's bindings, as wrangler.toml and the secrets declare them. */
 export interface Env {
   DB: D1Database;
   DELIVERIES: Queue<DeliveryMessage>;
+  /** Events accepted while D1 could not take them, to be stored (src/intake/parked.ts). */
+  STORING: Queue<ParkedEvent>;
+  /** Bodies of parked events too large for a queue message, one object per event. */
+  PARKED_BODIES: DurableObjectNamespace<ParkedBodies>;
   ASSETS: Fetcher;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   ADMIN_TOKEN?: string;
@@ -23,6 +29,7 @@ export interface Env {
   /** The names of the queues this worker consumes (a deployment may rename them). */
   DELIVERY_QUEUE?: string;
   DEAD_LETTER_QUEUE?: string;
+  STORE_QUEUE?: string;
   /** The portal's address, for links in chat-format messages (optional). */
   PORTAL_URL?: string;
 }
@@ -59,6 +66,7 @@ const vars = z.object({
   // As named in wrangler.toml; `npm run deploy -- --name X` sets its own.
   DELIVERY_QUEUE: z.string().min(1).default("tyk-webhook-deliveries"),
   DEAD_LETTER_QUEUE: z.string().min(1).default("tyk-webhook-deliveries-dlq"),
+  STORE_QUEUE: z.string().min(1).default("tyk-webhook-events-to-store"),
   PORTAL_URL: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }).optional(),
 });
 
@@ -69,7 +77,7 @@ export interface Config {
   retentionDays: number;
   /** How long past due a delivery may be before its queue message counts as lost. */
   lostAfter: { pendingMs: number; retryingMs: number };
-  queues: { deliveries: string; deadLetters: string };
+  queues: { deliveries: string; deadLetters: string; store: string };
   portalUrl?: string;
 }
 
@@ -91,6 +99,7 @@ function parse(env: Env): Config | ConfigError {
     LOST_AFTER_SECONDS: env.LOST_AFTER_SECONDS,
     DELIVERY_QUEUE: env.DELIVERY_QUEUE,
     DEAD_LETTER_QUEUE: env.DEAD_LETTER_QUEUE,
+    STORE_QUEUE: env.STORE_QUEUE,
     PORTAL_URL: env.PORTAL_URL || undefined,
   });
   if (!parsed.success) {
@@ -98,13 +107,13 @@ function parse(env: Env): Config | ConfigError {
     log.error("invalid configuration", { problems: problems.join("; ") });
     return new ConfigError(problems);
   }
-  const { ALLOW_PRIVATE_TARGETS, RETRY_SCHEDULE, RETENTION_DAYS, LOST_AFTER_SECONDS, DELIVERY_QUEUE, DEAD_LETTER_QUEUE, PORTAL_URL } = parsed.data;
+  const { ALLOW_PRIVATE_TARGETS, RETRY_SCHEDULE, RETENTION_DAYS, LOST_AFTER_SECONDS, DELIVERY_QUEUE, DEAD_LETTER_QUEUE, STORE_QUEUE, PORTAL_URL } = parsed.data;
   return {
     allowPrivateTargets: ALLOW_PRIVATE_TARGETS === "true",
     retrySchedule: RETRY_SCHEDULE,
     retentionDays: RETENTION_DAYS,
     lostAfter: { pendingMs: LOST_AFTER_SECONDS[0]! * 1000, retryingMs: LOST_AFTER_SECONDS[1]! * 1000 },
-    queues: { deliveries: DELIVERY_QUEUE, deadLetters: DEAD_LETTER_QUEUE },
+    queues: { deliveries: DELIVERY_QUEUE, deadLetters: DEAD_LETTER_QUEUE, store: STORE_QUEUE },
     portalUrl: PORTAL_URL,
   };
 }

@@ -13,14 +13,19 @@ import { z } from "@hono/zod-openapi";
  * header (RFC 8288), present while more items follow.
  */
 
+/** A position that is an id (a UUID, in key order). */
+const idPosition = z.tuple([z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)]);
+
 /** Which list a cursor belongs to, and the shape of its position. */
 const positions = {
   /** Channels, oldest first: created at (unix ms), then id. */
   webhooks: z.tuple([z.int().min(0), z.string().min(1).max(200)]),
-  /** Deliveries (a channel's, or every channel's), newest first: the delivery id. */
-  deliveries: z.tuple([z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)]),
+  /** Every channel's deliveries, newest first: the delivery id. */
+  deliveries: idPosition,
+  /** One channel's deliveries, newest first: the delivery id (a list of its own, so a cursor of another is refused). */
+  webhookDeliveries: idPosition,
   /** Events, newest first: the event id. */
-  events: z.tuple([z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)]),
+  events: idPosition,
 };
 export type ListName = keyof typeof positions;
 export type Position<L extends ListName> = z.infer<(typeof positions)[L]>;

@@ -418,11 +418,13 @@ describe("configuration", () => {
     const { worker } = await import("./helpers");
     const batch = createMessageBatch("tyk-webhook-deliveries-dlq-old", [{ id: "m", timestamp: new Date(), attempts: 1, body: { deliveryId: "x" } }]);
     await expect(worker.queue(batch as never, env, createExecutionContext())).rejects.toThrow(
-      /queue tyk-webhook-deliveries-dlq-old: not tyk-webhook-deliveries or tyk-webhook-deliveries-dlq/,
+      /queue tyk-webhook-deliveries-dlq-old: not tyk-webhook-deliveries, tyk-webhook-deliveries-dlq or tyk-webhook-events-to-store/,
     );
     // A deployment's own names, through its vars.
     const channel = await createChannel({ URL: target() });
     const { deliveryId } = await makeDelivery(channel.ID);
+    // An attempt of this run was recorded: the dead letter ends it failed.
+    await env.DB.prepare("update deliveries set attempt_count = 1 where id = ?").bind(deliveryId).run();
     const renamed = { DELIVERY_QUEUE: "staging-deliveries", DEAD_LETTER_QUEUE: "staging-deliveries-dlq" };
     const dead = createMessageBatch("staging-deliveries-dlq", [
       { id: "m", timestamp: new Date(), attempts: 1, body: { deliveryId, channelId: channel.ID, generation: 0 } },
@@ -439,7 +441,7 @@ describe("configuration", () => {
       retrySchedule: [5, 300, 1800, 7200, 18000, 36000, 36000],
       retentionDays: 30,
       lostAfter: { pendingMs: 120_000, retryingMs: 300_000 },
-      queues: { deliveries: "tyk-webhook-deliveries", deadLetters: "tyk-webhook-deliveries-dlq" },
+      queues: { deliveries: "tyk-webhook-deliveries", deadLetters: "tyk-webhook-deliveries-dlq", store: "tyk-webhook-events-to-store" },
     });
   });
 

@@ -330,6 +330,9 @@ describe("misc routes", () => {
         "POST /deliveries/recover",
         "GET /stats",
         "POST /routing/preview",
+        "GET /templates",
+        "POST /integrations/preview",
+        "POST /webhooks/{id}/replay",
       ].sort(),
     );
     expect(doc.components.schemas.ChannelCreate.required).toEqual(expect.arrayContaining(["Name", "URL", "Events"]));

@@ -329,6 +329,27 @@ describe("a receiver that answers oddly", () => {
   });
 });
 
+describe("a receiver that answers late after an interim response", () => {
+  it("102 Processing, then 200 seconds later but within the timeout, is a success", async () => {
+    const url = target("interimslow/2500");
+    const channel = await createChannel({ URL: url, Timeout: 10 });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    expect((await consume([deliveryId])).acked).toEqual(["msg-0"]);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "succeeded", attempt_count: 1, last_status_code: 200 });
+    const [attempt] = await attemptsOf(deliveryId);
+    expect(attempt).toMatchObject({ status_code: 200, response_body: "ok after a wait" });
+    expect(attempt.duration_ms).toBeGreaterThanOrEqual(2000);
+  });
+
+  it("102 Processing and no final answer within the timeout is a timeout", async () => {
+    const channel = await createChannel({ URL: target("interimslow/5000"), Timeout: 1 });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    await consume([deliveryId]);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "retrying", last_status_code: null });
+    expect((await delivery(deliveryId)).last_error).toMatch(/^timeout: the target sent an interim 102 response and no final one within the timeout \(1s\)$/);
+  });
+});
+
 describe("a delivery whose request cannot be built", () => {
   it("a payload its chat format cannot render ends failed at once, with the reason, and raises DeliveryFailed", async () => {
     const url = target("ok");
@@ -414,6 +435,8 @@ describe("the dead-letter queue", () => {
   it("marks its deliveries failed with the reason", async () => {
     const channel = await createChannel();
     const { deliveryId } = await makeDelivery(channel.ID);
+    // An attempt of this run was recorded (one never recorded is not failed: test/outage.test.ts).
+    await env.DB.prepare("update deliveries set status = 'retrying', attempt_count = 1 where id = ?").bind(deliveryId).run();
     const batch = createMessageBatch<DeliveryMessage>("tyk-webhook-deliveries-dlq", [
       { id: "dlq-0", timestamp: new Date(), attempts: 1, body: { deliveryId, channelId: channel.ID } },
     ]);
@@ -629,6 +652,12 @@ describe("recover with DryRun", () => {
     expect([own.status, await own.json()]).toEqual([200, { WouldRequeue: 1 }]);
     expect([across.status, await across.json()]).toEqual([200, { WouldRequeue: 1 }]);
     expect(await delivery(deliveryId)).toMatchObject({ status: "failed", generation: 0 });
+  });
+
+  it("refuses a window that ends before it starts", async () => {
+    const res = await api("POST", "/portal-api/deliveries/recover", { Since: "2026-01-02T00:00:00Z", Until: "2026-01-01T00:00:00Z", DryRun: true });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toEqual({ errors: ["Until: must be after Since"] });
   });
 });
 

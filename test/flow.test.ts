@@ -6,10 +6,10 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { app } from "../src/app";
 import { sweep } from "../src/sweeper/sweep";
 import {
   api,
+  appWith,
   consume,
   count,
   countingD1,
@@ -26,23 +26,7 @@ import {
 /** The app with a queue that records what it is sent. */
 function withQueue() {
   const queue = recordingQueue();
-  const call = (method: string, path: string, body?: unknown) =>
-    app.request(
-      path,
-      {
-        method,
-        headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      },
-      { ...env, DELIVERIES: queue },
-    );
-  const post = (body: string) =>
-    app.request(
-      "/events",
-      { method: "POST", headers: { Authorization: `Bearer ${env.INTAKE_TOKEN}`, "Content-Type": "application/json" }, body },
-      { ...env, DELIVERIES: queue },
-    );
-  return { queue, call, post };
+  return { queue, ...appWith({ DELIVERIES: queue }) };
 }
 
 describe("Paused", () => {

@@ -269,6 +269,7 @@ describe("operational events", () => {
     const crm = await createChannel({ URL: target("ok") });
     const ops = await createChannel({ URL: target("ok"), Events: ["Dispatcher.DeliveryFailed"] });
     const { deliveryId } = await makeDelivery(crm.ID);
+    await env.DB.prepare("update deliveries set status = 'retrying', attempt_count = 1 where id = ?").bind(deliveryId).run();
     const batch = createMessageBatch<DeliveryMessage>("tyk-webhook-deliveries-dlq", [
       { id: "d", timestamp: new Date(), attempts: 1, body: { deliveryId, channelId: crm.ID, generation: 0 } },
     ]);
@@ -279,7 +280,7 @@ describe("operational events", () => {
     expect(JSON.parse(raised!.body).Message).toMatchObject({
       DeliveryID: deliveryId,
       LastError: "dead-lettered: the consumer failed on it too many times",
-      Attempts: 0,
+      Attempts: 1,
     });
   });
 

@@ -1,6 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { inject, vi } from "vitest";
+import { app } from "../src/app";
 import { timeOrderedId } from "../src/db/ids";
 import type { DeliveryMessage } from "../src/delivery/message";
 import entry from "../src/index";
@@ -92,6 +93,24 @@ export function uniqueUserRegistered(extra: Record<string, unknown> = {}): strin
     },
     Timestamp: new Date().toISOString(),
   });
+}
+
+/** The app with bindings of the test's own (a queue that records or refuses): admin calls, and posts to intake. */
+export function appWith(bindings: Record<string, unknown>) {
+  const all = { ...env, ...bindings };
+  const call = (method: string, path: string, body?: unknown) =>
+    app.request(
+      path,
+      {
+        method,
+        headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      },
+      all,
+    );
+  const post = (body: string) =>
+    app.request("/events", { method: "POST", headers: { Authorization: `Bearer ${env.INTAKE_TOKEN}`, "Content-Type": "application/json" }, body }, all);
+  return { call, post, env: all };
 }
 
 /** A queue that records what was sent instead of delivering it. */

@@ -214,11 +214,12 @@ describe("an invalid cursor", () => {
       }
     }
     // A cursor of one list is not a cursor of another.
-    for (const path of ["/portal-api/webhooks", "/portal-api/events"]) {
+    for (const path of ["/portal-api/webhooks", "/portal-api/events", "/portal-api/deliveries"]) {
       expect((await api("GET", `${path}?cursor=${deliveriesCursor}`)).status, path).toBe(422);
     }
-    // The deliveries' lists share their positions (delivery ids).
-    expect((await api("GET", `/portal-api/deliveries?cursor=${deliveriesCursor}`)).status).toBe(200);
+    const { next: allNext } = await read("/portal-api/deliveries?per_page=1");
+    const allCursor = new URL(allNext!, "https://dispatcher.test").searchParams.get("cursor")!;
+    expect((await api("GET", `/portal-api/webhooks/${channel.ID}/deliveries?cursor=${allCursor}`)).status).toBe(422);
   });
 });
 

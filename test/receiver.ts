@@ -12,6 +12,7 @@
  *   /hold/<code>/<key>        that status, once GET /__release?path=<the request's path> is called
  *   /slowbody/<ms>/<key>      200 and one byte of its body at once, the rest after <ms>
  *   /interim/<code>/<key>     an interim response of that code (100, 102 or 103) first, then 200
+ *   /interimslow/<ms>/<key>   102 Processing first, then 200 after <ms>
  *   GET /__requests?prefix=   the requests received under a path prefix
  */
 import http from "node:http";
@@ -118,6 +119,13 @@ export default async function setup(project: TestProject) {
           else res.writeEarlyHints({ link: "</style.css>; rel=preload; as=style" });
           res.writeHead(200);
           res.end("ok after interim");
+          return;
+        case "interimslow":
+          res.writeProcessing();
+          setTimeout(() => {
+            res.writeHead(200);
+            res.end("ok after a wait");
+          }, Number(arg));
           return;
         case "big":
           res.writeHead(200);

@@ -252,6 +252,16 @@ describe("Echoed secrets in any spelling", () => {
     b64.replace(/=+$/, ""),
     b64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""),
     btoa(`X-Api-Key: ${secret}`),
+    // Nested: one encoding on top of another.
+    encodeURIComponent("sk_live a+b/c=d&amp;&quot;&lt;q&gt;"),
+    encodeURIComponent(encodeURIComponent(secret)),
+    btoa(JSON.stringify({ k: secret })),
+    encodeURIComponent(secret).replace(/%/g, "&#37;"),
+    [...new TextEncoder().encode(secret)].map((b) => b.toString(16).padStart(2, "0")).join(""),
+    [...new TextEncoder().encode(secret)]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("")
+      .toUpperCase(),
   ];
 
   it.each(spellings)("masks %s", (spelling) => {
@@ -269,6 +279,12 @@ describe("Echoed secrets in any spelling", () => {
 
   it("leaves text that only looks like an escape alone", () => {
     const text = "a &amp; b %zz \\u12 &#xZZ; +";
+    expect(maskSecrets(text, [secret])).toBe(text);
+  });
+
+  it("leaves ordinary text, words and ids alone", () => {
+    const text =
+      "Request 01a2295a-527f-7abc-8def-0123456789ab failed: upstream answered 502 Bad Gateway; retry later. deadbeefcafe QWxhZGRpbjpvcGVuIHNlc2FtZQ==";
     expect(maskSecrets(text, [secret])).toBe(text);
   });
 

@@ -5,18 +5,17 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
-import { app } from "../src/app";
 import { recordBatch } from "../src/delivery/batch-sql";
 import { CountChanges } from "../src/stats/counters";
 import { sweep } from "../src/sweeper/sweep";
 import {
   api,
+  appWith,
   attemptsOf,
   consume,
   count,
   createChannel,
   delivery,
-  INTAKE,
   makeDelivery,
   receivedAt,
   recordingQueue,
@@ -51,6 +50,9 @@ async function endedCounts(channelId: string) {
 }
 
 const failureEventsFor = (deliveryId: string) => count("events", "type = 'Dispatcher.DeliveryFailed' and body like ?", `%${deliveryId}%`);
+
+/** The worker's bindings with a queue that refuses: what the sweeper commits stays in D1 only. */
+const refusingEnv = () => ({ ...env, DELIVERIES: recordingQueue(true) as unknown as Queue });
 
 describe("a late result never undoes a newer run", () => {
   it("redeliver during the last attempt: the late 500 is logged, the delivery stays in the new run, nothing fails", async () => {
@@ -106,6 +108,7 @@ describe("a late result never undoes a newer run", () => {
 
   it.each([
     ["deleted", (id: string) => api("DELETE", `/portal-api/webhooks/${id}`), "webhook deleted"],
+    ["disabled", (id: string) => api("PATCH", `/portal-api/webhooks/${id}`, { Enabled: false }), "webhook disabled"],
     [
       "unsubscribed",
       (id: string) => api("PATCH", `/portal-api/webhooks/${id}`, { Events: ["UserAccountActivated"] }),
@@ -127,23 +130,6 @@ describe("a late result never undoes a newer run", () => {
       expect(await attemptsOf(deliveryId)).toMatchObject([{ attempt: 1, status_code: Number(answer) }]);
       expect(await endedCounts(channel.ID)).toEqual({ succeeded: 0, failed: 0, cancelled: 1 });
     }
-  });
-
-  it("a channel disabled during an attempt: a late failure is never sent again, it ends cancelled", async () => {
-    const url = target("hold/500");
-    const channel = await createChannel({ URL: url });
-    const { deliveryId } = await makeDelivery(channel.ID);
-
-    const { consumed } = await attemptInFlight(url, deliveryId);
-    expect((await api("PATCH", `/portal-api/webhooks/${channel.ID}`, { Enabled: false })).status).toBe(200);
-    await release(url);
-    await consumed;
-    // The retry's message finds the channel disabled: cancelled, not sent.
-    await env.DB.prepare("update deliveries set next_attempt_at = ? where id = ?").bind(Date.now(), deliveryId).run();
-    expect((await consume([deliveryId], SCHEDULE)).acked).toEqual(["msg-0"]);
-    expect(await delivery(deliveryId)).toMatchObject({ status: "cancelled", last_error: "webhook disabled", attempt_count: 1 });
-    expect(await receivedAt(url)).toHaveLength(1);
-    expect(await endedCounts(channel.ID)).toEqual({ succeeded: 0, failed: 0, cancelled: 1 });
   });
 
   it("a channel paused during an attempt: a failure retries, and when due the delivery is held, not sent", async () => {
@@ -197,18 +183,39 @@ describe("a late result never undoes a newer run", () => {
   });
 });
 
+describe("the sweeper's backoff counts its own re-sends, not an admin's", () => {
+  it("a delivery redelivered many times whose message was lost is sent again after the usual grace", async () => {
+    const channel = await createChannel({ URL: target("ok") });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    for (let i = 0; i < 7; i++) expect((await api("POST", `/portal-api/deliveries/${deliveryId}/redeliver`)).status).toBe(202);
+    // The last redeliver's message is lost (a restart): the delivery is pending, long due.
+    const past = Date.now() - 10 * 60_000;
+    await env.DB.prepare("update deliveries set next_attempt_at = ?, updated_at = ? where id = ?").bind(past, past, deliveryId).run();
+    const { reclaimed } = await sweep(refusingEnv());
+    expect(reclaimed.map((r) => r.deliveryId)).toContain(deliveryId);
+    expect(await delivery(deliveryId)).toMatchObject({ generation: 8, reclaims: 1 });
+  });
+
+  it("doubles the wait after each re-send with no attempt between, and an attempt starts it over", async () => {
+    const channel = await createChannel({ URL: target("ok") });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const lostFor = async (minutes: number) => {
+      const past = Date.now() - minutes * 60_000;
+      await env.DB.prepare("update deliveries set next_attempt_at = ?, updated_at = ? where id = ?").bind(past, past, deliveryId).run();
+      return (await sweep(refusingEnv())).reclaimed.some((r) => r.deliveryId === deliveryId);
+    };
+    expect(await lostFor(3)).toBe(true); // past the 120 s grace
+    expect(await lostFor(3)).toBe(false); // the second waits 2 × 120 s
+    expect(await lostFor(5)).toBe(true);
+    expect(await delivery(deliveryId)).toMatchObject({ reclaims: 2 });
+    await consume([deliveryId]);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "succeeded", reclaims: 0 });
+  });
+});
+
 describe("committed, then the queue refuses: the caller still answers, the sweeper sends it", () => {
   const refusing = () => ({ ...env, DELIVERIES: recordingQueue(true) as unknown as Queue });
-  const call = (method: string, path: string, body?: unknown) =>
-    app.request(
-      path,
-      {
-        method,
-        headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      },
-      refusing(),
-    );
+  const { call, post } = appWith({ DELIVERIES: recordingQueue(true) });
 
   async function failedDelivery(channelId: string) {
     const made = await makeDelivery(channelId);
@@ -218,11 +225,7 @@ describe("committed, then the queue refuses: the caller still answers, the sweep
 
   it("intake: 202, the delivery pending in D1", async () => {
     const channel = await createChannel({ URL: target("ok") });
-    const res = await app.request(
-      "/events",
-      { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json" }, body: uniqueUserRegistered() },
-      refusing(),
-    );
+    const res = await post(uniqueUserRegistered());
     expect(res.status).toBe(202);
     const { ID, Deliveries } = await res.json<{ ID: string; Deliveries: number }>();
     expect(Deliveries).toBeGreaterThanOrEqual(1);

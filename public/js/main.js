@@ -101,6 +101,17 @@ function notFound(section) {
 }
 
 function failed(err) {
+  // A page link from an old bookmark or a hand-edited address: trying again cannot help, the first page can.
+  const [route, query = ""] = location.hash.split("?");
+  if (err.status === 422 && new URLSearchParams(query).has("cursor")) {
+    return h(
+      "section",
+      { class: "card empty state-page", dataset: { state: "error" } },
+      h("h1", {}, "This page of the list is out of date"),
+      h("p", { class: "muted" }, "The address names a position this list did not give. Start again from its first page."),
+      h("a", { class: "button", href: route }, "First page"),
+    );
+  }
   return h(
     "section",
     { class: "card empty state-page", dataset: { state: "error" } },

@@ -41,17 +41,30 @@ export async function freePort() {
  * Starts `wrangler dev` in `cwd` with local D1 state in `state` (migrated first), and the
  * given vars. Returns { url, port, state, vars, stop(), restart() }; stop({ keepState })
  * kills it (the whole process group, workerd included).
- * @param {{ cwd?: string, vars?: Record<string, string>, state?: string, port?: number, log?: boolean }} [options]
+ * @param {{ cwd?: string, vars?: Record<string, string>, state?: string, port?: number, log?: boolean, main?: string }} [options]
  * @returns {Promise<Worker>}
  */
-export async function startWorker({ cwd = root, vars = {}, state, port, log = false } = {}) {
+export async function startWorker({ cwd = root, vars = {}, state, port, log = false, main } = {}) {
   state ??= mkdtempSync(path.join(tmpdir(), "dispatcher-state-"));
   const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd, env: quiet, encoding: "utf8" });
   if (migrate.status !== 0) throw new Error(`migrations failed in ${cwd}:\n${migrate.stdout}\n${migrate.stderr}`);
   port ??= await freePort();
 
   const inspectorPort = await freePort();
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--inspector-port", String(inspectorPort), "--test-scheduled"];
+  // `main`: another entry than wrangler.toml's (the soak's D1 faults: test/faults/worker.ts).
+  const args = [
+    "dev",
+    ...(main ? [main] : []),
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    state,
+    "--inspector-port",
+    String(inspectorPort),
+    "--test-scheduled",
+  ];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   // Its own process group, so stopping it stops workerd too.
   const child = spawn(wrangler, args, { cwd, env: quiet, detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -95,14 +108,14 @@ export async function startWorker({ cwd = root, vars = {}, state, port, log = fa
     /** Kills the worker (its in-memory queue with it) and starts it again on the same D1 state. */
     async restart() {
       await worker.stop({ keepState: true });
-      return startWorker({ cwd, vars, state, port, log });
+      return startWorker({ cwd, vars, state, port, log, main });
     },
   };
   return worker;
 }
 
 /** The project with fresh random secrets and local targets allowed.
- *  @param {Record<string, string>} [vars] @param {{ log?: boolean }} [options] */
+ *  @param {Record<string, string>} [vars] @param {{ log?: boolean, main?: string }} [options] */
 export function startDispatcher(vars = {}, options = {}) {
   return startWorker({
     ...options,

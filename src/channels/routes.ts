@@ -4,6 +4,7 @@ import { enqueueCommitted } from "../delivery/message";
 import { config } from "../env";
 import { ApiError } from "../errors";
 import { eventType } from "../events/catalog";
+import { urlWithPlaceholdersProblem } from "../integrations/url-fields";
 import { type AppEnv, admin, errorResponses, IdParam, json, jsonBody, Ok, Pagination, router } from "../openapi";
 import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../paging";
 import { secretBox } from "../security/secret-box";
@@ -31,10 +32,12 @@ import { channelListView, channelView, headerView } from "./views";
 const tags = ["Webhooks"];
 const HeaderParams = IdParam.extend({ header_id: z.string().openapi({ param: { in: "path" } }) });
 
-function checkUrl(url: string | undefined, allowPrivate: boolean) {
-  if (url === undefined) return;
-  const problem = targetUrlProblem(url, allowPrivate);
+/** The deployment's guard on the channel's URL (placeholders filled in) and its token endpoint. */
+function checkUrl(input: { URL?: string; Auth?: { Type: string; TokenURL?: string } | null }, allowPrivate: boolean) {
+  const problem = input.URL === undefined ? null : urlWithPlaceholdersProblem(input.URL, allowPrivate);
   if (problem) throw ApiError.invalid("URL", problem);
+  const tokenProblem = input.Auth?.TokenURL === undefined ? null : targetUrlProblem(input.Auth.TokenURL, allowPrivate);
+  if (tokenProblem) throw ApiError.invalid("Auth.TokenURL", tokenProblem);
 }
 
 const list = createRoute({
@@ -167,7 +170,7 @@ const rotate = createRoute({
 
 const updateHandler: RouteHandler<ReturnType<typeof update<"put" | "patch">>, AppEnv> = async (c) => {
   const patch = c.req.valid("json");
-  checkUrl(patch.URL, config(c.env).allowPrivateTargets);
+  checkUrl(patch, config(c.env).allowPrivateTargets);
   const box = await secretBox(c.env);
   const record = await updateChannel(database(c.env.DB), box, c.req.valid("param").id, patch);
   // Resumed: what was held is sent now.
@@ -186,7 +189,7 @@ export const channelRoutes = router()
   })
   .openapi(create, async (c) => {
     const input = c.req.valid("json");
-    checkUrl(input.URL, config(c.env).allowPrivateTargets);
+    checkUrl(input, config(c.env).allowPrivateTargets);
     const box = await secretBox(c.env);
     const record = await createChannel(database(c.env.DB), box, input, newSigningSecret());
     return c.json(await channelView(record, box), 201);

@@ -1,8 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { deliveryStatuses } from "../db/schema";
 import { boundedArray, eventType } from "../events/catalog";
+import { AuthField, TransformField } from "../integrations/schemas";
+import { urlWithPlaceholdersProblem } from "../integrations/url-fields";
 import { checkFilter } from "../routing/filter";
-import { targetUrlProblem } from "../security/target-url";
 
 // RFC 9110 token characters.
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -58,7 +59,8 @@ const channelFields = {
     .superRefine((url, ctx) => {
       // One message per problem: an empty URL is only "is required".
       if (!url) return;
-      const problem = targetUrlProblem(url, true);
+      // Placeholders ({Message.Email}) in the path and query only; see src/integrations/url-fields.ts.
+      const problem = urlWithPlaceholdersProblem(url, true);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     }),
   Method: z.enum(methods, { error: "must be one of POST, PUT, PATCH" }),
@@ -80,7 +82,13 @@ const channelFields = {
     .transform((filter) => (filter ?? null) as Record<string, never> | null)
     .openapi({ type: ["object", "null"], description: "A payload filter (see Routing); null lets every subscribed event through" }),
   Format: z.enum(formats, { error: `must be one of ${formats.join(", ")}` }),
+  Transform: TransformField,
+  Auth: AuthField,
 };
+
+/** A Transform writes the body itself: a chat Format would write it too. */
+const transformWithFormat = (body: { Transform?: unknown; Format?: string }) => !(body.Transform && body.Format && body.Format !== "raw");
+const TRANSFORM_WITH_FORMAT = { message: "cannot be used with a chat Format (slack, teams, discord): the Transform writes the body", path: ["Transform"] };
 
 export const ChannelCreate = z
   .strictObject({
@@ -93,10 +101,14 @@ export const ChannelCreate = z
     RateLimit: channelFields.RateLimit.default(null),
     Filter: channelFields.Filter.default(null),
     Format: channelFields.Format.default("raw"),
+    Transform: channelFields.Transform.default(null),
+    Auth: channelFields.Auth.default(null),
   })
+  .refine(transformWithFormat, TRANSFORM_WITH_FORMAT)
   .openapi("ChannelCreate");
 
-export const ChannelPatch = z.strictObject(channelFields).partial().openapi("ChannelPatch");
+// The Transform-with-Format rule is checked against the stored channel too, in the store.
+export const ChannelPatch = z.strictObject(channelFields).partial().refine(transformWithFormat, TRANSFORM_WITH_FORMAT).openapi("ChannelPatch");
 
 export type ChannelCreateInput = z.infer<typeof ChannelCreate>;
 export type ChannelPatchInput = z.infer<typeof ChannelPatch>;
@@ -116,6 +128,8 @@ export const Channel = z
     RateLimit: z.int().nullable(),
     Filter: z.record(z.string(), z.unknown()).nullable(),
     Format: z.enum(formats),
+    Transform: z.object({ Body: z.string() }).nullable(),
+    Auth: z.record(z.string(), z.unknown()).nullable().openapi({ description: "basic or oauth2; the password or client secret shown as [set]" }),
     CreatedAt: z.string(),
     UpdatedAt: z.string(),
   })

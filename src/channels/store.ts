@@ -3,8 +3,9 @@ import type { Db } from "../db/client";
 import { channelEvents, channelHeaders, channels, deletedChannels, deliveries, LIVE_STATUSES } from "../db/schema";
 import { type DeliveryMessage, messageFor } from "../delivery/message";
 import { UNSUBSCRIBED } from "../delivery/outcome";
-import { NotFound } from "../errors";
+import { NotFound, Refused } from "../errors";
 import { type EventType, eventTypes } from "../events/catalog";
+import { type AuthInput, sealAuth } from "../integrations/auth";
 import type { SecretBox } from "../security/secret-box";
 import { countBulk } from "../stats/counters";
 import { headerRows } from "./headers-store";
@@ -110,6 +111,8 @@ export async function createChannel(db: Db, box: SecretBox, input: ChannelCreate
     filter: input.Filter === null ? null : JSON.stringify(input.Filter),
     filterVersion: now,
     format: input.Format,
+    transform: input.Transform?.Body ?? null,
+    auth: await sealed(box, input.Auth, null),
     createdAt: now,
     updatedAt: now,
   };
@@ -147,8 +150,14 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
     filter: patch.Filter === undefined ? current.row.filter : patch.Filter === null ? null : JSON.stringify(patch.Filter),
     filterVersion: patch.Filter === undefined ? current.row.filterVersion : Math.max(now, current.row.filterVersion + 1),
     format: patch.Format ?? current.row.format,
+    transform: patch.Transform === undefined ? current.row.transform : (patch.Transform?.Body ?? null),
+    auth: patch.Auth === undefined ? current.row.auth : await sealed(box, patch.Auth, current.row.auth),
     updatedAt: now,
   };
+  // Either may have been set before: the pair is judged as it would be saved.
+  if (row.transform !== null && row.format !== "raw") {
+    throw new Refused("Transform", "cannot be used with a chat Format (slack, teams, discord): the Transform writes the body");
+  }
   const resumed = current.row.paused && !row.paused && row.enabled;
   const events = patch.Events?.map((eventType) => ({ channelId: id, eventType }));
   const dropped = patch.Events ? current.events.filter((type) => !patch.Events!.includes(type)) : [];
@@ -169,15 +178,18 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
         filter: row.filter,
         filterVersion: row.filterVersion,
         format: row.format,
+        transform: row.transform,
+        auth: row.auth,
         updatedAt: now,
       })
       .where(eq(channels.id, id)),
-    // Disabling cancels what waits, held deliveries included (they have no queue message
-    // that would find the channel disabled).
+    // Disabling cancels everything that waits, at once: held deliveries have no queue
+    // message that would find the channel disabled, and an attempt in flight must find its
+    // delivery ended (its late answer then changes nothing: src/db/current-run.ts).
     ...(!row.enabled && current.row.enabled
       ? [
-          countBulk(db, heldOf(id), "cancel"),
-          db.update(deliveries).set({ status: "cancelled", lastError: "webhook disabled", nextAttemptAt: null, updatedAt: now }).where(heldOf(id)),
+          countBulk(db, liveOf(id), "cancel"),
+          db.update(deliveries).set({ status: "cancelled", lastError: "webhook disabled", nextAttemptAt: null, updatedAt: now }).where(liveOf(id)),
         ]
       : []),
     // An event type the channel no longer wants is not sent to it, not even a retry.
@@ -206,11 +218,18 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
   };
 }
 
+/** The stored form of an `Auth` (its secret encrypted, or kept when left out). */
+async function sealed(box: SecretBox, input: AuthInput | null, stored: string | null): Promise<string | null> {
+  const result = await sealAuth(input, stored, box);
+  if (!result.ok) throw new Refused(result.field, result.message);
+  return result.value;
+}
+
 /** A resumed channel's held deliveries, due now, in a new generation. */
 function releaseHeld(db: Db, channelId: string, now: number) {
   return db
     .update(deliveries)
-    .set({ status: "pending", nextAttemptAt: now, generation: sql`${deliveries.generation} + 1`, updatedAt: now })
+    .set({ status: "pending", nextAttemptAt: now, generation: sql`${deliveries.generation} + 1`, reclaims: 0, updatedAt: now })
     .where(heldOf(channelId))
     .returning({ channelId: deliveries.channelId, id: deliveries.id, generation: deliveries.generation });
 }

@@ -1,8 +1,7 @@
-import { buildRequest } from "../delivery/request";
+import { buildRequest, callTarget } from "../delivery/request";
 import type { Config } from "../env";
 import type { EventType } from "../events/catalog";
 import { sampleEvent } from "../events/samples";
-import { call } from "../http/outbound";
 import type { SecretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";
 import type { ChannelRecord } from "./store";
@@ -23,8 +22,9 @@ export async function sendTestEvent(channel: ChannelRecord, type: EventType, box
     box,
     cfg.portalUrl,
     Date.now(),
+    cfg,
   );
   if (!built.ok) return { ...checkResult(built), ResponseBody: null };
-  const result = await call(row.url, built.request, row.timeoutSeconds * 1000);
-  return { ...checkResult(result), ResponseBody: result.ok ? built.mask(result.body) : null };
+  const { result, built: sent } = await callTarget(built, row.timeoutSeconds * 1000);
+  return { ...checkResult(result), ResponseBody: result.ok ? sent.mask(result.body) : null };
 }

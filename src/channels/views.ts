@@ -1,4 +1,5 @@
 import { iso } from "../db/client";
+import { authView } from "../integrations/auth";
 import type { SecretBox } from "../security/secret-box";
 import type { ChannelView } from "./schemas";
 import type { ChannelRecord, HeaderRow, LastDelivery } from "./store";
@@ -21,6 +22,8 @@ export async function channelView(record: ChannelRecord, box: SecretBox): Promis
     RateLimit: row.rateLimit,
     Filter: row.filter === null ? null : JSON.parse(row.filter),
     Format: row.format,
+    Transform: row.transform === null ? null : { Body: row.transform },
+    Auth: authView(row.auth),
     CreatedAt: iso(row.createdAt)!,
     UpdatedAt: iso(row.updatedAt)!,
   };

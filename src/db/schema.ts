@@ -42,6 +42,14 @@ export const channels = sqliteTable(
     format: text("format", { enum: ["raw", "slack", "teams", "discord"] })
       .notNull()
       .default("raw"),
+    /** Integrations: the JSONata expression that writes the body (src/integrations/transform.ts); null sends the portal's bytes. */
+    transform: text("transform"),
+    /**
+     * Integrations: how the channel authenticates to its target, as JSON (src/integrations/auth.ts):
+     * `{"Type": "basic", "Username", "Password"}` or `{"Type": "oauth2", "TokenURL", "ClientID",
+     * "ClientSecret", "Scope"?, "Audience"?, "ClientAuth"?}`, the password and client secret encrypted.
+     */
+    auth: text("auth"),
     createdAt: integer("created_at").notNull().default(now),
     updatedAt: integer("updated_at").notNull().default(now),
   },
@@ -124,6 +132,12 @@ export interface AttemptRecord {
   error: string | null;
   /** The first 1 KiB of the response. */
   responseBody: string | null;
+  /**
+   * What was sent, when the channel rewrites it (a Transform, URL placeholders): the URL
+   * and the first 1 KiB of the body, secrets masked. Absent for a channel that sends the
+   * portal's bytes to a fixed URL (nothing new to store).
+   */
+  request?: { url: string; body: string };
 }
 
 /**
@@ -150,6 +164,12 @@ export const deliveries = sqliteTable(
      * instead of sending twice. Retries keep it.
      */
     generation: integer("generation").notNull().default(0),
+    /**
+     * How many times in a row the sweeper sent this delivery again with no attempt recorded
+     * between: its wait before the next time doubles with each (a delivery stuck behind a
+     * long backlog). An attempt, or an admin's new run, sets it back to 0.
+     */
+    reclaims: integer("reclaims").notNull().default(0),
     /** When the queue should next hand this delivery to the consumer. */
     nextAttemptAt: integer("next_attempt_at"),
     lastStatusCode: integer("last_status_code"),
@@ -179,6 +199,19 @@ export const deliveries = sqliteTable(
 export const intakeSeen = sqliteTable("intake_seen", {
   kind: text("kind", { enum: ["head", "unauthorized"] }).primaryKey(),
   at: integer("at").notNull(),
+});
+
+/**
+ * Events the intake accepted while D1 could not take them (parked on the storing queue),
+ * noted when they are stored: the stats count them per window. Keyed by the event's id (a
+ * UUIDv7, in time order), so a window is a range of the key and noting an event twice is a
+ * no-op; purged with the events. `WITHOUT ROWID` (added in its migration).
+ */
+export const eventsStoredLate = sqliteTable("events_stored_late", {
+  eventId: text("event_id").primaryKey(),
+  type: text("type").notNull(),
+  receivedAt: integer("received_at").notNull(),
+  storedAt: integer("stored_at").notNull(),
 });
 
 /**

@@ -50,6 +50,9 @@ export interface BatchChannel {
   paused: boolean;
   rateLimit: number | null;
   format: Format;
+  /** Integrations: the JSONata expression that writes the body, and the auth (secret encrypted), or null. */
+  transform: string | null;
+  auth: string | null;
 }
 
 export interface BatchData {
@@ -71,7 +74,7 @@ const LOAD_BATCH = `
   select d.id, d.event_id as eventId, d.event_type as eventType, d.channel_id as channelId, d.status, d.attempt_count as attemptCount,
          d.retry_base as retryBase, d.generation, d.next_attempt_at as nextAttemptAt,
          d.last_status_code as lastStatusCode, d.last_error as lastError, d.created_at as createdAt, e.body,
-         c.id is not null as channelExists, c.name, c.url, c.paused, c.rate_limit as rateLimit, c.format, c.method, c.timeout_seconds as timeoutSeconds, c.enabled,
+         c.id is not null as channelExists, c.name, c.url, c.paused, c.rate_limit as rateLimit, c.format, c.transform, c.auth, c.method, c.timeout_seconds as timeoutSeconds, c.enabled,
          c.disabled_reason as disabledReason,
          exists (select 1 from channel_events as ce where ce.channel_id = d.channel_id and ce.event_type = d.event_type) as subscribed,
          c.secret, c.previous_secret as previousSecret,
@@ -125,6 +128,8 @@ export async function loadBatch(d1: D1Database, messages: DeliveryMessage[]): Pr
       paused,
       rateLimit,
       format,
+      transform,
+      auth,
     } = row;
     data.channels.set(channelId, {
       id: channelId,
@@ -142,6 +147,8 @@ export async function loadBatch(d1: D1Database, messages: DeliveryMessage[]): Pr
       paused: paused === 1,
       rateLimit,
       format,
+      transform,
+      auth,
     });
   }
   return data;
@@ -179,12 +186,22 @@ export interface BatchWrites {
 // (src/db/current-run.ts); a stale one keeps just its attempt. Its attempt is numbered
 // here, from the row, so a stale attempt and the newer run's never share a number; and a
 // stale attempt moves retry_base with attempt_count, so the newer run keeps its schedule.
+//
+// Idempotent, so a batch whose commit D1 reported as failed ("Network connection lost") can
+// be written again: an attempt already in the log (the same start and duration) is not
+// appended or counted again (FRESH), and the rest sets values, not increments.
+// The change's attempt, unless it is the row's last one already (the same start and
+// duration): what a write that committed and then reported failure left. One lookup, not a
+// scan of the log.
+const FRESH = `(c.attempted and coalesce(deliveries.attempts->>'$[#-1].startedAt' <> c.attempt->>'startedAt'
+  or deliveries.attempts->>'$[#-1].durationMs' <> c.attempt->>'durationMs', 1))`;
 const RECORD_CHANGES = `
   update deliveries set
     status = iif(c.current, c.status, deliveries.status),
-    attempt_count = deliveries.attempt_count + c.attempted,
-    retry_base = deliveries.retry_base + (c.attempted and not c.current),
-    attempts = iif(c.attempted,
+    attempt_count = deliveries.attempt_count + ${FRESH},
+    retry_base = deliveries.retry_base + (${FRESH} and not c.current),
+    reclaims = iif(c.current, 0, deliveries.reclaims),
+    attempts = iif(${FRESH},
       json_insert(
         iif(json_array_length(deliveries.attempts) >= ${MAX_KEPT_ATTEMPTS}, json_remove(deliveries.attempts, '$[0]'), deliveries.attempts),
         '$[#]', json_set(c.attempt, '$.attempt', deliveries.attempt_count + 1)),
@@ -199,20 +216,20 @@ const RECORD_CHANGES = `
            u.value->>'nextAttemptAt' as nextAttemptAt, u.value->>'lastStatusCode' as lastStatusCode,
            u.value->>'lastError' as lastError, ${sqlIsCurrent("u.value")} as current
     from json_each(?1) as u) as c
-  where deliveries.channel_id = c.channelId and deliveries.id = c.id and (c.current or c.attempted)
+  where deliveries.channel_id = c.channelId and deliveries.id = c.id and (c.current or ${FRESH})
   returning deliveries.id, deliveries.generation, deliveries.status`;
 
 /**
  * Every attempt and status change of a consumer batch, and the operational events it
  * raises, in one D1 round trip. Returns the queue messages of the deliveries raised, and
- * the ids of the changes that held (the others came for an older run, or an ended one).
+ * the ids of the changes applied (the others came for an older run, or an ended one).
  * Plain D1 statements: drizzle's D1 batch cannot bind parameters of raw SQL.
  *
  * The changes are written last: the counts and the raised events that depend on a change
  * check, before it, that its run is still current (the batch is one transaction, so they
  * all see the same rows).
  */
-export async function recordBatch(d1: D1Database, writes: BatchWrites, now: number): Promise<{ raised: DeliveryMessage[]; held: Set<string> }> {
+export async function recordBatch(d1: D1Database, writes: BatchWrites, now: number): Promise<{ raised: DeliveryMessage[]; applied: Set<string> }> {
   const statements: D1PreparedStatement[] = [];
   if (writes.counts.size) statements.push(writes.counts.statement(d1));
   if (writes.channelHealth.length) {
@@ -234,18 +251,20 @@ export async function recordBatch(d1: D1Database, writes: BatchWrites, now: numb
   }
   const raisedAt = writes.raise.length ? statements.push(...raiseStatements(d1, writes.raise, now)) - 1 : -1;
   if (writes.changes.length) statements.push(d1.prepare(RECORD_CHANGES).bind(JSON.stringify(writes.changes), now));
-  if (!statements.length) return { raised: [], held: new Set() };
+  if (!statements.length) return { raised: [], applied: new Set() };
   const results = await d1.batch(statements);
-  // A change held if its row now has the generation and status decided (a stale one kept the row's).
+  // A change applied if its row now has the generation and status decided (a stale one kept the row's).
   const decided = new Map(writes.changes.map((c) => [c.id, c]));
   const rows = (writes.changes.length ? results.at(-1)!.results : []) as { id: string; generation: number; status: string }[];
-  const held = new Set(rows.filter((r) => r.generation === decided.get(r.id)?.generation && r.status === decided.get(r.id)?.status).map((r) => r.id));
-  return { raised: raisedAt >= 0 ? await raisedMessages(d1, results.slice(0, raisedAt + 1), now) : [], held };
+  const applied = new Set(rows.filter((r) => r.generation === decided.get(r.id)?.generation && r.status === decided.get(r.id)?.status).map((r) => r.id));
+  return { raised: raisedAt >= 0 ? await raisedMessages(d1, results.slice(0, raisedAt + 1), now) : [], applied };
 }
 
 /**
- * Marks dead-lettered deliveries failed, unless they already reached an end or the message
- * was of an older generation (a newer message is looking after the delivery).
+ * Marks dead-lettered deliveries failed, unless they already reached an end, the message
+ * was of an older generation (a newer message is looking after the delivery), or no
+ * attempt of the current run was ever recorded: a result that never reached D1 is not a
+ * failure, and such a delivery stays live for the sweeper to send again.
  */
 export async function failDeliveries(d1: D1Database, messages: DeliveryMessage[], reason: string, now: number) {
   const { results } = await d1
@@ -255,6 +274,7 @@ export async function failDeliveries(d1: D1Database, messages: DeliveryMessage[]
        where deliveries.channel_id = m.value->>'channelId' and deliveries.id = m.value->>'deliveryId'
          and deliveries.generation = coalesce(m.value->>'generation', 0)
          and deliveries.status in ('pending', 'retrying')
+         and deliveries.attempt_count > deliveries.retry_base
        returning deliveries.id as deliveryId, channel_id as channelId, event_id as eventId, event_type as eventType,
                  attempt_count as attempts, last_status_code as lastStatusCode, last_error as lastError, created_at as createdAt`,
     )

@@ -1,8 +1,8 @@
 import { database } from "../db/client";
+import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
 import { type Config, config, type Env } from "../env";
 import { isOperational } from "../events/catalog";
 import { holdBackOverLimit, requeueWaiting } from "../flow/throttle";
-import { call } from "../http/outbound";
 import { errorText, log } from "../log";
 import { deliveryFailed } from "../operational/events";
 import { type SecretBox, secretBox } from "../security/secret-box";
@@ -12,7 +12,8 @@ import { collectWrites } from "./batch-writes";
 import { CRASH_RETRY_SECONDS, crashed, type Handled, judgeAttempt, type Sendable, type Triaged, triage } from "./decide";
 import { type DeliveryMessage, enqueueCommitted } from "./message";
 import { channelNames } from "./queries";
-import { buildFault, buildRequest } from "./request";
+import { buildFault, buildRequest, callTarget } from "./request";
+import { sendBackLater } from "./stall";
 
 /** Workers allow 6 simultaneous outbound connections per invocation; more would wait in
  * line while their timeouts already run. */
@@ -32,13 +33,18 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
     // A bad var (logged by config()) holds the batch back rather than act on a wrong schedule.
     cfg = config(env);
     box = await secretBox(env);
-    data = await loadBatch(
-      env.DB,
-      batch.messages.map((m) => m.body).filter((body) => Boolean(body?.deliveryId && body.channelId)),
-    );
   } catch (err) {
-    log.error("consumer could not load its batch", { messages: batch.messages.length, error: errorText(err) });
+    log.error("consumer could not start on its batch", { messages: batch.messages.length, error: errorText(err) });
     batch.retryAll({ delaySeconds: CRASH_RETRY_SECONDS });
+    return;
+  }
+  try {
+    const messages = batch.messages.map((m) => m.body).filter((body) => Boolean(body?.deliveryId && body.channelId));
+    data = await withD1Retry(() => loadBatch(env.DB, messages), BATCH_RETRY);
+  } catch (err) {
+    // D1's trouble, not the messages': they come back later without spending their retries.
+    log.error("consumer could not load its batch", { messages: batch.messages.length, error: errorText(err) });
+    await sendBackLater(env.DELIVERIES, batch, "load");
     return;
   }
 
@@ -70,18 +76,21 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
   const writes = collectWrites(handled, data, now);
   let recorded: Awaited<ReturnType<typeof recordBatch>>;
   try {
-    recorded = await recordBatch(env.DB, writes, now);
+    // The write is idempotent (RECORD_CHANGES): a try after one whose commit was reported
+    // lost does not append an attempt twice.
+    recorded = await withD1Retry(() => recordBatch(env.DB, writes, now), BATCH_RETRY);
   } catch (err) {
-    // Nothing of this batch is recorded: let every message come back (at least once).
+    // Nothing of this batch is recorded: every message comes back later, without spending
+    // its retries, and sends again (at least once); none is failed for D1's trouble.
     log.error("consumer could not record its batch", { messages: batch.messages.length, error: errorText(err) });
-    batch.retryAll({ delaySeconds: CRASH_RETRY_SECONDS });
+    await sendBackLater(env.DELIVERIES, batch, "record");
     return;
   }
   await requeueWaiting(env, batch.messages, handled);
   batch.messages.forEach((message, i) => {
     const { plan, change } = handled[i]!;
     // A retry decided for a run that ended or was replaced meanwhile: its message is done.
-    if (plan.ack || (change && !recorded.held.has(change.id))) message.ack();
+    if (plan.ack || (change && !recorded.applied.has(change.id))) message.ack();
     else message.retry({ delaySeconds: plan.delaySeconds });
   });
   await enqueueCommitted(env.DELIVERIES, recorded.raised, "operational events");
@@ -90,11 +99,12 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
 /** One message that may send, in named steps: build, call, judge. */
 async function send({ delivery, channel }: Sendable, box: SecretBox, cfg: Config): Promise<Handled> {
   const startedAt = Date.now();
-  const built = await buildRequest(channel, { webhookId: delivery.eventId, body: delivery.body! }, box, cfg.portalUrl, startedAt);
+  const built = await buildRequest(channel, { webhookId: delivery.eventId, body: delivery.body! }, box, cfg.portalUrl, startedAt, cfg);
   if (!built.ok) return judgeAttempt(delivery, channel, startedAt, built, cfg);
-  const result = await call(channel.url, built.request, channel.timeoutSeconds * 1000);
-  if (result.ok) result.body = built.mask(result.body);
-  return judgeAttempt(delivery, channel, startedAt, result, cfg);
+  // The URL and body it was built with (placeholders filled in, transformed); one new token on a 401.
+  const { result, built: sent } = await callTarget(built, channel.timeoutSeconds * 1000);
+  if (result.ok) result.body = sent.mask(result.body);
+  return judgeAttempt(delivery, channel, startedAt, result, cfg, sent.sent);
 }
 
 /** The dead-letter queue: messages that crashed the consumer too often end as `failed`. */

@@ -84,11 +84,30 @@ export function triage(message: DeliveryMessage | undefined, data: BatchData, cf
   return { delivery, channel };
 }
 
-/** The attempt's record, the delivery's next state, and what the queue should do. */
-export function judgeAttempt(delivery: BatchDelivery, channel: BatchChannel, startedAt: number, result: AttemptResult, cfg: Config): Handled {
+/**
+ * The attempt's record, the delivery's next state, and what the queue should do. `sent`:
+ * the URL and body sent, kept in the attempt when the channel rewrites them.
+ */
+export function judgeAttempt(
+  delivery: BatchDelivery,
+  channel: BatchChannel,
+  startedAt: number,
+  result: AttemptResult,
+  cfg: Config,
+  sent?: { url: string; body: string },
+): Handled {
   const outcome = judge(result, Date.now());
+  const then = next(outcome, delivery.attemptCount + 1 - delivery.retryBase, cfg.retrySchedule);
+  // Nothing to send is no attempt: the delivery ends, its attempts and the channel's health as they were.
+  if (then.status === "cancelled") {
+    const { channelId, id, generation } = delivery;
+    return {
+      plan: { ack: true },
+      change: { channelId, id, generation, status: "cancelled", nextAttemptAt: null, lastStatusCode: delivery.lastStatusCode, lastError: then.reason },
+    };
+  }
   const attempt = attemptRecord(delivery, startedAt, result, outcome);
-  const then = next(outcome, attempt.attempt - delivery.retryBase, cfg.retrySchedule);
+  if (sent) attempt.request = sent;
   if (outcome.kind !== "delivered") logFailure(delivery, channel, attempt, result, then);
   const retrying = then.status === "retrying";
   const lastError = then.status === "failed" && then.reason ? then.reason : attempt.error;

@@ -13,6 +13,8 @@ export interface DeliveryMessage {
   channelId?: string;
   /** Absent in messages sent before generations existed: read as 0. */
   generation?: number;
+  /** Times in a row D1 could not read or record this message's batch (src/delivery/stall.ts). */
+  stalls?: number;
 }
 
 /** The message that sends a delivery in its current generation. */
@@ -24,6 +26,8 @@ export const messageFor = (delivery: { channelId: string; id: string; generation
 
 // sendBatch takes at most 100 messages.
 const SEND_BATCH_LIMIT = 100;
+/** How long all of one call's sends may take, in ms. */
+const ENQUEUE_WITHIN_MS = 3000;
 
 /**
  * Queues the messages of deliveries that are already committed to D1, at most 100 to a
@@ -32,13 +36,21 @@ const SEND_BATCH_LIMIT = 100;
  * were queued. `what` names them in the log line. Returns whether all were queued.
  */
 export async function enqueueCommitted(queue: Queue<DeliveryMessage>, messages: DeliveryMessage[], what: string): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
+    // Bounded: a queue that hangs (an undocumented "Queue is overloaded" came after 57 s)
+    // must not hold the portal's answer or a consumer batch; the sweeper covers the rest.
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ENQUEUE_WITHIN_MS} ms`)), ENQUEUE_WITHIN_MS);
+    });
     for (let i = 0; i < messages.length; i += SEND_BATCH_LIMIT) {
-      await queue.sendBatch(messages.slice(i, i + SEND_BATCH_LIMIT).map((body) => ({ body })));
+      await Promise.race([queue.sendBatch(messages.slice(i, i + SEND_BATCH_LIMIT).map((body) => ({ body }))), late]);
     }
     return true;
   } catch (err) {
     log.error("the queue refused committed deliveries; the sweeper will send them", { what, deliveries: messages.length, error: errorText(err) });
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }

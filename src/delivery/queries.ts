@@ -79,6 +79,7 @@ export async function restartDeliveries(db: Db, where: ReturnType<typeof and>, n
         status: "pending",
         retryBase: sql`${deliveries.attemptCount}`,
         generation: sql`${deliveries.generation} + 1`,
+        reclaims: 0,
         nextAttemptAt: now,
         updatedAt: now,
       })

@@ -1,7 +1,10 @@
 import pkg from "../../package.json";
 import { isReservedHeader } from "../channels/schemas";
 import { previousSecretLive } from "../channels/secrets";
-import type { CallResult } from "../http/outbound";
+import { type CallResult, call, RESPONSE_SNIPPET_BYTES } from "../http/outbound";
+import { type AuthHeader, authorization, authSecrets, type OpenAuth, openAuth } from "../integrations/auth";
+import { runTransform } from "../integrations/transform";
+import { expandUrl, hasPlaceholders } from "../integrations/url-fields";
 import { errorText } from "../log";
 import { type Format, renderBody } from "../routing/formats";
 import { secretMasker } from "../security/mask";
@@ -18,7 +21,7 @@ export const USER_AGENT = `${pkg.name}/${pkg.version}`;
  */
 export function credentialsFor(channel: Parameters<typeof decryptCredentials>[0] & { id: string }, box: SecretBox, now: number): Promise<ChannelCredentials> {
   const rotating = previousSecretLive(channel, now);
-  const key = JSON.stringify([channel.id, channel.secret, rotating && channel.previousSecret, channel.headers]);
+  const key = JSON.stringify([channel.id, channel.secret, rotating && channel.previousSecret, channel.headers, channel.auth ?? null]);
   let credentials = decrypted.get(key);
   if (!credentials) {
     if (decrypted.size >= MAX_CACHED_CHANNELS) decrypted.clear();
@@ -38,6 +41,8 @@ export interface ChannelCredentials {
   secrets: string[];
   /** Masks those values where a target echoed them back (built once per channel). */
   mask: (text: string) => string;
+  /** Its `Auth`, the secret decrypted; null without one. */
+  auth: OpenAuth | null;
 }
 
 export async function decryptCredentials(
@@ -46,6 +51,7 @@ export async function decryptCredentials(
     previousSecret: string | null;
     previousSecretExpiresAt: number | null;
     headers: { name: string; value: string }[];
+    auth?: string | null;
   },
   box: SecretBox,
   now: number,
@@ -54,13 +60,14 @@ export async function decryptCredentials(
   const rotating = previousSecretLive(channel, now);
   // A reserved name stored before it was reserved (User-Agent, Expect, ...) is not sent.
   const headers = channel.headers.filter((h) => !isReservedHeader(h.name));
-  const [secrets, values] = await Promise.all([
+  const [secrets, values, auth] = await Promise.all([
     Promise.all([box.decrypt(channel.secret), ...(rotating ? [box.decrypt(channel.previousSecret!)] : [])]),
     Promise.all(headers.map((h) => box.decrypt(h.value))),
+    openAuth(channel.auth ?? null, box),
   ]);
-  // Everything a target must not see echoed into the attempt log: header values and signing secrets.
-  const mask = secretMasker([...values, ...secrets.flatMap((s) => [s, s.replace(/^whsec_/, "")])]);
-  return { secrets, headers: headers.map((h, i) => [h.name, values[i]!]), mask };
+  // Everything a target must not see echoed into the attempt log: header values, signing secrets, auth secrets.
+  const mask = secretMasker([...values, ...secrets.flatMap((s) => [s, s.replace(/^whsec_/, "")]), ...authSecrets(auth)]);
+  return { secrets, headers: headers.map((h, i) => [h.name, values[i]!]), mask, auth };
 }
 
 /**
@@ -68,13 +75,14 @@ export async function decryptCredentials(
  * Standard Webhooks headers. webhook-id is the event's id, the same on every retry, so
  * receivers can drop duplicates.
  */
-export async function signedRequest(method: string, eventId: string, body: string, credentials: ChannelCredentials): Promise<RequestInit> {
+export async function signedRequest(method: string, eventId: string, body: string, credentials: ChannelCredentials, authHeader?: string): Promise<RequestInit> {
   const timestamp = Math.floor(Date.now() / 1000);
   return {
     method,
     body,
     headers: [
       ...credentials.headers,
+      ...(authHeader ? [["Authorization", authHeader] as [string, string]] : []),
       ["Content-Type", "application/json"],
       ["User-Agent", USER_AGENT],
       ["webhook-id", eventId],
@@ -86,13 +94,15 @@ export async function signedRequest(method: string, eventId: string, body: strin
 
 /**
  * Why a delivery's request could not be built. `data`: the event itself cannot be sent
- * this way (a payload a chat format cannot render), so retrying cannot help; `config`: the
- * channel or the deployment is at fault (secrets that do not decrypt), which a fix can
- * cure, so the retry schedule runs.
+ * this way (a payload a chat format cannot render, a transform that fails on it, a URL
+ * field it lacks), so retrying cannot help; `config`: the channel or the deployment is at
+ * fault (secrets that do not decrypt, a token endpoint that refuses), which a fix can
+ * cure, so the retry schedule runs; `nothing`: the channel's Transform yields nothing for
+ * this event, so nothing is sent and the delivery ends `cancelled`.
  */
 export interface BuildFault {
   ok: false;
-  error: "data" | "config";
+  error: "data" | "config" | "nothing";
   message: string;
   durationMs: 0;
 }
@@ -102,7 +112,29 @@ export type AttemptResult = CallResult | BuildFault;
 
 export const buildFault = (error: BuildFault["error"], message: string): BuildFault => ({ ok: false, error, message, durationMs: 0 });
 
-export const isBuildFault = (result: AttemptResult): result is BuildFault => !result.ok && (result.error === "data" || result.error === "config");
+export const isBuildFault = (result: AttemptResult): result is BuildFault =>
+  !result.ok && (result.error === "data" || result.error === "config" || result.error === "nothing");
+
+/** Why a delivery ends `cancelled` when its Transform yields nothing for the event. */
+export const NOTHING_TO_SEND = "Transform: nothing to send";
+
+/** A request ready to go: where, what, how to mask what comes back, and what to show of it. */
+export interface BuiltRequest {
+  ok: true;
+  url: string;
+  request: RequestInit;
+  mask: (text: string) => string;
+  /** What was sent, for the attempt log, when the channel rewrites it (a Transform, URL placeholders). */
+  sent?: { url: string; body: string };
+  /** The same request with a fresh oauth2 token, for a 401 (undefined without oauth2). */
+  refresh?: () => Promise<BuiltRequest | BuildFault>;
+}
+
+/** How the request may be built: `preview` builds it without asking a token endpoint. */
+export interface BuildOptions {
+  allowPrivateTargets: boolean;
+  preview?: boolean;
+}
 
 /**
  * The whole request for one event to one channel: its body in the channel's format, its
@@ -110,12 +142,21 @@ export const isBuildFault = (result: AttemptResult): result is BuildFault => !re
  * `BuildFault`, so one unsendable delivery is an attempt that failed, never a crashed batch.
  */
 export async function buildRequest(
-  channel: Parameters<typeof credentialsFor>[0] & { id: string; method: string; format: Format },
+  channel: Parameters<typeof credentialsFor>[0] & {
+    id: string;
+    url: string;
+    method: string;
+    format: Format;
+    timeoutSeconds: number;
+    transform?: string | null;
+    auth?: string | null;
+  },
   event: { webhookId: string; body: string },
   box: SecretBox,
   portalUrl: string | undefined,
   now: number,
-): Promise<{ ok: true; request: RequestInit; mask: (text: string) => string } | BuildFault> {
+  options: BuildOptions = { allowPrivateTargets: false },
+): Promise<BuiltRequest | BuildFault> {
   let credentials: ChannelCredentials;
   try {
     credentials = await credentialsFor(channel, box, now);
@@ -123,15 +164,71 @@ export async function buildRequest(
     return buildFault("config", `the webhook's secrets could not be decrypted (is ENCRYPTION_KEY the key they were stored with?): ${errorText(err)}`);
   }
   let body: string;
-  try {
-    // A chat format rewrites the body; the signature is over the bytes actually sent.
-    body = renderBody(channel.format, event.body, portalUrl);
-  } catch (err) {
-    return buildFault("data", `Format ${channel.format}: this event cannot be rendered: ${errorText(err)}`);
+  let url = channel.url;
+  // A channel without a Transform or placeholders pays nothing here: the stored bytes, the stored URL.
+  const rewrites = Boolean(channel.transform) || hasPlaceholders(channel.url);
+  if (channel.transform) {
+    const result = await runTransform(channel.id, channel.transform, event.body, { eventId: event.webhookId, webhookId: channel.id, portalUrl });
+    if (!result.ok) return buildFault("data", `Transform: ${result.message}`);
+    if (result.body === null) return buildFault("nothing", NOTHING_TO_SEND);
+    body = result.body;
+  } else {
+    try {
+      // A chat format rewrites the body; the signature is over the bytes actually sent.
+      body = renderBody(channel.format, event.body, portalUrl);
+    } catch (err) {
+      return buildFault("data", `Format ${channel.format}: this event cannot be rendered: ${errorText(err)}`);
+    }
   }
-  try {
-    return { ok: true, request: await signedRequest(channel.method, event.webhookId, body, credentials), mask: credentials.mask };
-  } catch (err) {
-    return buildFault("config", `the request could not be signed: ${errorText(err)}`);
+  if (hasPlaceholders(channel.url)) {
+    const expanded = expandUrl(channel.url, JSON.parse(event.body));
+    if (!expanded.ok) return buildFault("data", expanded.message);
+    url = expanded.url;
   }
+  const sign = async (replacing?: string): Promise<BuiltRequest | BuildFault> => {
+    let auth: ({ ok: true } & AuthHeader) | undefined;
+    if (credentials.auth) {
+      if (options.preview) auth = { ok: true, value: credentials.auth.Type === "basic" ? "Basic [set]" : "Bearer [token]", mask: (t) => t };
+      else {
+        const got = await authorization(channel.id, credentials.auth, channel.timeoutSeconds * 1000, options.allowPrivateTargets, replacing);
+        if (!got.ok) return buildFault("config", got.message);
+        auth = got;
+      }
+    }
+    try {
+      const request = await signedRequest(channel.method, event.webhookId, body, credentials, auth?.value);
+      const mask = auth?.token ? (text: string) => auth.mask(credentials.mask(text)) : credentials.mask;
+      return {
+        ok: true,
+        url,
+        request,
+        mask,
+        // Written from the event and the URL alone (no secret is bound in a Transform): nothing to mask.
+        sent: rewrites ? { url, body: excerpt(body) } : undefined,
+        refresh: credentials.auth?.Type === "oauth2" && auth?.token ? () => sign(auth.token) : undefined,
+      };
+    } catch (err) {
+      return buildFault("config", `the request could not be signed: ${errorText(err)}`);
+    }
+  };
+  return sign();
+}
+
+/** The first KiB of a body (UTF-8), as an attempt keeps it. */
+const excerpt = (body: string) =>
+  body.length <= RESPONSE_SNIPPET_BYTES / 4
+    ? body
+    : new TextDecoder().decode(new TextEncoder().encode(body).subarray(0, RESPONSE_SNIPPET_BYTES)).replace(/\uFFFD$/, "");
+
+/**
+ * Sends a built request; on a `401` from a target reached with an oauth2 token, asks for
+ * a new token once and sends again (the token may have been revoked or rotated early).
+ * Returns the answer and the request that got it.
+ */
+export async function callTarget(built: BuiltRequest, timeoutMs: number): Promise<{ result: AttemptResult; built: BuiltRequest }> {
+  const result = await call(built.url, built.request, timeoutMs);
+  if (!(result.ok && result.status === 401 && built.refresh)) return { result, built };
+  const again = await built.refresh();
+  if (!again.ok) return { result: again, built };
+  return { result: await call(again.url, again.request, timeoutMs), built: again };
 }

@@ -21,7 +21,7 @@ const channelDeliveries = createRoute({
     params: IdParam,
     query: Pagination.extend({
       status: StatusFilter,
-      cursor: cursorParam("deliveries"),
+      cursor: cursorParam("webhookDeliveries"),
     }),
   },
   responses: { 200: json(z.array(Delivery), "Deliveries"), ...errorResponses },
@@ -82,9 +82,9 @@ export const deliveryRoutes = router()
     const { status, page, per_page, cursor } = c.req.valid("query");
     const db = database(c.env.DB);
     await getChannel(db, id);
-    const [before] = decodeCursor("deliveries", cursor) ?? [];
+    const [before] = decodeCursor("webhookDeliveries", cursor) ?? [];
     const { items, last } = pageOf(await listChannelDeliveries(db, id, status, before, (page - 1) * per_page, per_page + 1), per_page);
-    if (last) c.header("Link", nextLink(c.req.url, encodeCursor("deliveries", [last.id])));
+    if (last) c.header("Link", nextLink(c.req.url, encodeCursor("webhookDeliveries", [last.id])));
     return c.json(items.map(deliveryView), 200);
   })
   .openapi(recover, async (c) => {

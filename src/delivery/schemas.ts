@@ -35,6 +35,9 @@ export const Attempt = z
     StatusCode: z.int().nullable(),
     Error: z.string().nullable(),
     ResponseBody: z.string().nullable().openapi({ description: "The first KiB of the response" }),
+    Request: z.object({ URL: z.string(), Body: z.string() }).optional().openapi({
+      description: "What was sent, when the webhook rewrites it (Transform, URL placeholders): the URL and the first KiB of the body, secrets masked",
+    }),
   })
   .openapi("Attempt");
 
@@ -59,6 +62,10 @@ export const DeliveryFilters = z.strictObject({
   event_id: query(z.string().min(1)),
   since: query(timestamp),
   until: query(timestamp),
+  q: query(z.string().trim().min(1).max(200)).openapi({
+    param: { in: "query" },
+    description: "Deliveries of the events whose payload contains the text, in any case; within since/until (default the last 24 h, at most 31 days)",
+  }),
 });
 
 export const RecoverAll = z
@@ -69,4 +76,5 @@ export const RecoverAll = z
     EventType: eventType.optional(),
     DryRun: z.boolean().optional(),
   })
+  .refine((body) => body.Until === undefined || Date.parse(body.Since) < Date.parse(body.Until), { path: ["Until"], message: "must be after Since" })
   .openapi("RecoverAll");

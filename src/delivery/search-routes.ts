@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
+import { searchWindow } from "../events/search";
 import { admin, errorResponses, json, jsonBody, Pagination, router } from "../openapi";
 import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../paging";
 import { enqueueCommitted, messageFor } from "./message";
@@ -37,9 +38,11 @@ const recoverAll = createRoute({
 
 export const deliverySearchRoutes = router()
   .openapi(list, async (c) => {
-    const { page, per_page, cursor, status, webhook_id, event_type, event_id, since, until } = c.req.valid("query");
+    const { page, per_page, cursor, status, webhook_id, event_type, event_id, since, until, q } = c.req.valid("query");
     const [before] = decodeCursor("deliveries", cursor) ?? [];
-    const search = { status, webhookId: webhook_id, eventType: event_type, eventId: event_id, since: ms(since), until: ms(until), before };
+    // A search by payload reads a bounded window: the last 24 h by default, at most 31 days.
+    const window = q === undefined ? { since: ms(since), until: ms(until) } : searchWindow(since, until);
+    const search = { status, webhookId: webhook_id, eventType: event_type, eventId: event_id, ...window, before, q };
     const { items, last } = pageOf(await searchDeliveries(database(c.env.DB), search, (page - 1) * per_page, per_page + 1), per_page);
     if (last) c.header("Link", nextLink(c.req.url, encodeCursor("deliveries", [last.id])));
     return c.json(items.map(deliveryView), 200);

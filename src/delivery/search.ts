@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { idFloor } from "../db/ids";
 import { channelsWithDeliveries } from "../db/partitions";
 import { channels, type DeliveryStatus, deliveries, isLive, LIVE_STATUSES } from "../db/schema";
+import { ofEventContaining } from "../events/search";
 import { deliveryChannel, deliveryListFields, ofEvent } from "./queries";
 
 /** What an admin can narrow the deliveries of every channel down to. */
@@ -17,11 +18,14 @@ export interface DeliverySearch {
   until?: number;
   /** A list cursor's position: only deliveries whose id sorts before it (older). */
   before?: string;
+  /** Text their event's payload contains, in any case (src/events/search.ts). */
+  q?: string;
 }
 
 /** The search as conditions on `table` (deliveries, or an alias of it), but for its channel and event. */
-function filters(search: DeliverySearch, table: Record<"id" | "status" | "eventType", SQLiteColumn> = deliveries): SQL | undefined {
+function filters(search: DeliverySearch, table: Record<"id" | "status" | "eventType", SQLiteColumn> = deliveries, name = "deliveries"): SQL | undefined {
   return and(
+    search.q !== undefined ? ofEventContaining(search.q, name, search) : undefined,
     search.since !== undefined ? gte(table.id, idFloor(search.since)) : undefined,
     search.until !== undefined ? lt(table.id, idFloor(search.until)) : undefined,
     search.before !== undefined ? lt(table.id, search.before) : undefined,
@@ -79,7 +83,7 @@ function mergeChannels(db: Db, search: DeliverySearch, offset: number, limit: nu
   const newestOfChannel = db
     .select({ id: newest.id })
     .from(newest)
-    .where(and(sql`${newest.channelId} = k.v`, filters(search, newest)))
+    .where(and(sql`${newest.channelId} = k.v`, filters(search, newest, "newest")))
     .orderBy(desc(newest.id))
     .limit(offset + limit);
   return (

@@ -39,5 +39,6 @@ export function attemptView(attempt: AttemptRecord) {
     StatusCode: attempt.statusCode,
     Error: attempt.error,
     ResponseBody: attempt.responseBody,
+    ...(attempt.request ? { Request: { URL: attempt.request.url, Body: attempt.request.body } } : {}),
   };
 }

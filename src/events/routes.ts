@@ -3,12 +3,15 @@ import { database, iso } from "../db/client";
 import { Delivery } from "../delivery/schemas";
 import { deliveryView } from "../delivery/views";
 import { ApiError } from "../errors";
+import { timestamp } from "../http/rfc3339";
 import { admin, errorResponses, IdParam, json, Pagination, router } from "../openapi";
 import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../paging";
 import { eventType, eventTypes } from "./catalog";
 import { findEvent, listEvents } from "./queries";
+import { MAX_QUERY_CHARS, searchEvents, searchWindow } from "./search";
 
 const tags = ["Events"];
+const ms = (time: string | undefined) => (time === undefined ? undefined : Date.parse(time));
 
 const Event = z
   .object({
@@ -24,8 +27,23 @@ const list = createRoute({
   path: "/events",
   tags,
   security: admin,
-  summary: "Events, newest first; a Link header (RFC 8288) names the next page while more follow",
-  request: { query: Pagination.extend({ type: eventType.optional().openapi({ param: { in: "query" } }), cursor: cursorParam("events") }) },
+  summary:
+    "Events, newest first; with q, those whose payload contains the text (any case), received within since/until (default the last 24 h, at most 31 days); a Link header (RFC 8288) names the next page while more follow",
+  request: {
+    query: Pagination.extend({
+      type: eventType.optional().openapi({ param: { in: "query" } }),
+      q: z
+        .string()
+        .trim()
+        .min(1)
+        .max(MAX_QUERY_CHARS)
+        .optional()
+        .openapi({ param: { in: "query" }, description: "Text the payload contains, in any case (an email, a name, an ID), or the event's ID" }),
+      since: timestamp.optional().openapi({ param: { in: "query" }, description: "Received at or after (with q, default 24 h before until)" }),
+      until: timestamp.optional().openapi({ param: { in: "query" }, description: "Received before (default now)" }),
+      cursor: cursorParam("events"),
+    }),
+  },
   responses: { 200: json(z.array(Event), "Events"), ...errorResponses },
 });
 
@@ -66,9 +84,16 @@ const jsonResponse = (text: string, headers: Record<string, string> = {}) =>
 
 export const eventRoutes = router()
   .openapi(list, async (c) => {
-    const { type, page, per_page, cursor } = c.req.valid("query");
+    const { type, page, per_page, cursor, q, since, until } = c.req.valid("query");
     const [before] = decodeCursor("events", cursor) ?? [];
-    const { items, last } = pageOf(await listEvents(database(c.env.DB), type, page, per_page, before, 1), per_page);
+    const db = database(c.env.DB);
+    // A search reads a bounded window; a plain list (or one only bounded in time) does not need one.
+    const window = q !== undefined ? searchWindow(since, until) : { since: ms(since), until: ms(until) };
+    const rows =
+      q === undefined && since === undefined && until === undefined
+        ? await listEvents(db, type, page, per_page, before, 1)
+        : await searchEvents(db, q, window, type, before, (page - 1) * per_page, per_page + 1);
+    const { items, last } = pageOf(rows, per_page);
     const link = last ? { Link: nextLink(c.req.url, encodeCursor("events", [last.id])) } : undefined;
     return jsonResponse(`[${items.map((row) => eventJson(row)).join(",")}]`, link);
   })

@@ -17,12 +17,12 @@ export const RESPONSE_SNIPPET_BYTES = 1024;
  * status (a 2xx within the timeout); a slow or endless body only shortens the excerpt.
  */
 export const EXCERPT_DEADLINE_MS = 1000;
-/** What is read of a connection after an interim response, to find the final one in it. */
-const INTERIM_READ_BYTES = 8 * 1024;
+/** What is read of a connection after an interim response, to find the final response's head in it. */
+const INTERIM_READ_BYTES = 64 * 1024;
 
 /**
- * Calls `url` with a deadline of `timeoutMs` for the status to arrive. `durationMs`: from
- * the start to the status. Never throws.
+ * Calls `url` with a deadline of `timeoutMs` for the final status to arrive. `durationMs`:
+ * from the start to that status. Never throws.
  */
 export async function call(url: string, init: RequestInit, timeoutMs: number): Promise<CallResult> {
   const started = performance.now();
@@ -36,53 +36,86 @@ export async function call(url: string, init: RequestInit, timeoutMs: number): P
     const message = error === "timeout" ? `timed out after ${timeoutMs / 1000}s` : `${MESSAGES[error]} (${describe(err)})`;
     return { ok: false, error, message, durationMs: elapsed() };
   }
-  const durationMs = elapsed();
+  const body = new BodyReader(res);
   if (res.status >= 200) {
-    const body = decode(await readExcerpt(res, RESPONSE_SNIPPET_BYTES));
-    return { ok: true, status: res.status, body, headers: res.headers, durationMs };
+    const durationMs = elapsed();
+    const excerpt = decode(await body.read(RESPONSE_SNIPPET_BYTES, EXCERPT_DEADLINE_MS));
+    return { ok: true, status: res.status, body: excerpt, headers: res.headers, durationMs };
   }
-  const final = finalAfterInterim(decode(await readExcerpt(res, INTERIM_READ_BYTES)));
-  if (final) return { ok: true, ...final, durationMs };
-  const message = `the target sent an interim ${res.status} response and no final status within ${EXCERPT_DEADLINE_MS / 1000}s`;
-  return { ok: false, error: "network", message, durationMs };
+  // An interim response: the final one follows in the body's bytes, within the call's deadline.
+  const raw = await body.read(INTERIM_READ_BYTES, timeoutMs - elapsed(), (bytes) => finalAfterInterim(decode(bytes)) !== undefined);
+  const durationMs = elapsed();
+  if (!finalAfterInterim(decode(raw))) {
+    body.cancel();
+    const message = `the target sent an interim ${res.status} response and no final one within the timeout (${timeoutMs / 1000}s)`;
+    return { ok: false, error: "timeout", message, durationMs };
+  }
+  // The final response's body excerpt, as for any response.
+  const rest = await body.read(RESPONSE_SNIPPET_BYTES, EXCERPT_DEADLINE_MS);
+  body.cancel();
+  return { ok: true, ...finalAfterInterim(decode(concat([raw, rest])))!, durationMs };
 }
 
 /**
- * Reads at most `limit` bytes of the body, for at most EXCERPT_DEADLINE_MS (or until the
- * call's own deadline), and keeps what arrived; drops the rest without downloading it.
+ * Reads a response body in steps, each bounded in bytes and time, keeping what arrived;
+ * `cancel` drops the rest without downloading it. A read that fails (the call's deadline,
+ * a dropped connection) ends the body: what arrived is what there is.
  */
-async function readExcerpt(res: Response, limit: number): Promise<Uint8Array> {
-  if (!res.body) return new Uint8Array();
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"late">((resolve) => {
-    timer = setTimeout(() => resolve("late"), EXCERPT_DEADLINE_MS);
-  });
-  try {
-    while (size < limit) {
-      const pending = reader.read();
-      // A read that loses the race to the deadline fails when the body is cancelled: not an error.
-      pending.catch(() => {});
-      const read = await Promise.race([pending, deadline]);
-      if (read === "late" || read.done) break;
-      chunks.push(read.value);
-      size += read.value.byteLength;
-    }
-  } catch {
-    // The call's deadline or the connection ended the body: what arrived is the excerpt.
-  } finally {
-    clearTimeout(timer);
-    reader.cancel().catch(() => {});
+class BodyReader {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  private ended = false;
+
+  constructor(res: Response) {
+    this.reader = res.body?.getReader();
+    if (!this.reader) this.ended = true;
   }
-  const bytes = new Uint8Array(size);
+
+  /** Up to `limit` bytes, for at most `deadlineMs`, or until `enough(what was read)`. */
+  async read(limit: number, deadlineMs: number, enough?: (bytes: Uint8Array) => boolean): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), Math.max(0, deadlineMs));
+    });
+    try {
+      while (!this.ended && size < limit) {
+        const pending = this.reader!.read();
+        // A read that loses the race to the deadline fails when the body is cancelled: not an error.
+        pending.catch(() => {});
+        const read = await Promise.race([pending, deadline]);
+        if (read === "late") break;
+        if (read.done) {
+          this.ended = true;
+          break;
+        }
+        chunks.push(read.value);
+        size += read.value.byteLength;
+        if (enough?.(concat(chunks))) break;
+      }
+    } catch {
+      this.ended = true;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!enough) this.cancel();
+    return concat(chunks).subarray(0, limit);
+  }
+
+  cancel() {
+    this.ended = true;
+    this.reader?.cancel().catch(() => {});
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
   let offset = 0;
   for (const chunk of chunks) {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return bytes.subarray(0, limit);
+  return bytes;
 }
 
 // A multi-byte character cut at the limit decodes to U+FFFD rather than failing.

@@ -2,20 +2,26 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requireToken } from "../auth";
 import { database } from "../db/client";
+import { INTAKE_RETRY, withD1Retry } from "../db/d1-retry";
 import { timeOrderedId } from "../db/ids";
 import { enqueueCommitted, messageFor } from "../delivery/message";
-import { ApiError } from "../errors";
+import { ApiError, Refused } from "../errors";
 import { portalEvent } from "../events/catalog";
 import { assertJsonStructure } from "../http/json-body";
 import { errorText, log } from "../log";
 import type { AppEnv } from "../openapi";
 import { bytesToHex } from "../security/encoding";
+import { AFTER_ABANDONED_TRY_SECONDS, park, TimedOut, within } from "./parked";
 import { recordSeen, refusedNoteDue } from "./seen";
-import { recordEvent } from "./store";
+import { type Recorded, recordEvent } from "./store";
 
 export const MAX_EVENT_BYTES = 256 * 1024;
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/** D1's share of the portal's wait, tries included (ms); parking has 2 s more at most. */
+const D1_WITHIN_MS = 2500;
+/** When a portal refused with 503 should send the event again (seconds). */
+const RETRY_AFTER_SECONDS = 30;
 
 /** Work that must not hold up the answer (kept alive by waitUntil where the runtime gives one). */
 function inBackground(c: Context<AppEnv>, work: Promise<unknown>) {
@@ -82,7 +88,25 @@ export const intakeRoutes = new Hono<AppEnv>()
 
       const receivedAt = Date.now();
       const id = timeOrderedId(receivedAt);
-      const recorded = await recordEvent(c.env.DB, { id, type: parsed.data.Event, body, bodyHash: await sha256Hex(bytes), idempotencyKey, receivedAt }, json);
+      const event = { id, type: parsed.data.Event, body, bodyHash: await sha256Hex(bytes), idempotencyKey, receivedAt };
+      let recorded: Recorded;
+      try {
+        // A try after the first may find the event committed by a try whose answer was lost.
+        recorded = await within(
+          withD1Retry((attempt) => recordEvent(c.env.DB, event, json, { again: attempt > 1 }), INTAKE_RETRY),
+          D1_WITHIN_MS,
+          "D1",
+        );
+      } catch (err) {
+        if (err instanceof Refused) throw err;
+        // D1 cannot take it now (an outage, an overload, a hang): the storing queue keeps it
+        // under its id until D1 can. Never a 500: a 503 with Retry-After only if that fails too.
+        log.error("D1 could not take an event", { eventId: id, error: errorText(err) });
+        if (!(await park(c.env, event, bytes, err instanceof TimedOut ? AFTER_ABANDONED_TRY_SECONDS : 0))) {
+          return c.json({ errors: ["server: the event could not be stored now; send it again later"] }, 503, { "Retry-After": String(RETRY_AFTER_SECONDS) });
+        }
+        return c.json({ ID: id, Deliveries: null }, 202);
+      }
       if (recorded.duplicate) {
         return c.json({ ID: recorded.eventId, Deliveries: recorded.deliveries, Duplicate: true }, 200);
       }

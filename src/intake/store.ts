@@ -53,9 +53,22 @@ const insertDeliveries = (which: string) => `
     and ${which}
   returning channel_id as channelId, id, status = 'held' as held`;
 const PASSED = "c.id || ':' || c.filter_version in (select value from json_each(?4))";
+// When the event may be stored already (a try after one that failed, which may have
+// committed; a storing message Queues delivered twice), no channel gets a second delivery
+// of it: one seek into the channel's key at the event's millisecond. A first try at intake
+// cannot meet its own event (its id is new), so the hot path goes without.
+const NOT_YET = `not exists (select 1 from deliveries as d where d.channel_id = c.id and ${sqlSameMillisecond("d.id", "?1")} and d.event_id = ?1)`;
 const INSERT_DELIVERIES = insertDeliveries(`(c.filter is null or ${PASSED})`);
+const INSERT_DELIVERIES_AGAIN = insertDeliveries(`(c.filter is null or ${PASSED}) and ${NOT_YET}`);
 // The deliveries of filtered channels judged after a read (?4: those that passed).
 const INSERT_LATE_DELIVERIES = insertDeliveries(`c.filter is not null and ${PASSED}`);
+const INSERT_LATE_DELIVERIES_AGAIN = insertDeliveries(`c.filter is not null and ${PASSED} and ${NOT_YET}`);
+// Again: every delivery the event has, this try's and an earlier one's, so those an
+// earlier try committed but never queued are queued now (a second message for one is a
+// copy the consumer drops once the delivery has moved on).
+const OWN_DELIVERIES = `
+  select channel_id as channelId, id, status = 'held' as held from deliveries
+  where channel_id in ${DELIVERY_CHANNELS} and ${sqlSameMillisecond("id", "?1")} and event_id = ?1 and status in ('pending', 'held')`;
 
 // What the intake reads back, in one statement (each statement of a batch costs the
 // Workers side a result set to process):
@@ -81,6 +94,13 @@ const READ_BACK = `
   where ce.event_type = ?6 and c.enabled = 1 and c.filter is not null and exists (select 1 from events where type = ?6 and id = ?1)
     and c.id || ':' || c.filter_version not in (select value from json_each(?7))`;
 
+// An event accepted while D1 was down, noted once it is stored (not if it turned out a
+// duplicate): the stats count them. Keyed by the event's id, so a second storing is a no-op.
+const NOTE_STORED_LATE = `
+  insert into events_stored_late (event_id, type, received_at, stored_at)
+  select ?1, ?2, ?3, ?4 where exists (select 1 from events where type = ?2 and id = ?1)
+  on conflict do nothing`;
+
 type Row = {
   id: string;
   channelId?: string;
@@ -94,6 +114,11 @@ type Row = {
 
 /**
  * Stores the event and its deliveries, or finds the event it duplicates: one round trip.
+ * `again`: the event may have been stored already under its id (an earlier try whose
+ * answer was lost, or a copy of a storing message); then nothing is stored twice, and
+ * the answer names every delivery the event has. Safe to call any number of times.
+ * `storedLateAt`: the event was accepted during a D1 outage and is stored only now (ms);
+ * it is noted for the stats (`events_stored_late`, migration 0014) in the same batch.
  * Only when a channel's filter changed since this isolate last read it does the event
  * take a second look (a read and a write), for that channel alone.
  *
@@ -102,22 +127,31 @@ type Row = {
  * result ("Error Scenarios" in
  * https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header).
  */
-export async function recordEvent(d1: D1Database, event: NewEvent, parsed: unknown): Promise<Recorded> {
+export async function recordEvent(
+  d1: D1Database,
+  event: NewEvent,
+  parsed: unknown,
+  options: { again?: boolean; storedLateAt?: number } = {},
+): Promise<Recorded> {
   const { id, type, body, bodyHash, idempotencyKey, receivedAt } = event;
+  const { again = false } = options;
   const { matched, known } = judgeByFilters(parsed, type);
-  const [, created, readBack] = await d1.batch<Row>([
+  const [, created, readBack, ...more] = await d1.batch<Row>([
     d1.prepare(INSERT_EVENT).bind(id, type, body, receivedAt, bodyHash, idempotencyKey, DEDUPE_WINDOW_MS),
-    d1.prepare(INSERT_DELIVERIES).bind(id, type, receivedAt, JSON.stringify(matched)),
+    d1.prepare(again ? INSERT_DELIVERIES_AGAIN : INSERT_DELIVERIES).bind(id, type, receivedAt, JSON.stringify(matched)),
     d1.prepare(READ_BACK).bind(id, bodyHash, idempotencyKey, receivedAt, DEDUPE_WINDOW_MS, type, JSON.stringify(known)),
+    ...(again ? [d1.prepare(OWN_DELIVERIES).bind(id)] : []),
+    ...(options.storedLateAt ? [d1.prepare(NOTE_STORED_LATE).bind(id, type, receivedAt, options.storedLateAt)] : []),
   ]);
   const original = readBack!.results.find((r) => r.kind === "original");
   if (original?.conflict) throw new Refused("Idempotency-Key", "already used for another body");
   if (original) return { duplicate: true, eventId: original.id, deliveries: original.deliveries! };
-  const rows = [...created!.results];
+  const rows = [...(again ? more[0]! : created!).results];
   const unjudged = readBack!.results.filter((r) => r.kind === "unknown") as { id: string; filter: string; version: number }[];
   if (unjudged.length) {
     const late = learnFilters(unjudged, parsed, type);
-    if (late.length) rows.push(...(await d1.prepare(INSERT_LATE_DELIVERIES).bind(id, type, receivedAt, JSON.stringify(late)).all<Row>()).results);
+    const statement = again ? INSERT_LATE_DELIVERIES_AGAIN : INSERT_LATE_DELIVERIES;
+    if (late.length) rows.push(...(await d1.prepare(statement).bind(id, type, receivedAt, JSON.stringify(late)).all<Row>()).results);
   }
   const toQueue = rows.filter((d) => !d.held).map((d) => ({ channelId: d.channelId!, id: d.id }));
   return { duplicate: false, deliveries: toQueue, held: rows.length - toQueue.length };

@@ -78,13 +78,77 @@ interface View {
   end: number[];
 }
 
+/** Encodings undone, one on top of another: an echo may nest a few (HTML then percent, base64 of JSON). */
+const DECODERS: ((from: View) => View)[] = [
+  decodeJson,
+  decodeHtml,
+  (v) => decodePercent(v, false),
+  (v) => decodePercent(v, true),
+  decodeBase64Runs,
+  decodeHexRuns,
+];
+const MAX_NESTING = 3;
+/** Bounds the work on a hostile excerpt: distinct views are few on any real echo. */
+const MAX_VIEWS = 48;
+
 function views(text: string): View[] {
   const identity: View = { text, start: [], end: [] };
   for (let i = 0; i < text.length; i++) {
     identity.start.push(i);
     identity.end.push(i + 1);
   }
-  return [identity, decodeJson(identity)].flatMap((v) => [v, decodeHtml(v), decodePercent(v, false), decodePercent(v, true)]);
+  const all = [identity];
+  const seen = new Set([text]);
+  let frontier = all;
+  for (let depth = 0; depth < MAX_NESTING && frontier.length; depth++) {
+    const next: View[] = [];
+    for (const view of frontier) {
+      for (const decode of DECODERS) {
+        if (all.length >= MAX_VIEWS) return all;
+        const decoded = decode(view);
+        if (seen.has(decoded.text)) continue;
+        seen.add(decoded.text);
+        all.push(decoded);
+        next.push(decoded);
+      }
+    }
+    frontier = next;
+  }
+  return all;
+}
+
+/** Runs that may be base64 (standard or URL-safe) or hex, long enough to hold a secret. */
+const BASE64_RUN = /[A-Za-z0-9+/_-]{8,}={0,2}/y;
+const HEX_RUN = /(?:[0-9a-fA-F]{2}){4,}/y;
+
+/** A base64 run that decodes to UTF-8 text: every character of that text stands for the whole run. */
+function decodeBase64Runs(from: View): View {
+  return decodeRuns(from, BASE64_RUN, (run) => {
+    const standard = run.replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "");
+    if (standard.length % 4 === 1) return undefined;
+    return Uint8Array.from(atob(standard + "=".repeat((4 - (standard.length % 4)) % 4)), (c) => c.charCodeAt(0));
+  });
+}
+
+function decodeHexRuns(from: View): View {
+  return decodeRuns(from, HEX_RUN, (run) => Uint8Array.from(run.match(/../g)!, (pair) => Number.parseInt(pair, 16)));
+}
+
+function decodeRuns(from: View, pattern: RegExp, bytesOf: (run: string) => Uint8Array | undefined): View {
+  const t = from.text;
+  return decoder(from, (i, take) => {
+    // A run starts at a boundary, not inside a word.
+    if (i > 0 && /[A-Za-z0-9+/_-]/.test(t[i - 1]!)) return;
+    pattern.lastIndex = i;
+    const run = pattern.exec(t)?.[0];
+    if (!run) return;
+    try {
+      const bytes = bytesOf(run);
+      if (bytes) take(run.length, utf8.decode(bytes));
+    } catch {
+      // Not that encoding, or not text: left as written.
+    }
+  });
 }
 
 /** Builds a view char by char: `take(n, chars)` replaces the next n source characters. */

@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { iso } from "../db/client";
 import { idFloor } from "../db/ids";
 import { channelsWithDeliveries } from "../db/partitions";
-import { channels, type DeliveryStatus, deletedChannels, deliveries, deliveryCounts, deliveryStatuses, isLive } from "../db/schema";
+import { channels, type DeliveryStatus, deletedChannels, deliveries, deliveryCounts, deliveryStatuses, eventsStoredLate, isLive } from "../db/schema";
 import { HOUR_MS, hourOf } from "./counters";
 import { addTo, type Histogram, percentile } from "./latency";
 
@@ -74,7 +74,7 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
       .from(deliveries)
       .where(and(ofChannel, gte(deliveries.id, idFloor(from)), lt(deliveries.id, idFloor(to))));
 
-  const [counted, edgeA, edgeB, live, channelRows, tombstones] = await db.batch([
+  const [counted, edgeA, edgeB, live, channelRows, tombstones, storedLate] = await db.batch([
     db
       .select()
       .from(deliveryCounts)
@@ -108,6 +108,11 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
       .select({ id: deletedChannels.id, name: deletedChannels.name })
       .from(deletedChannels)
       .where(webhookId ? eq(deletedChannels.id, webhookId) : undefined),
+    // Events received in the window while D1 was down, stored later: a range of its key, ids being in time order.
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(eventsStoredLate)
+      .where(and(gte(eventsStoredLate.eventId, idFloor(since)), lt(eventsStoredLate.eventId, idFloor(until)))),
   ]);
 
   const series = seriesBuckets(since, until, wholeHours);
@@ -166,6 +171,7 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
       Trend: series.trend(id),
     })),
     Series: series.list(),
+    StoredLate: storedLate[0]?.n ?? 0,
   };
 }
 

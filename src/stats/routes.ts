@@ -35,6 +35,10 @@ const Stats = z
       }),
     ),
     Series: z.array(z.object({ Start: z.string(), Counts })).openapi({ description: "The window in at most 60 equal buckets" }),
+    StoredLate: z.int().openapi({
+      description:
+        "Beside the contract: events received in the window while the database could not take them, accepted from the storing queue and stored later (all webhooks)",
+    }),
     RetentionDays: z.int().openapi({ description: "Beside the contract: deliveries older than this are purged (held ones too)" }),
   })
   .openapi("Stats");

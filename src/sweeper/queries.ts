@@ -3,7 +3,7 @@ import { disableLongFailing } from "../channels/health";
 import type { Db } from "../db/client";
 import { idFloor } from "../db/ids";
 import { channelsWithCounts, channelsWithDeliveries, typesWithEvents } from "../db/partitions";
-import { deliveries, deliveryCounts, events, isLive } from "../db/schema";
+import { deliveries, deliveryCounts, events, eventsStoredLate, isLive } from "../db/schema";
 import { hourOf } from "../stats/counters";
 
 /** The sweeper's reads and writes, with drizzle: it runs once a minute, not per delivery. */
@@ -15,9 +15,10 @@ import { hourOf } from "../stats/counters";
  * returns the messages to send.
  */
 export async function reclaimLostDeliveries(db: Db, now: number, grace: { pendingMs: number; retryingMs: number }, limit: number) {
-  // Each reclaim doubles the wait before the next one (up to 64×): a delivery that is only
-  // stuck behind a long backlog gets a message that lives long enough to be reached.
-  const backoff = sql`(1 << min(${deliveries.generation}, 6))`;
+  // Each reclaim with no attempt since doubles the wait before the next one (up to 64×): a
+  // delivery that is only stuck behind a long backlog gets a message that lives long enough
+  // to be reached. Counted apart from the generation, which an admin's redeliver raises too.
+  const backoff = sql`(1 << min(${deliveries.reclaims}, 6))`;
   const lostAfter = (status: "pending" | "retrying", ms: number) =>
     and(eq(deliveries.status, status), lt(deliveries.nextAttemptAt, now - ms), sql`${deliveries.updatedAt} < ${now} - ${ms} * ${backoff}`);
   const lost = db
@@ -37,7 +38,7 @@ export async function reclaimLostDeliveries(db: Db, now: number, grace: { pendin
     .limit(limit);
   return db
     .update(deliveries)
-    .set({ nextAttemptAt: now, generation: sql`${deliveries.generation} + 1`, updatedAt: now })
+    .set({ nextAttemptAt: now, generation: sql`${deliveries.generation} + 1`, reclaims: sql`${deliveries.reclaims} + 1`, updatedAt: now })
     .where(sql`(${deliveries.channelId}, ${deliveries.id}) in ${lost}`)
     .returning({ deliveryId: deliveries.id, channelId: deliveries.channelId, generation: deliveries.generation });
 }
@@ -70,6 +71,8 @@ export async function housekeeping(db: Db, now: number, retentionMs: number, fai
     disableLongFailing(db, now, failingMs),
     db.delete(deliveries).where(sql`(${deliveries.channelId}, ${deliveries.id}) in ${oldDeliveries}`),
     db.delete(events).where(sql`(${events.type}, ${events.id}) in ${oldEvents}`),
+    // The notes of events stored late, past the same retention: a range of their key.
+    db.delete(eventsStoredLate).where(lt(eventsStoredLate.eventId, before)),
     // Each channel's range of the key below the hour, found by hopping along the channels:
     // `hour` alone has no index, and a delete by it read every row of the table each minute.
     db.delete(deliveryCounts).where(and(inArray(deliveryCounts.channelId, channelsWithCounts), lt(deliveryCounts.hour, hourOf(now - retentionMs)))),

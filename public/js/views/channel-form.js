@@ -1,6 +1,7 @@
 import { api, splitError } from "../api.js";
 import { confirmDialog, h, prettyJson, time, toast } from "../dom.js";
 import { connectionTest } from "./connection-test.js";
+import { integrationFields } from "./integration-fields.js";
 
 /** Create (no id) or edit a channel: the portal's Target URL, method, timeout, headers, events. */
 export async function channelForm(id) {
@@ -127,6 +128,25 @@ export async function channelForm(id) {
   };
   value.Headers.forEach(addRow);
 
+  // Transform, Auth and templates: what a template fills in of the fields above, and what the preview reads.
+  const checkedEvents = () => [...boxes, ...alertBoxes].filter((b) => b.firstChild.checked).map((b) => b.firstChild.value);
+  const integration = integrationFields(value, {
+    url: () => url.value,
+    method: () => method.value,
+    events: checkedEvents,
+    headerNames: () => [...rows.children].map((row) => row.querySelector(".header-name").value),
+    apply(t) {
+      if (!name.value) name.value = t.Name;
+      url.value = t.URL;
+      method.value = t.Method;
+      format.value = "raw";
+      for (const b of [...boxes, ...alertBoxes]) b.firstChild.checked = t.Events.includes(b.firstChild.value);
+      syncAll();
+      const have = new Set([...rows.children].map((row) => row.querySelector(".header-name").value.toLowerCase()));
+      for (const header of t.Headers) if (!have.has(header.toLowerCase())) addRow({ Name: header, Value: "" });
+    },
+  });
+
   const formError = h("div", { class: "alert", role: "alert", hidden: true });
   const save = h("button", { type: "submit" }, channel ? "Save changes" : "Create channel");
 
@@ -162,6 +182,7 @@ export async function channelForm(id) {
       h("div", { class: "inline" }, previewType, tryIt),
       previewOut,
     ),
+    integration.section,
     h(
       "fieldset",
       {},
@@ -207,12 +228,13 @@ export async function channelForm(id) {
       URL: url.value,
       Method: method.value,
       Timeout: Number(timeout.value),
-      Events: [...boxes, ...alertBoxes].filter((b) => b.firstChild.checked).map((b) => b.firstChild.value),
+      Events: checkedEvents(),
       Headers: [...rows.children].map((row) => ({ Name: row.querySelector(".header-name").value, Value: row.querySelector(".header-value").value })),
       Enabled: enabled.checked,
       RateLimit: rateLimit.value.trim() === "" ? null : Number(rateLimit.value),
       Format: format.value,
       Filter: filterValue,
+      ...integration.values(),
     };
     save.disabled = true;
     try {

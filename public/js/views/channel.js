@@ -2,6 +2,7 @@ import { api, apiPage, humanError } from "../api.js";
 import { badge, confirmDialog, h, prettyJson, time, toast, withQuery } from "../dom.js";
 import { connectionTest } from "./connection-test.js";
 import { deliveryTable } from "./deliveries.js";
+import { offerReplayAfterEnable, replayCard } from "./replay.js";
 
 const STATUSES = ["pending", "retrying", "held", "succeeded", "failed", "cancelled"];
 
@@ -79,6 +80,7 @@ export async function channelPage(id) {
       testEventCard(id, types, channel.Format),
       secretCard(id),
       recoverCard(id, () => deliveries.refresh()),
+      replayCard(channel, () => deliveries.refresh()),
     ),
     h(
       "div",
@@ -116,7 +118,7 @@ function heldNotice(channel, held, retentionDays) {
  * Pause/Resume (held deliveries are sent on resume, oldest first) and Disable/Enable
  * (disabling cancels what waits, so it asks first).
  */
-function flagToggle(channel, field, { on, off, said, ask }) {
+function flagToggle(channel, field, { on, off, said, ask, after }) {
   const value = channel[field];
   return h(
     "button",
@@ -128,6 +130,7 @@ function flagToggle(channel, field, { on, off, said, ask }) {
         try {
           await api("PATCH", `/webhooks/${channel.ID}`, { [field]: !value });
           toast(said(!value), "success");
+          if (after) await after(!value);
           window.dispatchEvent(new HashChangeEvent("hashchange"));
         } catch (err) {
           toast(humanError(err), "error");
@@ -151,6 +154,8 @@ const enabledToggle = (channel) =>
     off: "Enable",
     said: (enabled) => (enabled ? "Channel enabled." : "Channel disabled."),
     ask: (enabled) => !enabled || confirmDialog(`Disable “${channel.Name}”? Deliveries waiting to be sent to it are cancelled.`, "Disable"),
+    // Enabled again: offer what came while it was disabled, with the count.
+    after: (enabled) => enabled && offerReplayAfterEnable(channel),
   });
 
 /** "Send test event": a type's sample payload through the channel, as a delivery goes; or only a preview of it. */

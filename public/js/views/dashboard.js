@@ -49,7 +49,7 @@ export async function dashboard(query) {
 }
 
 function summary(title, stats, since) {
-  const { Counts, SuccessRate, LatencyMs } = stats;
+  const { Counts, SuccessRate, LatencyMs, StoredLate } = stats;
   const failedLink = `#/deliveries?status=failed&since=${encodeURIComponent(new Date(since).toISOString())}`;
   return h(
     "section",
@@ -62,6 +62,8 @@ function summary(title, stats, since) {
       tile("Failed", h("a", { href: failedLink }, String(Counts.failed)), "tile-failed"),
       tile("Retrying", String(Counts.retrying), "tile-retrying"),
       tile("Latency P50 / P95", LatencyMs.P50 == null ? "–" : `${LatencyMs.P50} / ${LatencyMs.P95} ms`, "tile-latency"),
+      // Only after an outage: events accepted while the database was down, stored later.
+      StoredLate ? tile("Accepted in a database outage, stored later", String(StoredLate), "tile-stored-late") : null,
     ),
   );
 }

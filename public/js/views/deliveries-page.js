@@ -8,7 +8,7 @@ const RETENTION_DAYS = 30;
 /** Every channel's deliveries, filtered; failed ones can be sent again in bulk, after a count. */
 export async function deliveriesPage(query) {
   const [types, channels] = await Promise.all([api("GET", "/event-types"), api("GET", "/webhooks?per_page=100")]);
-  const filters = Object.fromEntries(["status", "webhook_id", "event_type", "event_id", "since", "until"].map((k) => [k, query.get(k) ?? ""]));
+  const filters = Object.fromEntries(["q", "status", "webhook_id", "event_type", "event_id", "since", "until"].map((k) => [k, query.get(k) ?? ""]));
 
   const select = (name, label, options) =>
     h(
@@ -62,6 +62,7 @@ export async function deliveriesPage(query) {
         "Event type",
         types.map((t) => [t, t]),
       ),
+      input("q", "Payload contains", "search"),
       input("event_id", "Event ID", "text"),
       input("since", "Created since", "datetime-local"),
       input("until", "Created before", "datetime-local"),

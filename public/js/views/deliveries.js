@@ -177,7 +177,21 @@ function attemptsRow(d) {
               h("td", {}, `${a.DurationMs} ms`),
               h("td", {}, a.StatusCode == null ? "" : String(a.StatusCode)),
               h("td", {}, a.Error ?? ""),
-              h("td", {}, a.ResponseBody ? h("pre", { tabindex: 0 }, a.ResponseBody) : ""),
+              h(
+                "td",
+                {},
+                // What was sent, when the channel rewrites it (a Transform, URL placeholders).
+                a.Request
+                  ? h(
+                      "details",
+                      { class: "sent" },
+                      h("summary", {}, "Sent"),
+                      h("p", { class: "small" }, a.Request.URL),
+                      h("pre", { tabindex: 0 }, a.Request.Body),
+                    )
+                  : null,
+                a.ResponseBody ? h("pre", { tabindex: 0 }, a.ResponseBody) : "",
+              ),
             ),
           ),
         ),

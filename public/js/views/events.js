@@ -1,24 +1,47 @@
 import { api, apiPage } from "../api.js";
 import { cursorPager, h, pageInQuery, prettyJson, time, withQuery } from "../dom.js";
 import { deliveryTable } from "./deliveries.js";
+import { sendToControl } from "./replay.js";
 
-/** Recent events, filtered by type; each opens to its payload and deliveries. */
+/**
+ * Recent events, filtered by type, or found by what their payload says (the last 24 h);
+ * each opens to its payload, its deliveries, and "Send to…" a channel that has none for it.
+ */
 const PER_PAGE = 50;
 
 export async function eventsPage(query) {
   const type = query.get("type") ?? "";
+  const q = query.get("q") ?? "";
   const at = pageInQuery(query);
   const [types, { items: events, next }] = await Promise.all([
     api("GET", "/event-types"),
-    apiPage(withQuery("/events", { per_page: String(PER_PAGE), type, cursor: at.cursor })),
+    apiPage(withQuery("/events", { per_page: String(PER_PAGE), type, q, cursor: at.cursor })),
   ]);
-  const href = (params) => withQuery("#/events", { type, ...params });
+  const href = (params) => withQuery("#/events", { type, q, ...params });
+  let channels;
+  const channelsOnce = async () => (channels ??= await api("GET", "/webhooks?per_page=100"));
+
+  const search = h("input", { id: "event-search", type: "search", name: "q", value: q, placeholder: "email, name or ID", maxlength: 200 });
+  const searchForm = h(
+    "form",
+    {
+      class: "inline",
+      role: "search",
+      onsubmit: (event) => {
+        event.preventDefault();
+        location.hash = withQuery("#/events", { type, q: search.value.trim() });
+      },
+    },
+    h("label", { for: "event-search" }, "Search"),
+    search,
+    h("button", { type: "submit", class: "secondary" }, "Search"),
+  );
 
   const filter = h(
     "select",
     {
       id: "type-filter",
-      onchange: () => (location.hash = filter.value ? `#/events?type=${encodeURIComponent(filter.value)}` : "#/events"),
+      onchange: () => (location.hash = withQuery("#/events", { type: filter.value, q })),
     },
     h("option", { value: "" }, "All types"),
     types.map((t) => h("option", { value: t, selected: t === type }, t)),
@@ -34,11 +57,30 @@ export async function eventsPage(query) {
             dataset: { event: e.ID },
             ontoggle: async () => {
               if (!item.open || detail.childElementCount) return;
-              const table = deliveryTable({ load: async () => ({ items: (await api("GET", `/events/${e.ID}`)).Deliveries, next: null }), showChannel: true });
+              let latest = [];
+              const table = deliveryTable({
+                load: async () => {
+                  latest = (await api("GET", `/events/${e.ID}`)).Deliveries;
+                  return { items: latest, next: null };
+                },
+                showChannel: true,
+              });
               await table.refresh();
+              const sendTo = h("div", {});
+              const showSendTo = async () => {
+                const all = await channelsOnce();
+                sendTo.replaceChildren(
+                  sendToControl(e, latest, all, async () => {
+                    await table.refresh();
+                    await showSendTo();
+                  }),
+                );
+              };
+              await showSendTo();
               detail.append(
                 h("h3", {}, "Deliveries"),
                 table.element,
+                sendTo,
                 h("h3", {}, "Payload"),
                 h("pre", { class: "payload", tabindex: 0 }, prettyJson(e.Payload)),
               );
@@ -56,15 +98,17 @@ export async function eventsPage(query) {
           h(
             "p",
             {},
-            type
-              ? `No ${type} events yet.`
-              : [
-                  "No events yet. Point the portal's webhook at /events (see ",
-                  h("a", { href: "#/connect" }, "Connect portal"),
-                  "), or run ",
-                  h("code", {}, "npm run demo"),
-                  ".",
-                ],
+            q
+              ? `No event in the last 24 hours contains “${q}”.`
+              : type
+                ? `No ${type} events yet.`
+                : [
+                    "No events yet. Point the portal's webhook at /events (see ",
+                    h("a", { href: "#/connect" }, "Connect portal"),
+                    "), or run ",
+                    h("code", {}, "npm run demo"),
+                    ".",
+                  ],
           ),
         ),
       ];
@@ -72,7 +116,13 @@ export async function eventsPage(query) {
   return h(
     "section",
     {},
-    h("div", { class: "page-head" }, h("h1", {}, "Events"), h("div", { class: "inline" }, h("label", { for: "type-filter" }, "Type"), filter)),
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", {}, "Events"),
+      h("div", { class: "inline wrap" }, searchForm, h("div", { class: "inline" }, h("label", { for: "type-filter" }, "Type"), filter)),
+    ),
+    q ? h("p", { class: "hint" }, `Events of the last 24 hours whose payload contains “${q}”, in any case.`) : null,
     list,
     cursorPager(at, next, href),
   );

@@ -1,0 +1,2 @@
+ALTER TABLE `channels` ADD `transform` text;--> statement-breakpoint
+ALTER TABLE `channels` ADD `auth` text;

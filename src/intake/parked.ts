@@ -1,0 +1,80 @@
+import type { Env } from "../env";
+import { errorText, log } from "../log";
+import { bytesToBase64 } from "../security/encoding";
+import type { NewEvent } from "./store";
+
+/**
+ * A message of the storing queue: an event the intake accepted while D1 could not take
+ * it, with everything intake would have stored. Its body travels as base64 of its UTF-8
+ * bytes: ASCII, so its size is known whatever serializes it (a v8-serialized string of
+ * non-Latin-1 text takes two bytes a character; the local queue gave an ArrayBuffer back
+ * as something else). A body too large for a message is kept by a `ParkedBodies`
+ * Durable Object named by the event's id instead.
+ */
+export interface ParkedEvent {
+  id: string;
+  type: string;
+  bodyHash: string;
+  idempotencyKey: string | null;
+  /** When intake accepted it, ms: the event's time, its dedupe window's end. */
+  receivedAt: number;
+  /** Base64 of the body's UTF-8 bytes; absent when they are kept by the Durable Object. */
+  body64?: string;
+  /** How many times the storing consumer could not store it yet (for its backoff). */
+  stalls?: number;
+}
+
+/**
+ * Queues allow 128 KB a message (https://developers.cloudflare.com/queues/platform/limits/):
+ * 90,000 bytes are 120,000 characters of base64, clear of it with the other fields and
+ * the serialization's framing. A larger body goes to a Durable Object.
+ */
+export const MAX_INLINE_BYTES = 90_000;
+
+/** The portal waits for its answer: a queue or a Durable Object that hangs must not hold it (ms). */
+const PARK_WITHIN_MS = 2000;
+
+/** `within` gave up waiting: the work may still finish (and a write commit) later. */
+export class TimedOut extends Error {}
+
+/** Rejects with TimedOut after `ms` if `work` has not settled by then. */
+export function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimedOut(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A D1 call intake stopped waiting for may still commit; D1 ends a query after 30 s
+ * (https://developers.cloudflare.com/d1/platform/limits/). Its parked copy is stored only
+ * after that, so the unguarded first try and the storing never race (src/intake/store.ts).
+ */
+export const AFTER_ABANDONED_TRY_SECONDS = 45;
+
+/**
+ * Puts an event D1 could not take on the storing queue (its body in a Durable Object first
+ * if it does not fit a message), to be stored after `delaySeconds`. True once it is
+ * durably there: the queue confirmed the send. False if it could not be kept: the caller
+ * answers 503.
+ */
+export async function park(env: Env, event: Omit<NewEvent, "body">, bytes: ArrayBuffer, delaySeconds = 0): Promise<boolean> {
+  const message: ParkedEvent = { id: event.id, type: event.type, bodyHash: event.bodyHash, idempotencyKey: event.idempotencyKey, receivedAt: event.receivedAt };
+  try {
+    await within(
+      (async () => {
+        if (bytes.byteLength <= MAX_INLINE_BYTES) message.body64 = bytesToBase64(new Uint8Array(bytes));
+        else await env.PARKED_BODIES.get(env.PARKED_BODIES.idFromName(event.id)).keep(bytes);
+        await env.STORING.send(message, { delaySeconds });
+      })(),
+      PARK_WITHIN_MS,
+      "parking the event",
+    );
+    log.warn("event parked: D1 could not take it, the storing queue has it", { eventId: event.id, bytes: bytes.byteLength });
+    return true;
+  } catch (err) {
+    log.error("event refused: neither D1 nor the storing queue could take it", { eventId: event.id, error: errorText(err) });
+    return false;
+  }
+}

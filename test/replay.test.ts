@@ -1,0 +1,343 @@
+/**
+ * Replay (POST /portal-api/webhooks/{id}/replay): what a channel missed, delivered once;
+ * and search (GET /portal-api/events?q=, GET /portal-api/deliveries?q=): any event found
+ * by what its payload says.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { database } from "../src/db/client";
+import { type ReplayChannel, replay } from "../src/replay/replay";
+import { appWith, consume, countingD1, createChannel, receivedAt, recordingQueue, target, uniqueUserRegistered } from "./helpers";
+
+/** The app with a queue that records what it is sent. */
+function withQueue() {
+  const queue = recordingQueue();
+  return { queue, ...appWith({ DELIVERIES: queue }) };
+}
+
+/**
+ * A time after everything earlier tests stored: the clock moves on with I/O, so a window
+ * that starts here holds this test's events only.
+ */
+async function freshSince(): Promise<string> {
+  const start = Date.now();
+  while (Date.now() <= start) await env.DB.prepare("select 1").run();
+  return new Date(Date.now()).toISOString();
+}
+
+async function postAll(post: (body: string) => Response | Promise<Response>, bodies: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const body of bodies) {
+    const res = await post(body);
+    expect(res.status).toBe(202);
+    ids.push((await res.json<{ ID: string }>()).ID);
+  }
+  return ids;
+}
+
+/** The channel's deliveries as stored: event ids and statuses, oldest first. */
+async function deliveriesOf(channelId: string) {
+  const { results } = await env.DB.prepare("select id, event_id, status from deliveries where channel_id = ? order by id").bind(channelId).all<{
+    id: string;
+    event_id: string;
+    status: string;
+  }>();
+  return results;
+}
+
+describe("POST /portal-api/webhooks/{id}/replay", () => {
+  it("sends what came while the channel was disabled, once it is enabled again (a real target, end to end)", async () => {
+    const { queue, call, post } = withQueue();
+    const since = await freshSince();
+    const gone = target("status/410");
+    const channel = await createChannel({ URL: gone });
+    // The target answers 410: the channel is disabled.
+    const [first] = await postAll(post, [uniqueUserRegistered()]);
+    await consume(queue.ids);
+    expect((await (await call("GET", `/portal-api/webhooks/${channel.ID}`)).json<any>()).Enabled).toBe(false);
+    // Two more events come in while it is disabled: accepted, no delivery to it.
+    const missed = await postAll(post, [uniqueUserRegistered({ First: "Grace" }), uniqueUserRegistered({ First: "Edsger" })]);
+    expect((await deliveriesOf(channel.ID)).map((d) => d.event_id)).toEqual([first]);
+    // The admin fixes the target and enables the channel; recover finds the failed one only.
+    const fixed = target("ok");
+    expect((await call("PATCH", `/portal-api/webhooks/${channel.ID}`, { URL: fixed, Enabled: true })).status).toBe(200);
+    expect(await (await call("POST", `/portal-api/webhooks/${channel.ID}/recover`, { Since: since, DryRun: true })).json()).toEqual({ WouldRequeue: 1 });
+
+    // Replay counts first, then creates the two missed ones, and only those.
+    const dry = await call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since, DryRun: true });
+    expect(dry.status).toBe(200);
+    expect(await dry.json()).toEqual({ WouldCreate: 2 });
+    const sentBefore = queue.ids.length;
+    const res = await call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ Created: 2 });
+    const replayed = queue.ids.slice(sentBefore);
+    expect(replayed).toHaveLength(2);
+    await consume(replayed);
+
+    const arrived = await receivedAt(fixed);
+    expect(arrived.map((r) => r.headers["webhook-id"])).toEqual(missed);
+    expect(arrived.map((r) => JSON.parse(r.body).Message.First)).toEqual(["Grace", "Edsger"]);
+    expect((await deliveriesOf(channel.ID)).map((d) => [d.event_id, d.status])).toEqual([
+      [first, "failed"],
+      [missed[0], "succeeded"],
+      [missed[1], "succeeded"],
+    ]);
+  });
+
+  it("replays to a new channel the events from before it existed, in the order they were received; twice creates nothing", async () => {
+    const { queue, call, post } = withQueue();
+    const since = await freshSince();
+    const posted = await postAll(post, [uniqueUserRegistered(), uniqueUserRegistered(), uniqueUserRegistered()]);
+    const channel = await createChannel({ URL: target("ok") });
+    const sentBefore = queue.ids.length;
+    expect(await (await call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since })).json()).toEqual({ Created: 3 });
+    const stored = await deliveriesOf(channel.ID);
+    expect(stored.map((d) => d.event_id)).toEqual(posted);
+    // Each delivery sorts with its event: the event's time and counter lead its id.
+    for (const d of stored) expect(d.id.slice(0, 23)).toBe(d.event_id.slice(0, 23));
+    // Queued in the order the events were received.
+    expect(queue.ids.slice(sentBefore)).toEqual(stored.map((d) => d.id));
+
+    const again = await call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since });
+    expect(await again.json()).toEqual({ Created: 0 });
+    expect(await (await call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since, DryRun: true })).json()).toEqual({ WouldCreate: 0 });
+    expect(await deliveriesOf(channel.ID)).toHaveLength(3);
+  });
+
+  it("sends only what the channel's filter passes now, and only types it subscribes to", async () => {
+    const { call, post } = withQueue();
+    const since = await freshSince();
+    const [, seven, , alsoSeven] = await postAll(post, [
+      uniqueUserRegistered({ OrgID: 8 }),
+      uniqueUserRegistered({ OrgID: 7 }),
+      uniqueUserRegistered({ OrgID: 9 }),
+      uniqueUserRegistered({ OrgID: 7 }),
+    ]);
+    const channel = await createChannel({ URL: target("ok"), Events: ["UserRegistered", "AccessRequestCreated"], Filter: { "Message.OrgID": 7 } });
+    expect(await (await call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since, DryRun: true })).json()).toEqual({ WouldCreate: 2 });
+    expect(await (await call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since, EventType: "AccessRequestCreated" })).json()).toEqual({
+      Created: 0,
+    });
+    expect(await (await call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since })).json()).toEqual({ Created: 2 });
+    expect((await deliveriesOf(channel.ID)).map((d) => d.event_id)).toEqual([seven, alsoSeven]);
+
+    // A wider filter later: the events it now passes, and only those, follow.
+    await call("PATCH", `/portal-api/webhooks/${channel.ID}`, { Filter: { "Message.OrgID": { $in: [7, 9] } } });
+    expect(await (await call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since })).json()).toEqual({ Created: 1 });
+  });
+
+  it("creates held deliveries for a paused channel, queues nothing, and sends them on resume", async () => {
+    const { queue, call, post } = withQueue();
+    const since = await freshSince();
+    await postAll(post, [uniqueUserRegistered(), uniqueUserRegistered()]);
+    const channel = await createChannel({ URL: target("ok"), Paused: true });
+    const sentBefore = queue.ids.length;
+    expect(await (await call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since })).json()).toEqual({ Created: 2 });
+    expect((await deliveriesOf(channel.ID)).map((d) => d.status)).toEqual(["held", "held"]);
+    expect(queue.ids.slice(sentBefore)).toEqual([]);
+    await call("PATCH", `/portal-api/webhooks/${channel.ID}`, { Paused: false });
+    expect(queue.ids.slice(sentBefore)).toEqual((await deliveriesOf(channel.ID)).map((d) => d.id));
+  });
+
+  it("keeps one delivery per channel and event while events arrive and other replays run", async () => {
+    const { call, post } = withQueue();
+    const since = await freshSince();
+    const channel = await createChannel({ URL: target("ok"), Enabled: true });
+    await postAll(post, [uniqueUserRegistered(), uniqueUserRegistered()]);
+    // Events posted while three replays of the same window run.
+    const racing = await Promise.all([
+      ...Array.from({ length: 6 }, () => post(uniqueUserRegistered())),
+      call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since }),
+      call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since }),
+      call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since }),
+    ]);
+    expect(racing.map((r) => r.status)).toEqual([202, 202, 202, 202, 202, 202, 202, 202, 202]);
+    const created = await Promise.all(racing.slice(6).map((r) => r.json<{ Created: number }>()));
+    // The channel existed before every event: intake made every delivery, a replay none.
+    expect(created.map((c) => c.Created)).toEqual([0, 0, 0]);
+    const stored = await deliveriesOf(channel.ID);
+    expect(stored).toHaveLength(8);
+    expect(new Set(stored.map((d) => d.event_id)).size).toBe(8);
+
+    // A new channel: replays race intake and each other; every event still gets one delivery.
+    const late = await createChannel({ URL: target("ok") });
+    const second = await Promise.all([
+      ...Array.from({ length: 4 }, () => post(uniqueUserRegistered())),
+      call("POST", `/portal-api/webhooks/${late.ID}/replay`, { Since: since }),
+      call("POST", `/portal-api/webhooks/${late.ID}/replay`, { Since: since }),
+    ]);
+    const made = await Promise.all(second.slice(4).map((r) => r.json<{ Created: number }>()));
+    const ofLate = await deliveriesOf(late.ID);
+    expect(ofLate).toHaveLength(12);
+    expect(new Set(ofLate.map((d) => d.event_id)).size).toBe(12);
+    // The 8 older events came by replay, once between the two; the 4 new ones by intake or replay.
+    expect(made[0]!.Created + made[1]!.Created).toBeGreaterThanOrEqual(8);
+    expect(made[0]!.Created + made[1]!.Created).toBeLessThanOrEqual(12);
+  });
+
+  it("replays one event to a channel that has no delivery for it (the event page's Send to…)", async () => {
+    const { call, post } = withQueue();
+    const since = await freshSince();
+    const [one, two] = await postAll(post, [uniqueUserRegistered(), uniqueUserRegistered()]);
+    const channel = await createChannel({ URL: target("ok") });
+    expect(await (await call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since, EventID: two, DryRun: true })).json()).toEqual({
+      WouldCreate: 1,
+    });
+    expect(await (await call("POST", `/portal-api/webhooks/${channel.ID}/replay`, { Since: since, EventID: two })).json()).toEqual({ Created: 1 });
+    expect((await deliveriesOf(channel.ID)).map((d) => d.event_id)).toEqual([two]);
+    expect(one).not.toBe(two);
+  });
+
+  it("goes on from a cursor when a window is longer than one request does, and ends where it should", async () => {
+    const { post } = withQueue();
+    const since = await freshSince();
+    const posted = await postAll(
+      post,
+      Array.from({ length: 7 }, () => uniqueUserRegistered()),
+    );
+    const channel = await createChannel({ URL: target("ok"), Filter: { "Message.Status": "active" } });
+    const row = await env.DB.prepare("select filter, filter_version as version from channels where id = ?").bind(channel.ID).first<any>();
+    const subject: ReplayChannel = { id: channel.ID, types: ["UserRegistered"], filter: row.filter, filterVersion: row.version };
+    const queue = recordingQueue();
+    const window = { since: Date.parse(since), until: Date.now() + 1 };
+    const options = { sliceEvents: 2, requestEvents: 3 };
+    const { db, counter } = countingD1(env.DB);
+    const counts: number[] = [];
+    let after: string | undefined;
+    for (let i = 0; i < 10; i++) {
+      const result = await replay(database(db), queue as never, subject, { ...window, after }, false, options);
+      counts.push(result.count);
+      after = result.next;
+      if (!after) break;
+    }
+    // 4 events a request (two slices of 2, the budget of 3 reached), then the remaining 3.
+    expect(counts).toEqual([4, 3]);
+    expect((await deliveriesOf(channel.ID)).map((d) => d.event_id)).toEqual(posted);
+    expect(queue.ids).toEqual((await deliveriesOf(channel.ID)).map((d) => d.id));
+    // Every statement reads a range of a key, never a table.
+    expect(await fullScans(counter.statements)).toEqual([]);
+  });
+
+  it("refuses bad input with 422, a disabled channel with 409, an unknown one with 404", async () => {
+    const { call } = withQueue();
+    const channel = await createChannel();
+    const replayOf = (body: unknown, id = channel.ID) => call("POST", `/portal-api/webhooks/${id}/replay`, body);
+    const errors = async (res: Response) => [res.status, (await res.json<{ errors: string[] }>()).errors];
+    expect(await errors(await replayOf({ Since: "2026-01-01T00:00:00Z", Untill: "2026-01-02T00:00:00Z" }))).toEqual([422, ["Untill: unknown field"]]);
+    expect(await errors(await replayOf({}))).toEqual([422, [expect.stringMatching(/^Since: /)]]);
+    expect(await errors(await replayOf({ Since: "2026-02-31T00:00:00Z" }))).toEqual([422, [expect.stringMatching(/^Since: must be a date that exists/)]]);
+    expect(await errors(await replayOf({ Since: "2026-01-01T23:59:60Z" }))).toEqual([422, [expect.stringMatching(/^Since: must be a time that exists/)]]);
+    expect(await errors(await replayOf({ Since: "2026-01-02T00:00:00Z", Until: "2026-01-01T00:00:00Z" }))).toEqual([422, ["Since: must be before Until"]]);
+    expect(await errors(await replayOf({ Since: "2026-01-01T00:00:00Z", EventType: "UserRegisterd" }))).toEqual([422, [expect.stringMatching(/^EventType: /)]]);
+    expect(await errors(await replayOf({ Since: "2026-01-01T00:00:00Z", Cursor: "bm9wZQ" }))).toEqual([
+      422,
+      [expect.stringMatching(/^Cursor: is not a cursor/)],
+    ]);
+    expect(await errors(await replayOf({ Since: "2026-01-01T00:00:00Z", DryRun: "yes" }))).toEqual([422, [expect.stringMatching(/^DryRun: /)]]);
+    expect(await errors(await replayOf({ Since: "2026-01-01T00:00:00Z", EventType: "AccessRequestCreated" }))).toEqual([
+      409,
+      ["EventType: the webhook does not subscribe to AccessRequestCreated"],
+    ]);
+    expect((await replayOf({ Since: "2026-01-01T00:00:00Z" }, "no-such-channel")).status).toBe(404);
+    await call("PATCH", `/portal-api/webhooks/${channel.ID}`, { Enabled: false });
+    expect(await errors(await replayOf({ Since: "2026-01-01T00:00:00Z" }))).toEqual([409, ["Enabled: the webhook is disabled; enable it first"]]);
+  });
+});
+
+describe("search: GET /portal-api/events?q= and GET /portal-api/deliveries?q=", () => {
+  it("finds events by email, name and ID in any case, newest first, paged; and nothing where nothing matches", async () => {
+    const { call, post } = withQueue();
+    const since = await freshSince();
+    const channel = await createChannel({ URL: target("ok") });
+    const marker = crypto.randomUUID().slice(0, 8);
+    const [bob, ada, bob2] = await postAll(post, [
+      uniqueUserRegistered({ Email: `bob.${marker}@example.com`, First: "Bob", Last: `Stone${marker}`, ID: 424242 }),
+      uniqueUserRegistered({ Email: `ada.${marker}@example.com`, First: "Ada", Last: `Lovelace${marker}` }),
+      uniqueUserRegistered({ Email: `BOB.${marker}@Example.com`, First: "Bob", Last: `Stone${marker}` }),
+    ]);
+    const ids = async (path: string) => {
+      const res = await call("GET", path);
+      expect(res.status, path).toBe(200);
+      return (await res.json<{ ID: string }[]>()).map((e) => e.ID);
+    };
+    const q = (text: string) => `/portal-api/events?q=${encodeURIComponent(text)}`;
+    expect(await ids(q(`bob.${marker}@example.com`))).toEqual([bob2, bob]);
+    expect(await ids(q(`BOB.${marker}@EXAMPLE.COM`))).toEqual([bob2, bob]);
+    expect(await ids(q(`stone${marker}`))).toEqual([bob2, bob]);
+    expect(await ids(q(`lovelace${marker}`))).toEqual([ada]);
+    expect(await ids(q(`"ID":424242`))).toEqual([bob]);
+    expect(await ids(q(ada!.toUpperCase()))).toEqual([ada]);
+    expect(await ids(q(`nobody-${marker}`))).toEqual([]);
+    // LIKE's own wildcards are plain text here.
+    expect(await ids(q(`%${marker}%`))).toEqual([]);
+    expect(await ids(q(`bob_${marker}`))).toEqual([]);
+    // Paged with the Link cursor, like every list.
+    const first = await call("GET", `${q(marker)}&per_page=2`);
+    expect((await first.json<{ ID: string }[]>()).map((e) => e.ID)).toEqual([bob2, ada]);
+    const next = /<([^>]*)>; rel="next"/.exec(first.headers.get("Link") ?? "")?.[1];
+    expect(next).toBeTruthy();
+    expect(await ids(next!)).toEqual([bob]);
+    // Within the window given, and of a type.
+    expect(await ids(`${q(marker)}&since=${encodeURIComponent(since)}&type=UserRegistered`)).toEqual([bob2, ada, bob]);
+    expect(await ids(`${q(marker)}&until=${encodeURIComponent(since)}`)).toEqual([]);
+    expect(await ids(`${q(marker)}&type=AccessRequestCreated`)).toEqual([]);
+
+    // The deliveries of matching events.
+    const deliveries = await call("GET", `/portal-api/deliveries?q=${encodeURIComponent(`BOB.${marker}`)}`);
+    const found = await deliveries.json<{ EventID: string; WebhookID: string }[]>();
+    expect(found.filter((d) => d.WebhookID === channel.ID).map((d) => d.EventID)).toEqual([bob2, bob]);
+    expect(found.every((d) => d.EventID === bob || d.EventID === bob2)).toBe(true);
+    expect(await (await call("GET", `/portal-api/deliveries?q=nobody-${marker}`)).json()).toEqual([]);
+    expect(
+      (await (await call("GET", `/portal-api/deliveries?webhook_id=${channel.ID}&q=${encodeURIComponent(`lovelace${marker}`)}`)).json<any[]>()).map(
+        (d) => d.EventID,
+      ),
+    ).toEqual([ada]);
+  });
+
+  it("reads key ranges only", async () => {
+    const { db, counter } = countingD1(env.DB);
+    const { call } = appWith({ DB: db, DELIVERIES: recordingQueue() });
+    for (const path of ["/portal-api/events?q=Ada", "/portal-api/events?q=ada&type=UserRegistered", "/portal-api/deliveries?q=ada"]) {
+      expect((await call("GET", path)).status).toBe(200);
+    }
+    expect(await fullScans(counter.statements)).toEqual([]);
+  });
+
+  it("refuses a window over 31 days, times that do not exist, an empty q and unknown parameters", async () => {
+    const { call } = withQueue();
+    const errors = async (path: string) => {
+      const res = await call("GET", path);
+      return [res.status, (await res.json<{ errors: string[] }>()).errors];
+    };
+    expect(await errors("/portal-api/events?q=ada&since=2026-01-01T00:00:00Z&until=2026-02-01T00:00:01Z")).toEqual([
+      422,
+      ["since: the window is at most 31 days (since to until)"],
+    ]);
+    expect(await errors("/portal-api/deliveries?q=ada&since=2026-01-01T00:00:00Z&until=2026-03-01T00:00:00Z")).toEqual([
+      422,
+      ["since: the window is at most 31 days (since to until)"],
+    ]);
+    expect(await errors("/portal-api/events?q=ada&since=2026-02-30T00:00:00Z")).toEqual([422, [expect.stringMatching(/^since: must be a date that exists/)]]);
+    expect(await errors("/portal-api/events?q=ada&since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z")).toEqual([422, ["since: must be before until"]]);
+    expect(await errors("/portal-api/events?q=")).toEqual([422, [expect.stringMatching(/^q: /)]]);
+    expect(await errors("/portal-api/events?query=ada")).toEqual([422, ["query: unknown parameter"]]);
+    // 31 days exactly is allowed.
+    expect((await call("GET", "/portal-api/events?q=ada&since=2026-01-01T00:00:00Z&until=2026-02-01T00:00:00Z")).status).toBe(200);
+  });
+});
+
+/** The query plans of `statements` that read the events or deliveries table whole. */
+async function fullScans(statements: { sql: string; args: unknown[] }[]) {
+  const scans: string[] = [];
+  for (const { sql, args } of statements) {
+    if (!/\b(deliveries|events)\b/.test(sql)) continue;
+    const { results } = await env.DB.prepare(`explain query plan ${sql}`)
+      .bind(...args)
+      .all<{ detail: string }>();
+    for (const { detail } of results)
+      if (/^SCAN (deliveries|events|d|e|qe|next|newest)\b/.test(detail)) scans.push(`${detail} in: ${sql.replace(/\s+/g, " ")}`);
+  }
+  return scans;
+}
