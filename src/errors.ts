@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
+import { isRetryableD1Error } from "./db/d1-retry";
 import { log } from "./log";
 
 /** The contract's cap: a huge invalid input must not become a huge (or failing) answer. */
@@ -91,6 +92,14 @@ const HTTP_STATUS_FIELDS: Record<number, string> = {
   415: "Content-Type",
 };
 
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * D1's transient errors (src/db/d1-retry.ts), and its bare "internal error", which is how
+ * the local runtime reports a database another process has locked.
+ */
+const databaseUnavailable = (err: Error) => isRetryableD1Error(err) || /D1_ERROR\b.*internal error/i.test(err.message);
+
 export function errorResponse(err: Error, c: Context): Response {
   if (err instanceof ApiError) return c.json({ errors: err.errors }, err.status);
   if (err instanceof NotFound) return c.json({ errors: [err.message] }, 404);
@@ -98,6 +107,12 @@ export function errorResponse(err: Error, c: Context): Response {
   if (err instanceof HTTPException) {
     const field = HTTP_STATUS_FIELDS[err.status] ?? "request";
     return c.json({ errors: [`${field}: ${err.message || "rejected"}`] }, err.status);
+  }
+  // The database is down or overloaded for a moment: nothing was wrong with the request.
+  if (databaseUnavailable(err)) {
+    log.warn("database unavailable", { path: c.req.path, method: c.req.method, error: err.message });
+    c.header("Retry-After", String(DATABASE_RETRY_AFTER_SECONDS));
+    return c.json({ errors: ["database: unavailable for a moment; try again shortly"] }, 503);
   }
   // Never echo internals: the log has the details, the caller gets a reference.
   log.error("unhandled", { path: c.req.path, method: c.req.method, error: err.message });

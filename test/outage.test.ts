@@ -8,6 +8,7 @@ import { base64ToBytes } from "../src/security/encoding";
 import { sweep } from "../src/sweeper/sweep";
 import { faultyD1, newFaultPlan } from "./faults/faulty-d1";
 import {
+  ADMIN,
   api,
   attemptsOf,
   consume,
@@ -319,5 +320,19 @@ describe("the consumer under D1's trouble", () => {
     expect((await delivery(deliveryId)).generation).toBe(0);
     const after = await sweep({ ...env, DELIVERIES: recordingQueue() } as unknown as typeof env);
     expect(after.reclaimed.map((r) => r.deliveryId)).toContain(deliveryId);
+  });
+});
+
+describe("the admin API through a D1 outage", () => {
+  it.each([
+    ["GET", "/portal-api/webhooks"],
+    ["GET", "/portal-api/events?q=someone"],
+    ["GET", "/portal-api/deliveries"],
+  ])("%s %s answers 503 with Retry-After, not a 500", async (method, path) => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const res = await app.request(path, { method, headers: ADMIN }, { ...env, DB: down() });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("Retry-After")).toBe("5");
+    expect(await res.json()).toEqual({ errors: ["database: unavailable for a moment; try again shortly"] });
   });
 });

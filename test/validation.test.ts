@@ -185,6 +185,8 @@ describe("target-URL guard", () => {
     ["http://[::]/", "must not target an unspecified address (0.0.0.0 or ::)"],
     ["http://0.0.0.0/", "must not target an unspecified address (0.0.0.0 or ::)"],
     ["http://[::127.0.0.1]/", "must not target an IPv4-compatible IPv6 address (::/96, deprecated)"],
+    ["http://[64:ff9b::7f00:1]/", "must not target an rfc6052 address"],
+    ["http://[fd00::1]/", "must not target a unique local address"],
     [
       "https://crm.example.com:9000/hooks",
       "port 9000 cannot be used with https: Cloudflare's proxy forwards only 443, 2053, 2083, 2087, 2096, 8443 (another port is ignored for a host behind it)",

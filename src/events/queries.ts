@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/sqlite-core";
+import { and, asc, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { channelsWithDeliveries, typesWithEvents } from "../db/partitions";
 import { channels, deliveries, events } from "../db/schema";
@@ -14,13 +14,26 @@ import { deliveryChannel, deliveryListFields, ofEvent } from "../delivery/querie
  * it; `lookahead` reads that many rows past the page (one tells whether more follow).
  */
 export function listEvents(db: Db, type: string | undefined, page: number, perPage: number, before?: string, lookahead = 0) {
-  const offset = (page - 1) * perPage;
-  const limit = perPage + lookahead;
+  return newestEvents(db, type, (table) => (before ? lt(table.id, before) : undefined), (page - 1) * perPage, perPage + lookahead);
+}
+
+/** The columns a condition on events may use, of the table or of an alias of it. */
+export type EventColumns = Record<"id" | "type" | "body", SQLiteColumn>;
+
+/**
+ * Events of `type` (or of every type) that `where` lets through, newest first, `limit` of
+ * them past `offset`. `where` is given the table to judge (the events table, or its
+ * alias inside the merge). Across types, each type gives its newest matches, as many as
+ * the page needs (a range of its key, read backwards), and those are merged: no type's
+ * events are read past what the page shows.
+ */
+export function newestEvents(db: Db, type: string | undefined, where: (table: EventColumns) => SQL | undefined, offset: number, limit: number) {
+  const columns = { id: events.id, type: events.type, body: events.body, receivedAt: events.receivedAt };
   if (type)
     return db
-      .select()
+      .select(columns)
       .from(events)
-      .where(and(eq(events.type, type), before ? lt(events.id, before) : undefined))
+      .where(and(eq(events.type, type), where(events)))
       .orderBy(desc(events.id))
       .limit(limit)
       .offset(offset);
@@ -28,12 +41,12 @@ export function listEvents(db: Db, type: string | undefined, page: number, perPa
   const newestOfType = db
     .select({ id: newest.id })
     .from(newest)
-    .where(and(sql`${newest.type} = k.v`, before ? lt(newest.id, before) : undefined))
+    .where(and(sql`${newest.type} = k.v`, where(newest)))
     .orderBy(desc(newest.id))
     .limit(offset + limit);
   return (
     db
-      .select({ id: events.id, type: events.type, body: events.body, receivedAt: events.receivedAt })
+      .select(columns)
       // A cross join keeps the types the outer loop: each one's newest, then their rows.
       .from(sql`${typesWithEvents} as k`)
       .crossJoin(events)

@@ -1,10 +1,11 @@
-import { and, desc, eq, gte, inArray, lt, or, type SQL, sql } from "drizzle-orm";
-import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { and, eq, gte, lt, or, type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { idFloor } from "../db/ids";
 import { typesWithEvents } from "../db/partitions";
 import { events } from "../db/schema";
 import { ApiError } from "../errors";
+import { type EventColumns, newestEvents } from "./queries";
 
 /*
  * Finding events by what they say (contract: `GET /portal-api/events?q=`): a
@@ -72,36 +73,14 @@ export function searchEvents(
   offset: number,
   limit: number,
 ) {
-  const newest = alias(events, "newest");
-  const inWindow = (table: typeof events | typeof newest) =>
+  const inWindow = (table: EventColumns) =>
     and(
       window.since === undefined ? undefined : gte(table.id, idFloor(window.since)),
       window.until === undefined ? undefined : lt(table.id, idFloor(window.until)),
       before ? lt(table.id, before) : undefined,
       text === undefined ? undefined : payloadContains(text, table),
     );
-  if (type)
-    return db
-      .select({ id: events.id, type: events.type, body: events.body, receivedAt: events.receivedAt })
-      .from(events)
-      .where(and(eq(events.type, type), inWindow(events)))
-      .orderBy(desc(events.id))
-      .limit(limit)
-      .offset(offset);
-  const newestOfType = db
-    .select({ id: newest.id })
-    .from(newest)
-    .where(and(sql`${newest.type} = k.v`, inWindow(newest)))
-    .orderBy(desc(newest.id))
-    .limit(offset + limit);
-  return db
-    .select({ id: events.id, type: events.type, body: events.body, receivedAt: events.receivedAt })
-    .from(sql`${typesWithEvents} as k`)
-    .crossJoin(events)
-    .where(and(sql`${events.type} = k.v`, inArray(events.id, newestOfType)))
-    .orderBy(desc(events.id))
-    .limit(limit)
-    .offset(offset);
+  return newestEvents(db, type, inWindow, offset, limit);
 }
 
 /**

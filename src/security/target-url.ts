@@ -83,5 +83,7 @@ function hostProblem(hostname: string): string | null {
 /** "a loopback address", "a link local address", "an unspecified address (0.0.0.0 or ::)". */
 function describeRange(range: string): string {
   const words = range.replace(/([A-Z])/g, " $1").toLowerCase();
-  return words === "unspecified" ? "an unspecified address (0.0.0.0 or ::)" : `a ${words} address`;
+  if (words === "unspecified") return "an unspecified address (0.0.0.0 or ::)";
+  // "an rfc6052 address", "an ipv4-mapped address": the article follows the sound.
+  return `${/^(?:[aeio]|u(?!ni)|rfc|ipv)/i.test(words) ? "an" : "a"} ${words} address`;
 }
