@@ -20,13 +20,20 @@ export interface RunGuard {
 export const runGuard = ({ channelId, id, generation, status }: RunGuard): RunGuard => ({ channelId, id, generation, status });
 
 /**
- * SQL: the delivery named by the guard `g` (an SQL expression giving its JSON object) is
- * still in the run the decision was made for. Holding a delivery (`held`) also needs its
- * channel to be paused still: a resume that came between would otherwise miss it.
- * Put it in a statement that runs before the delivery's own update in the same batch.
+ * SQL: the delivery row `row` (an alias in the statement) is still in the run the guard
+ * `g` (an SQL expression giving its JSON object) was decided for. Holding a delivery
+ * (`held`) also needs its channel to be paused still: a resume that came between would
+ * otherwise miss it.
+ */
+export const sqlRunIsCurrent = (row: string, g: string) => `(
+  ${row}.generation = ${g}->>'generation' and ${row}.status in ('pending', 'retrying')
+  and (${g}->>'status' <> 'held' or exists (select 1 from channels where id = ${row}.channel_id and paused = 1)))`;
+
+/**
+ * SQL: the delivery named by the guard `g` is still in the run the decision was made for
+ * (`sqlRunIsCurrent`, with its own lookup of the row). Put it in a statement that runs
+ * before the delivery's own update in the same batch.
  */
 export const sqlIsCurrent = (g: string) => `exists (
   select 1 from deliveries as run
-  where run.channel_id = ${g}->>'channelId' and run.id = ${g}->>'id'
-    and run.generation = ${g}->>'generation' and run.status in ('pending', 'retrying')
-    and (${g}->>'status' <> 'held' or exists (select 1 from channels where id = run.channel_id and paused = 1)))`;
+  where run.channel_id = ${g}->>'channelId' and run.id = ${g}->>'id' and ${sqlRunIsCurrent("run", g)})`;

@@ -1,4 +1,4 @@
-import { sqlIsCurrent } from "../db/current-run";
+import { sqlRunIsCurrent } from "../db/current-run";
 import type { AttemptRecord, DeliveryStatus } from "../db/schema";
 import { type OperationalEvent, raisedMessages, raiseStatements } from "../operational/events";
 import type { Format } from "../routing/formats";
@@ -188,20 +188,17 @@ export interface BatchWrites {
 // stale attempt moves retry_base with attempt_count, so the newer run keeps its schedule.
 //
 // Idempotent, so a batch whose commit D1 reported as failed ("Network connection lost") can
-// be written again: an attempt already in the log (the same start and duration) is not
-// appended or counted again (FRESH), and the rest sets values, not increments.
-// The change's attempt, unless it is the row's last one already (the same start and
-// duration): what a write that committed and then reported failure left. One lookup, not a
-// scan of the log.
-const FRESH = `(c.attempted and coalesce(deliveries.attempts->>'$[#-1].startedAt' <> c.attempt->>'startedAt'
-  or deliveries.attempts->>'$[#-1].durationMs' <> c.attempt->>'durationMs', 1))`;
+// be written again: the rest sets values, not increments, and an attempt is `fresh` unless
+// it is the row's last one already (the same start and duration), which is what a write
+// that committed and then reported failure left. Each row's `current` and `fresh` are
+// worked out once, in the subquery, from one lookup of the row by its key.
 const RECORD_CHANGES = `
   update deliveries set
     status = iif(c.current, c.status, deliveries.status),
-    attempt_count = deliveries.attempt_count + ${FRESH},
-    retry_base = deliveries.retry_base + (${FRESH} and not c.current),
+    attempt_count = deliveries.attempt_count + c.fresh,
+    retry_base = deliveries.retry_base + (c.fresh and not c.current),
     reclaims = iif(c.current, 0, deliveries.reclaims),
-    attempts = iif(${FRESH},
+    attempts = iif(c.fresh,
       json_insert(
         iif(json_array_length(deliveries.attempts) >= ${MAX_KEPT_ATTEMPTS}, json_remove(deliveries.attempts, '$[0]'), deliveries.attempts),
         '$[#]', json_set(c.attempt, '$.attempt', deliveries.attempt_count + 1)),
@@ -212,11 +209,16 @@ const RECORD_CHANGES = `
     updated_at = iif(c.current, ?2, deliveries.updated_at)
   from (
     select u.value->>'channelId' as channelId, u.value->>'id' as id, u.value->>'status' as status,
-           u.value->'attempt' as attempt, json_type(u.value, '$.attempt') is not null as attempted,
-           u.value->>'nextAttemptAt' as nextAttemptAt, u.value->>'lastStatusCode' as lastStatusCode,
-           u.value->>'lastError' as lastError, ${sqlIsCurrent("u.value")} as current
-    from json_each(?1) as u) as c
-  where deliveries.channel_id = c.channelId and deliveries.id = c.id and (c.current or ${FRESH})
+           u.value->'attempt' as attempt, u.value->>'nextAttemptAt' as nextAttemptAt,
+           u.value->>'lastStatusCode' as lastStatusCode, u.value->>'lastError' as lastError,
+           ${sqlRunIsCurrent("u", "u.value")} as current,
+           json_type(u.value, '$.attempt') is not null
+             and coalesce(u.last->>'startedAt' is not u.value->>'$.attempt.startedAt' or u.last->>'durationMs' is not u.value->>'$.attempt.durationMs', 1) as fresh
+    from (
+      select m.value, row.generation, row.status, row.channel_id, row.attempts->'$[#-1]' as last
+      from json_each(?1) as m
+      join deliveries as row on row.channel_id = m.value->>'channelId' and row.id = m.value->>'id') as u) as c
+  where deliveries.channel_id = c.channelId and deliveries.id = c.id and (c.current or c.fresh)
   returning deliveries.id, deliveries.generation, deliveries.status`;
 
 /**
