@@ -361,3 +361,14 @@ describe("POST /portal-api/integrations/preview", () => {
     expect(app.Error).toBe("URL: the event has no value at Message.Email");
   });
 });
+
+describe("Test Connection with URL placeholders", () => {
+  it("fills them from the sample payload of the channel's first event type", async () => {
+    const url = target("ok");
+    const channel = await createChannel({ URL: `${url}/{Message.ID}?email={Message.Email}`, Events: ["UserRegistered"] });
+    const res = await api("POST", `/portal-api/webhooks/${channel.ID}/test`);
+    expect(await res.json()).toMatchObject({ Success: true, StatusCode: 200 });
+    const [head] = await receivedAt(url);
+    expect(head).toMatchObject({ method: "HEAD", path: `${new URL(url).pathname}/29` });
+  });
+});

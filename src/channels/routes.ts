@@ -238,8 +238,8 @@ export const channelRoutes = router()
     return c.json({ status: "ok" as const }, 200);
   })
   .openapi(test, async (c) => {
-    const { row } = await getChannel(database(c.env.DB), c.req.valid("param").id);
-    return c.json(await testConnection(row.url, row.timeoutSeconds, config(c.env).allowPrivateTargets), 200);
+    const { row, events } = await getChannel(database(c.env.DB), c.req.valid("param").id);
+    return c.json(await testConnection(row.url, row.timeoutSeconds, config(c.env).allowPrivateTargets, events), 200);
   })
   .openapi(testEvent, async (c) => {
     const box = await secretBox(c.env);
