@@ -223,6 +223,17 @@ describe("target-URL guard", () => {
     expect((await env.DB.prepare("select url from channels where id = ?").bind(channel.ID).first<{ url: string }>())!.url).toBe(channel.URL);
   });
 
+  it.each(["https://crm.example.com/ho\u0000ok", "https://crm.example.com/a\nb", "https://crm.example.com/\u007f"])(
+    "refuses a URL with a control character (%j), storing nothing",
+    async (url) => {
+      const before = await count("channels");
+      const res = await publicApi("POST", "/portal-api/webhooks", { ...valid, URL: url });
+      expect(res.status).toBe(422);
+      expect(await res.json()).toEqual({ errors: ["URL: must not contain control characters"] });
+      expect(await count("channels")).toBe(before);
+    },
+  );
+
   it("lets IP addresses and any port through when ALLOW_PRIVATE_TARGETS is true (local development)", () => {
     for (const url of ["https://8.8.8.8/", "https://[2606:4700:4700::1111]:9000/", "http://127.0.0.1:8789/hook", "https://crm.example.com:9000/"]) {
       expect(targetUrlProblem(url, true), url).toBeNull();
