@@ -60,7 +60,7 @@ const channelFields = {
       // One message per problem: an empty URL is only "is required".
       if (!url) return;
       // The URL parser would quietly percent-encode them; a URL with one is a paste gone wrong.
-      if (/[\u0000-\u001f\u007f]/.test(url)) return ctx.addIssue({ code: "custom", message: "must not contain control characters" });
+      if (/\p{Cc}/u.test(url)) return ctx.addIssue({ code: "custom", message: "must not contain control characters" });
       // Placeholders ({Message.Email}) in the path and query only; see src/integrations/url-fields.ts.
       const problem = urlWithPlaceholdersProblem(url, true);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
