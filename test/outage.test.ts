@@ -36,6 +36,25 @@ const down = () => {
   return faultyD1(env.DB, plan);
 };
 
+/** D1 whose first batch commits and then answers "Network connection lost" (what D1 may do). */
+function committedThenLost(): D1Database & { batches: () => number } {
+  let batches = 0;
+  return new Proxy(env.DB as D1Database & { batches: () => number }, {
+    get(target, prop) {
+      if (prop === "batches") return () => batches;
+      if (prop === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          const results = await target.batch(statements);
+          if (++batches === 1) throw new Error("D1_ERROR: Network connection lost.");
+          return results;
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 /** A storing queue that keeps what it is sent (or refuses everything). */
 function storingQueue(fail = false) {
   const sent: ParkedEvent[] = [];
@@ -195,26 +214,13 @@ describe("POST /events while D1 is down", () => {
   it("retries D1 within the request, without a second delivery when the failed try had committed", async () => {
     await createChannel({ URL: target("ok"), Events: ["UserRegistered"] });
     // The first batch commits, then D1 answers "Network connection lost".
-    let batches = 0;
-    const flaky = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === "batch") {
-          return async (statements: D1PreparedStatement[]) => {
-            const results = await target.batch(statements);
-            if (++batches === 1) throw new Error("D1_ERROR: Network connection lost.");
-            return results;
-          };
-        }
-        const value = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const flaky = committedThenLost();
     const queue = recordingQueue();
     const res = await post(uniqueUserRegistered(), { DB: flaky, DELIVERIES: queue });
     expect(res.status).toBe(202);
     const { ID, Deliveries } = await res.json<{ ID: string; Deliveries: number }>();
     expect(Deliveries).toBe(1);
-    expect(batches).toBe(2);
+    expect(flaky.batches()).toBe(2);
     expect(await count("events", "id = ?", ID)).toBe(1);
     expect((await deliveriesOfEvent(ID)).map((d) => d.id)).toEqual(queue.ids);
   });
@@ -249,23 +255,10 @@ describe("the consumer under D1's trouble", () => {
   it("records an attempt once when D1 committed the write but reported it failed", async () => {
     const channel = await createChannel({ URL: target("ok") });
     const { deliveryId } = await makeDelivery(channel.ID);
-    let batches = 0;
-    const flaky = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === "batch") {
-          return async (statements: D1PreparedStatement[]) => {
-            const results = await target.batch(statements);
-            if (++batches === 1) throw new Error("D1_ERROR: Network connection lost.");
-            return results;
-          };
-        }
-        const value = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const flaky = committedThenLost();
     const result = await consume([deliveryId], { DB: flaky });
     expect(result.acked).toEqual(["msg-0"]);
-    expect(batches).toBe(2);
+    expect(flaky.batches()).toBe(2);
     expect(await delivery(deliveryId)).toMatchObject({ status: "succeeded", attempt_count: 1 });
     expect(await attemptsOf(deliveryId)).toHaveLength(1);
   });
