@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run demo`, with `npm start` running: a local receiver that verifies every signature
 // with the standardwebhooks package, a channel for all events pointing at it (created once,
-// then reused), the portal's 13 sample payloads posted, and each arrival printed.
+// then reused), the portal's 13 sample payloads posted, and each arrival printed. When it
+// ends it disables its channel, so that nothing sent afterwards (the README's curl path,
+// the dispatcher's own alerts) goes to a receiver that is gone.
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -11,7 +13,8 @@ import { readDevVars } from "./lib/dev-vars.mjs";
 const root = path.resolve(import.meta.dirname, "..");
 const vars = readDevVars(path.join(root, ".dev.vars"));
 const base = process.env.DISPATCHER_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
-const receiverPort = Number(process.env.DEMO_RECEIVER_PORT ?? 8789);
+// Its own port: 8789 is the README's curl receiver's, which may be running beside it.
+const receiverPort = Number(process.env.DEMO_RECEIVER_PORT ?? 8788);
 const adminToken = process.env.ADMIN_TOKEN ?? vars.ADMIN_TOKEN;
 const intakeToken = process.env.INTAKE_TOKEN ?? vars.INTAKE_TOKEN;
 const seed = JSON.parse(readFileSync(path.join(root, "test/fixtures/seed-payloads.json"), "utf8"));
@@ -37,9 +40,13 @@ if (!adminToken || !intakeToken) {
 try {
   await fetch(`${base}/healthz`);
 } catch {
-  console.error(`The dispatcher is not answering at ${base}: start it with \`npm start\` in another terminal.`);
+  console.error(
+    `The dispatcher is not answering at ${base}: start it with \`npm start\` in another terminal` +
+      ` (with the same PORT: \`PORT=${process.env.PORT ?? 9000} npm start\` goes with \`PORT=${process.env.PORT ?? 9000} npm run demo\`).`,
+  );
   process.exit(1);
 }
+console.log(`Dispatcher at ${base}${process.env.DISPATCHER_URL ? "" : ` (PORT=${process.env.PORT ?? "8787, the default"})`}`);
 
 // The channel: reuse the demo's own, or create it.
 const receiverUrl = `http://127.0.0.1:${receiverPort}/webhooks`;
@@ -63,6 +70,19 @@ if (channel) {
     Format: FORMAT,
   });
   console.log(`Created channel ${channel.ID}`);
+}
+/** Disables the demo's channel: what comes after the demo is not for its receiver. */
+let disabled = false;
+async function disableChannel() {
+  if (disabled) return;
+  disabled = true;
+  await admin("PATCH", `/webhooks/${channel.ID}`, { Enabled: false }).catch((err) => console.error(`Could not disable the demo's channel: ${err.message}`));
+}
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, async () => {
+    await disableChannel();
+    process.exit(130);
+  });
 }
 const { Secret } = await admin("GET", `/webhooks/${channel.ID}/secret`);
 const verifier = new Webhook(Secret);
@@ -140,7 +160,9 @@ const timeout = setTimeout(() => allArrived(), 30_000);
 await done;
 clearTimeout(timeout);
 server.close();
+await disableChannel();
 const verified = arrived.size;
 console.log(`\n${verified} of ${seed.length} events arrived and verified.`);
-console.log(`Deliveries: ${base}/portal-api/webhooks/${channel.ID}/deliveries (or the admin UI at ${base}/)`);
+console.log(`Its channel is disabled now (run the demo again to enable it). See its deliveries in the admin UI:`);
+console.log(`  ${base}/#/channels/${channel.ID}`);
 process.exit(verified === seed.length ? 0 : 1);

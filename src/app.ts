@@ -10,6 +10,7 @@ import { deliverySearchRoutes } from "./delivery/search-routes";
 import { config } from "./env";
 import { ApiError, errorResponse } from "./errors";
 import { eventRoutes } from "./events/routes";
+import { laneRoutes } from "./flow/routes";
 import { checkedJsonBody } from "./http/json-body";
 import { intakeAdminRoutes } from "./intake/admin-routes";
 import { intakeRoutes } from "./intake/routes";
@@ -36,6 +37,7 @@ portalApi.use(
 );
 portalApi.route("/webhooks", channelRoutes);
 portalApi.route("/webhooks", replayRoutes);
+portalApi.route("/webhooks", laneRoutes);
 portalApi.route("/", deliverySearchRoutes);
 portalApi.route("/", deliveryRoutes);
 portalApi.route("/", eventRoutes);

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import type { DeliveryMessage } from "./delivery/message";
 import { ConfigError } from "./errors";
-import type { RateLimiter } from "./flow/rate-limiter";
+import type { Sequencer } from "./flow/sequencer";
 import type { ParkedEvent } from "./intake/parked";
 import type { ParkedBodies } from "./intake/parked-bodies";
 import { log } from "./log";
+import { DELIVERY_QUEUE_MAX_RETRIES, RESERVED_RETRIES, retriesForSchedule, SCHEDULE_RETRY_BUDGET } from "./retry-budget";
 
 /** The worker's bindings, as wrangler.toml and the secrets declare them. */
 export interface Env {
@@ -12,10 +13,12 @@ export interface Env {
   DELIVERIES: Queue<DeliveryMessage>;
   /** Events accepted while D1 could not take them, to be stored (src/intake/parked.ts). */
   STORING: Queue<ParkedEvent>;
+  /** Parked events the storing consumer failed on too often: kept, tried hourly (src/intake/store-dead-letters.ts). */
+  STORING_DEAD_LETTERS: Queue<ParkedEvent>;
   /** Bodies of parked events too large for a queue message, one object per event. */
   PARKED_BODIES: DurableObjectNamespace<ParkedBodies>;
   ASSETS: Fetcher;
-  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  SEQUENCER: DurableObjectNamespace<Sequencer>;
   ADMIN_TOKEN?: string;
   INTAKE_TOKEN?: string;
   ENCRYPTION_KEY?: string;
@@ -30,9 +33,23 @@ export interface Env {
   DELIVERY_QUEUE?: string;
   DEAD_LETTER_QUEUE?: string;
   STORE_QUEUE?: string;
+  STORE_DEAD_LETTER_QUEUE?: string;
   /** The portal's address, for links in chat-format messages (optional). */
   PORTAL_URL?: string;
 }
+
+// The storing queues' names as wrangler.toml has them; `npm run deploy -- --name X` sets its own.
+const STORE_QUEUE = "tyk-webhook-events-to-store";
+const STORE_DEAD_LETTER_QUEUE = "tyk-webhook-events-to-store-dlq";
+
+/**
+ * The storing queues' names, read without the rest of the config: parked events need no
+ * other var, and a bad one must not hold them back until their retries run out.
+ */
+export const storingQueues = (env: Env) => ({
+  store: env.STORE_QUEUE || STORE_QUEUE,
+  storeDeadLetters: env.STORE_DEAD_LETTER_QUEUE || STORE_DEAD_LETTER_QUEUE,
+});
 
 const seconds = z
   .string()
@@ -48,12 +65,32 @@ const secondsList = (min: number, max: number) =>
     .pipe(z.array(z.string().min(1, "has an empty item").pipe(seconds)).min(min, `needs at least ${min} item(s)`).max(max, `takes at most ${max} items`));
 
 /**
+ * The retry schedule: at most 40 waits, each at most 7 days, and all of them together
+ * within the queue retries the deliveries queue gives a message (src/retry-budget.ts):
+ * each wait spends max(2, ⌈1.2 × seconds ÷ 43200⌉), 80 in all. 40 is what that allows
+ * when every wait takes the minimum 2.
+ */
+const retrySchedule = secondsList(1, SCHEDULE_RETRY_BUDGET / 2).superRefine((schedule, ctx) => {
+  // An item that is not seconds is reported already; the sum would say nothing more.
+  if (!schedule.every(Number.isFinite)) return;
+  const spent = retriesForSchedule(schedule);
+  if (spent <= SCHEDULE_RETRY_BUDGET) return;
+  ctx.addIssue({
+    code: "custom",
+    message:
+      `takes up to ${spent} queue retries, more than the ${SCHEDULE_RETRY_BUDGET} a delivery has ` +
+      `(max_retries ${DELIVERY_QUEUE_MAX_RETRIES}, ${RESERVED_RETRIES} kept for crashes): each wait spends one retry per 12 h of it, ` +
+      "counting 20% jitter, and at least 2 (a Retry-After may stretch it to 24 h); shorten the schedule",
+  });
+});
+
+/**
  * Every var, its default and its rules, in one place. A bad value fails loudly (every
  * request answers 503 naming it) rather than running with a guess, such as no retries.
  */
 const vars = z.object({
   ALLOW_PRIVATE_TARGETS: z.enum(["true", "false"], { error: 'must be "true" or "false"' }).default("false"),
-  RETRY_SCHEDULE: secondsList(1, 50).prefault("5,300,1800,7200,18000,36000,36000"),
+  RETRY_SCHEDULE: retrySchedule.prefault("5,300,1800,7200,18000,36000,36000"),
   RETENTION_DAYS: z
     .string()
     .regex(/^\d+$/, "must be a whole number of days")
@@ -66,7 +103,8 @@ const vars = z.object({
   // As named in wrangler.toml; `npm run deploy -- --name X` sets its own.
   DELIVERY_QUEUE: z.string().min(1).default("tyk-webhook-deliveries"),
   DEAD_LETTER_QUEUE: z.string().min(1).default("tyk-webhook-deliveries-dlq"),
-  STORE_QUEUE: z.string().min(1).default("tyk-webhook-events-to-store"),
+  STORE_QUEUE: z.string().min(1).default(STORE_QUEUE),
+  STORE_DEAD_LETTER_QUEUE: z.string().min(1).default(STORE_DEAD_LETTER_QUEUE),
   PORTAL_URL: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }).optional(),
 });
 
@@ -77,7 +115,7 @@ export interface Config {
   retentionDays: number;
   /** How long past due a delivery may be before its queue message counts as lost. */
   lostAfter: { pendingMs: number; retryingMs: number };
-  queues: { deliveries: string; deadLetters: string; store: string };
+  queues: { deliveries: string; deadLetters: string; store: string; storeDeadLetters: string };
   portalUrl?: string;
 }
 
@@ -100,6 +138,7 @@ function parse(env: Env): Config | ConfigError {
     DELIVERY_QUEUE: env.DELIVERY_QUEUE,
     DEAD_LETTER_QUEUE: env.DEAD_LETTER_QUEUE,
     STORE_QUEUE: env.STORE_QUEUE,
+    STORE_DEAD_LETTER_QUEUE: env.STORE_DEAD_LETTER_QUEUE,
     PORTAL_URL: env.PORTAL_URL || undefined,
   });
   if (!parsed.success) {
@@ -107,13 +146,23 @@ function parse(env: Env): Config | ConfigError {
     log.error("invalid configuration", { problems: problems.join("; ") });
     return new ConfigError(problems);
   }
-  const { ALLOW_PRIVATE_TARGETS, RETRY_SCHEDULE, RETENTION_DAYS, LOST_AFTER_SECONDS, DELIVERY_QUEUE, DEAD_LETTER_QUEUE, STORE_QUEUE, PORTAL_URL } = parsed.data;
+  const {
+    ALLOW_PRIVATE_TARGETS,
+    RETRY_SCHEDULE,
+    RETENTION_DAYS,
+    LOST_AFTER_SECONDS,
+    DELIVERY_QUEUE,
+    DEAD_LETTER_QUEUE,
+    STORE_QUEUE,
+    STORE_DEAD_LETTER_QUEUE,
+    PORTAL_URL,
+  } = parsed.data;
   return {
     allowPrivateTargets: ALLOW_PRIVATE_TARGETS === "true",
     retrySchedule: RETRY_SCHEDULE,
     retentionDays: RETENTION_DAYS,
     lostAfter: { pendingMs: LOST_AFTER_SECONDS[0]! * 1000, retryingMs: LOST_AFTER_SECONDS[1]! * 1000 },
-    queues: { deliveries: DELIVERY_QUEUE, deadLetters: DEAD_LETTER_QUEUE, store: STORE_QUEUE },
+    queues: { deliveries: DELIVERY_QUEUE, deadLetters: DEAD_LETTER_QUEUE, store: STORE_QUEUE, storeDeadLetters: STORE_DEAD_LETTER_QUEUE },
     portalUrl: PORTAL_URL,
   };
 }

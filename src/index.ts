@@ -1,20 +1,26 @@
 import { app } from "./app";
 import { consumeDeadLetters, consumeDeliveries } from "./delivery/consumer";
 import type { DeliveryMessage } from "./delivery/message";
-import { type Config, config, type Env } from "./env";
+import { type Config, config, type Env, storingQueues } from "./env";
 import type { ParkedEvent } from "./intake/parked";
+import { keepDeadLetteredEvents } from "./intake/store-dead-letters";
 import { storeParked } from "./intake/store-parked";
 import { sweep } from "./sweeper/sweep";
 
 const CONFIG_RETRY_SECONDS = 30;
 
-export { RateLimiter } from "./flow/rate-limiter";
+export { Sequencer } from "./flow/sequencer";
 export { ParkedBodies } from "./intake/parked-bodies";
 
 export default {
   fetch: app.fetch,
 
   async queue(batch, env) {
+    // Parked events exist only in their messages and need no var: a bad one must not hold
+    // them back until their retries run out.
+    const storing = storingQueues(env);
+    if (batch.queue === storing.store) return storeParked(batch as MessageBatch<ParkedEvent>, env);
+    if (batch.queue === storing.storeDeadLetters) return keepDeadLetteredEvents(batch as MessageBatch<ParkedEvent>, env);
     let queues: Config["queues"];
     try {
       queues = config(env).queues;
@@ -26,9 +32,8 @@ export default {
     // One worker consumes every queue, told apart by their configured names.
     if (batch.queue === queues.deliveries) return consumeDeliveries(batch as MessageBatch<DeliveryMessage>, env);
     if (batch.queue === queues.deadLetters) return consumeDeadLetters(batch as MessageBatch<DeliveryMessage>, env);
-    if (batch.queue === queues.store) return storeParked(batch as MessageBatch<ParkedEvent>, env);
     throw new Error(
-      `queue ${batch.queue}: not ${queues.deliveries}, ${queues.deadLetters} or ${queues.store} (set DELIVERY_QUEUE, DEAD_LETTER_QUEUE and STORE_QUEUE)`,
+      `queue ${batch.queue}: not ${queues.deliveries}, ${queues.deadLetters} or ${queues.store} (nor its dead letters' ${queues.storeDeadLetters}; set DELIVERY_QUEUE, DEAD_LETTER_QUEUE, STORE_QUEUE and STORE_DEAD_LETTER_QUEUE)`,
     );
   },
 

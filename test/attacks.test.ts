@@ -441,7 +441,12 @@ describe("configuration", () => {
       retrySchedule: [5, 300, 1800, 7200, 18000, 36000, 36000],
       retentionDays: 30,
       lostAfter: { pendingMs: 120_000, retryingMs: 300_000 },
-      queues: { deliveries: "tyk-webhook-deliveries", deadLetters: "tyk-webhook-deliveries-dlq", store: "tyk-webhook-events-to-store" },
+      queues: {
+        deliveries: "tyk-webhook-deliveries",
+        deadLetters: "tyk-webhook-deliveries-dlq",
+        store: "tyk-webhook-events-to-store",
+        storeDeadLetters: "tyk-webhook-events-to-store-dlq",
+      },
     });
   });
 

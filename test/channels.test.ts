@@ -311,6 +311,7 @@ describe("misc routes", () => {
         "GET /webhooks/{id}/headers",
         "POST /webhooks/{id}/headers",
         "GET /webhooks/{id}/headers/{header_id}",
+        "GET /webhooks/{id}/lanes",
         "PUT /webhooks/{id}/headers/{header_id}",
         "DELETE /webhooks/{id}/headers/{header_id}",
         "POST /webhooks/{id}/test",

@@ -10,3 +10,9 @@ declare namespace Cloudflare {
     mainModule: typeof import("../src/index");
   }
 }
+
+/** A file's text, as Vite imports it (`import text from "../wrangler.toml?raw"`). */
+declare module "*?raw" {
+  const text: string;
+  export default text;
+}

@@ -1,7 +1,8 @@
 /**
  * Flow control: a paused channel holds its deliveries and drains them on resume; a rate
- * limit lets at most N requests a second start, across consumer invocations, and makes
- * the rest wait in the queue without an attempt. (Timing against a real `wrangler dev`:
+ * limit paces starts at N a second, across consumer invocations, and a start later than
+ * the batch can wait for comes back once, without an attempt (ordered lanes and a drained
+ * backlog: test/ordering.test.ts). (Timing against a real `wrangler dev`:
  * test/scripts/flow-control.test.ts.)
  */
 import { env } from "cloudflare:workers";
@@ -13,6 +14,7 @@ import {
   consume,
   count,
   countingD1,
+  countingSequencer,
   createChannel,
   delivery,
   makeDelivery,
@@ -110,7 +112,7 @@ describe("Paused", () => {
 });
 
 describe("RateLimit", () => {
-  it("starts at most N requests in a second; the rest wait in the queue, not as attempts", async () => {
+  it("paces a batch: starts spaced at the limit, waited for in the batch; a later start comes back once, told when", async () => {
     const url = target();
     const channel = await createChannel({ URL: url, RateLimit: 2 });
     const ids = [];
@@ -118,38 +120,35 @@ describe("RateLimit", () => {
     const queue = recordingQueue();
     const { db, counter } = countingD1(env.DB);
     const result = await consume(ids, { DELIVERIES: queue, DB: db });
+    // The limiter is a Durable Object, not D1: still one read and one write.
     expect(counter.roundTrips).toBe(2);
     expect(result.acked).toHaveLength(5);
-    expect(await receivedAt(url)).toHaveLength(2);
-    // The first two in batch order went; the other three are queued again with a delay.
-    expect((await delivery(ids[0]!)).status).toBe("succeeded");
-    expect((await delivery(ids[1]!)).status).toBe("succeeded");
-    expect(queue.sent.flat().map((m) => m.body.deliveryId)).toEqual(ids.slice(2));
-    expect(queue.sent.flat().every((m) => m.delaySeconds! >= 1)).toBe(true);
-    for (const id of ids.slice(2)) expect(await delivery(id)).toMatchObject({ status: "pending", attempt_count: 0 });
+    // Starts 525 ms apart (the limit, 5% wider): four fit the 2 s a batch waits, in order.
+    const arrivals = await receivedAt(url);
+    expect(arrivals).toHaveLength(4);
+    for (let i = 2; i < arrivals.length; i++) expect(arrivals[i]!.at - arrivals[i - 2]!.at).toBeGreaterThanOrEqual(1000);
+    for (const id of ids.slice(0, 4)) expect((await delivery(id)).status).toBe("succeeded");
+    // The fifth comes back as a new message that carries its start, due then in D1 (not lost).
+    const [resent] = queue.sent.flat() as { body: { deliveryId: string; startAt: number }; delaySeconds?: number }[];
+    expect(queue.sent.flat()).toHaveLength(1);
+    expect(resent!.body.deliveryId).toBe(ids[4]);
+    // Its start keeps the spacing after the fourth (it is sent with the whole seconds until then as its delay).
+    expect(resent!.body.startAt - arrivals[3]!.at).toBeGreaterThanOrEqual(490);
+    expect(await delivery(ids[4]!)).toMatchObject({ status: "pending", attempt_count: 0, next_attempt_at: resent!.body.startAt });
 
-    // Another batch in the same second, as another consumer would be: nothing more starts.
-    await consume(ids.slice(2), { DELIVERIES: recordingQueue() });
-    expect(await receivedAt(url)).toHaveLength(2);
-    // Once the window has passed (a second and a quarter: see rate-limiter.ts), there is room again.
-    await new Promise((r) => setTimeout(r, 1300));
-    await consume(ids.slice(2), { DELIVERIES: recordingQueue() });
-    expect(await receivedAt(url)).toHaveLength(4);
+    // When it comes back it starts at its time, without asking again.
+    await consume([ids[4]!], { DELIVERIES: recordingQueue() }, undefined, [{ startAt: resent!.body.startAt }]);
+    const fifth = (await receivedAt(url))[4]!;
+    expect(fifth.at).toBeGreaterThanOrEqual(resent!.body.startAt);
+    expect((await delivery(ids[4]!)).status).toBe("succeeded");
   });
 
-  it("asks no limiter for a channel without a limit", async () => {
+  it("asks no sequencer for a channel without a limit", async () => {
     const channel = await createChannel({ URL: target() });
     const { deliveryId } = await makeDelivery(channel.ID);
-    let asked = 0;
-    const limiter = new Proxy(env.RATE_LIMITER, {
-      get(target, prop) {
-        if (prop === "get") asked++;
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    await consume([deliveryId], { RATE_LIMITER: limiter });
-    expect(asked).toBe(0);
+    const sequencer = countingSequencer();
+    await consume([deliveryId], { SEQUENCER: sequencer.binding });
+    expect(sequencer.counter.asked).toBe(0);
     expect((await delivery(deliveryId)).status).toBe("succeeded");
   });
 

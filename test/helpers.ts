@@ -238,7 +238,7 @@ export async function makeDelivery(channelId: string, body = uniqueUserRegistere
  * Runs the queue consumer on one message per id, as Queues would, and reports what it
  * decided. Each message carries the delivery's current generation, as the newest one does.
  */
-export async function consume(ids: string[], bindings: Record<string, unknown> = {}, generations?: number[]) {
+export async function consume(ids: string[], bindings: Record<string, unknown> = {}, generations?: number[], extra?: Partial<DeliveryMessage>[]) {
   const current = new Map(
     (
       await env.DB.prepare("select id, channel_id as channelId, generation from deliveries").all<{ id: string; channelId: string; generation: number }>()
@@ -250,7 +250,12 @@ export async function consume(ids: string[], bindings: Record<string, unknown> =
       id: `msg-${i}`,
       timestamp: new Date(),
       attempts: 1,
-      body: { deliveryId, channelId: current.get(deliveryId)?.channelId, generation: generations?.[i] ?? current.get(deliveryId)?.generation ?? 0 },
+      body: {
+        deliveryId,
+        channelId: current.get(deliveryId)?.channelId,
+        generation: generations?.[i] ?? current.get(deliveryId)?.generation ?? 0,
+        ...extra?.[i],
+      },
     })),
   );
   const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
@@ -285,4 +290,17 @@ export async function attemptsOf(id: string) {
 /** Time passes: the delivery's next attempt is due now. */
 export async function makeDue(id: string) {
   await env.DB.prepare("update deliveries set next_attempt_at = ? where id = ?").bind(Date.now(), id).run();
+}
+
+/** The sequencer binding, counting how many times a channel's sequencer is asked for. */
+export function countingSequencer() {
+  const counter = { asked: 0 };
+  const binding = new Proxy(env.SEQUENCER, {
+    get(target, prop) {
+      if (prop === "get") counter.asked++;
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { binding, counter };
 }

@@ -13,6 +13,7 @@
  *   /slowbody/<ms>/<key>      200 and one byte of its body at once, the rest after <ms>
  *   /interim/<code>/<key>     an interim response of that code (100, 102 or 103) first, then 200
  *   /interimslow/<ms>/<key>   102 Processing first, then 200 after <ms>
+ *   /lottery/<pct>/<key>      500 for about <pct>% of requests (at random), else 200
  *   GET /__requests?prefix=   the requests received under a path prefix
  */
 import http from "node:http";
@@ -24,6 +25,9 @@ export interface Received {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** When the request arrived, and when its answer was sent (ms since the epoch). */
+  at: number;
+  done?: number;
 }
 
 declare module "vitest" {
@@ -61,7 +65,11 @@ export default async function setup(project: TestProject) {
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(", ") : (v ?? "");
-      received.push({ method: req.method ?? "", path: url.pathname, headers, body: Buffer.concat(chunks).toString("utf8") });
+      const request: Received = { method: req.method ?? "", path: url.pathname, headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() };
+      received.push(request);
+      res.on("finish", () => {
+        request.done = Date.now();
+      });
 
       const [, kind, arg] = url.pathname.split("/");
       const count = (counters.get(url.pathname) ?? 0) + 1;
@@ -84,6 +92,12 @@ export default async function setup(project: TestProject) {
             res.end("ok");
           }
           return;
+        case "lottery": {
+          const fail = Math.random() * 100 < Number(arg);
+          res.writeHead(fail ? 500 : 200);
+          res.end(fail ? "unlucky" : "ok");
+          return;
+        }
         case "sleep":
           setTimeout(() => {
             res.writeHead(200);

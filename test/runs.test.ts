@@ -163,11 +163,19 @@ describe("a late result never undoes a newer run", () => {
       lastStatusCode: null,
       lastError: null,
     };
-    await recordBatch(env.DB, { changes: [change], channelHealth: [], disable: [], raise: [], counts: new CountChanges() }, Date.now());
+    await recordBatch(
+      env.DB,
+      { changes: [change], channelHealth: [], disable: [], raise: [], counts: new CountChanges(), parks: [], laneEnds: [] },
+      Date.now(),
+    );
     expect(await delivery(deliveryId)).toMatchObject({ status: "pending" });
 
     await env.DB.prepare("update channels set paused = 1 where id = ?").bind(channel.ID).run();
-    await recordBatch(env.DB, { changes: [change], channelHealth: [], disable: [], raise: [], counts: new CountChanges() }, Date.now());
+    await recordBatch(
+      env.DB,
+      { changes: [change], channelHealth: [], disable: [], raise: [], counts: new CountChanges(), parks: [], laneEnds: [] },
+      Date.now(),
+    );
     expect(await delivery(deliveryId)).toMatchObject({ status: "held" });
   });
 

@@ -16,28 +16,65 @@ export const OUTCOMES = ["succeeded", "failed", "retrying", "held", "pending", "
 
 const total = (counts) => OUTCOMES.reduce((n, s) => n + (counts[s] ?? 0), 0);
 
+/** A round axis top at or above `n`, whose half is a whole number: 2, 4, 6, 8, 10, 20, … */
+export function niceMax(n) {
+  if (n <= 2) return 2;
+  const step = 10 ** Math.floor(Math.log10(n));
+  return [2, 4, 6, 8, 10].map((m) => m * step).find((m) => m >= n);
+}
+
 /**
- * Deliveries over time, stacked by outcome: one bar per bucket of the stats' Series.
- * Described for screen readers by its totals; each bar's title gives its counts.
+ * Deliveries over time, stacked by outcome: one bar per bucket of the stats' Series, with
+ * counts on the vertical axis and times along the bottom. Described for screen readers by
+ * its totals. Hovering a bar, or focusing the chart and moving with the arrow keys, says
+ * in words what the bar holds (`format(iso)` writes its time).
  */
-export function stackedBars(series, { height = 160 } = {}) {
+export function stackedBars(h, series, format, { height = 160 } = {}) {
   const width = 600;
-  const max = Math.max(1, ...series.map((b) => total(b.Counts)));
+  const top = niceMax(Math.max(0, ...series.map((b) => total(b.Counts))));
   const slot = width / Math.max(1, series.length);
   const gap = Math.min(2, slot * 0.2);
+  const describe = (i) => {
+    const bucket = series[i];
+    const end = series[i + 1]?.Start;
+    const what = OUTCOMES.filter((s) => bucket.Counts[s]).map((s) => `${bucket.Counts[s]} ${s}`);
+    return `${format(bucket.Start)}${end ? ` to ${format(end).split(" ")[1]}` : ""}: ${what.join(", ") || "no deliveries"}`;
+  };
+  const readout = h(
+    "p",
+    { class: "chart-readout muted small", "aria-live": "polite" },
+    "Point at a bar, or focus the chart and use ← →, to see what it holds.",
+  );
+  let selected = -1;
+  const select = (i) => {
+    if (i < 0 || i >= series.length) return;
+    bars[selected]?.classList.remove("selected");
+    selected = i;
+    bars[i].classList.add("selected");
+    readout.textContent = describe(i);
+  };
   const bars = series.map((bucket, i) => {
     let y = height;
     const parts = OUTCOMES.filter((s) => bucket.Counts[s] > 0).map((s) => {
-      const h = (bucket.Counts[s] / max) * (height - 4);
-      y -= h;
-      return svg("rect", { class: `bar-${s}`, x: (i * slot + gap / 2).toFixed(2), y: y.toFixed(2), width: (slot - gap).toFixed(2), height: h.toFixed(2) });
+      const barHeight = (bucket.Counts[s] / top) * height;
+      y -= barHeight;
+      return svg("rect", {
+        class: `bar-${s}`,
+        x: (i * slot + gap / 2).toFixed(2),
+        y: y.toFixed(2),
+        width: (slot - gap).toFixed(2),
+        height: barHeight.toFixed(2),
+      });
     });
-    const label = `${new Date(bucket.Start).toLocaleString()}: ${
-      OUTCOMES.filter((s) => bucket.Counts[s])
-        .map((s) => `${bucket.Counts[s]} ${s}`)
-        .join(", ") || "none"
-    }`;
-    return svg("g", {}, svg("title", {}, label), svg("rect", { class: "bar-hit", x: i * slot, y: 0, width: slot, height }), ...parts);
+    const g = svg(
+      "g",
+      { class: "bar-slot", id: `bar-${i}`, role: "img", "aria-label": describe(i) },
+      svg("title", {}, describe(i)),
+      svg("rect", { class: "bar-hit", x: i * slot, y: 0, width: slot, height }),
+      ...parts,
+    );
+    g.addEventListener("pointerenter", () => select(i));
+    return g;
   });
   const sums = Object.fromEntries(OUTCOMES.map((s) => [s, series.reduce((n, b) => n + (b.Counts[s] ?? 0), 0)]));
   const description = `Deliveries over time: ${
@@ -45,11 +82,36 @@ export function stackedBars(series, { height = 160 } = {}) {
       .map((s) => `${sums[s]} ${s}`)
       .join(", ") || "none"
   }.`;
-  return svg(
+  const gridLines = [0.5, 1].map((f) =>
+    svg("line", { class: "grid-line", x1: 0, y1: (height - f * height).toFixed(2), x2: width, y2: (height - f * height).toFixed(2) }),
+  );
+  const chart = svg(
     "svg",
-    { class: "chart", viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img", "aria-label": description },
+    { class: "chart", viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "group", tabindex: 0, "aria-label": description },
+    ...gridLines,
     svg("line", { class: "axis", x1: 0, y1: height - 0.5, x2: width, y2: height - 0.5 }),
     ...bars,
+  );
+  chart.addEventListener("focus", () => select(selected < 0 ? series.length - 1 : selected));
+  chart.addEventListener("keydown", (event) => {
+    const step = { ArrowLeft: -1, ArrowRight: 1, Home: -selected, End: series.length - 1 - selected }[event.key];
+    if (step === undefined) return;
+    event.preventDefault();
+    select(Math.min(series.length - 1, Math.max(0, selected + step)));
+  });
+  // Five times along the bottom: the window's ends and three between.
+  const ticks = series.length ? [0, 0.25, 0.5, 0.75, 1].map((f) => Math.min(series.length - 1, Math.round(f * (series.length - 1)))) : [];
+  return h(
+    "div",
+    { class: "chart-frame" },
+    h("div", { class: "chart-y muted small", "aria-hidden": "true" }, h("span", {}, String(top)), h("span", {}, String(top / 2)), h("span", {}, "0")),
+    chart,
+    h(
+      "div",
+      { class: "chart-x muted small", "aria-hidden": "true" },
+      ticks.map((i) => h("span", {}, format(series[i].Start))),
+    ),
+    h("div", { class: "chart-x" }, readout),
   );
 }
 

@@ -32,10 +32,82 @@ export function mount(el, ...children) {
   return el;
 }
 
+/*
+ * Times: one format everywhere, in this browser's time zone, named ("2026-11-29 22:32 UTC").
+ * Time inputs take the same format (a text field: one tab stop, where a datetime-local
+ * takes six, and no locale's own order).
+ */
+const pad = (n) => String(n).padStart(2, "0");
+
+/** This browser's time zone, short ("UTC", "GMT+1", "CET"). */
+export const zoneName = () =>
+  new Intl.DateTimeFormat("en-GB", { timeZoneName: "short" }).formatToParts(new Date()).find((p) => p.type === "timeZoneName")?.value ?? "local time";
+
+/** "2026-11-29 22:32" in this browser's time zone: what a time input shows and takes. */
+export function localText(value) {
+  if (value == null || value === "") return "";
+  const d = new Date(value);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** "2026-11-29 22:32 UTC": a time as every view shows it. */
+export const formatTime = (value) => `${localText(value)} ${zoneName()}`;
+
 export function time(iso) {
   if (!iso) return "";
-  const date = new Date(iso);
-  return h("time", { datetime: iso, title: date.toISOString() }, date.toLocaleString());
+  return h("time", { datetime: iso, title: new Date(iso).toISOString() }, formatTime(iso));
+}
+
+/** A time input's text ("2026-11-29 22:32", or a date alone) as a Date; null if it is not one. */
+export function parseLocalText(text) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}))?$/.exec(text.trim());
+  if (!m) return null;
+  const [, y, mo, d, hh = "0", mm = "0"] = m.map((x) => x);
+  const date = new Date(Number(y), Number(mo) - 1, Number(d), Number(hh), Number(mm));
+  // 2026-02-31 rolls over to March: not a date.
+  return date.getMonth() === Number(mo) - 1 && date.getDate() === Number(d) && Number(hh) < 24 && Number(mm) < 60 ? date : null;
+}
+
+/** A text field for a time, with its format and the time zone in its hint. */
+export function timeInput(id, value, attrs = {}) {
+  return h("input", {
+    id,
+    type: "text",
+    inputmode: "numeric",
+    autocomplete: "off",
+    spellcheck: "false",
+    placeholder: "YYYY-MM-DD HH:MM",
+    value: localText(value),
+    "aria-describedby": `${id}-hint`,
+    ...attrs,
+  });
+}
+export const timeHint = (id) => h("p", { class: "hint", id: `${id}-hint` }, `YYYY-MM-DD HH:MM, ${zoneName()}`);
+
+/** A small button that copies `text()` (a string, or a function giving one) and says so. */
+export function copyButton(label, text) {
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "secondary small copy",
+      "aria-label": `Copy ${label}`,
+      onclick: async () => {
+        try {
+          await navigator.clipboard.writeText(typeof text === "function" ? await text() : text);
+          toast(`${label.charAt(0).toUpperCase()}${label.slice(1)} copied.`, "success");
+        } catch {
+          toast(`Copying is not allowed here; select the ${label} and copy it by hand.`, "error");
+        }
+      },
+    },
+    "Copy",
+  );
+}
+
+/** An ID shown in full, selectable on its own, with a copy button. */
+export function idWithCopy(label, id) {
+  return h("span", { class: "id-copy" }, h("code", { class: "id" }, id), " ", copyButton(label, id));
 }
 
 export function badge(status) {
@@ -51,6 +123,14 @@ export function toast(message, kind = "info") {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(toast.clear, 4000);
 }
+/**
+ * A message for the page a navigation leads to ("Channel created."): the router says it
+ * once that page is on screen, instead of clearing it with the page it was said on.
+ */
+toast.next = (message, kind = "success") => {
+  toast.pending = { message, kind };
+};
+toast.pending = null;
 /** A message belongs to the page it was said on. */
 toast.clear = () => {
   clearTimeout(toastTimer);
@@ -116,7 +196,7 @@ export function relativeTime(iso) {
         : abs < 86_400_000
           ? [Math.round(abs / 3_600_000), "h"]
           : [Math.round(abs / 86_400_000), "d"];
-  return h("time", { datetime: iso, title: new Date(iso).toLocaleString() }, ms >= 0 ? `in ${value} ${unit}` : `${value} ${unit} ago`);
+  return h("time", { datetime: iso, title: formatTime(iso) }, ms >= 0 ? `in ${value} ${unit}` : `${value} ${unit} ago`);
 }
 
 /*
@@ -147,7 +227,7 @@ export function cursorPager(at, next, href, go) {
     if (!target) return h("span", {});
     if (!href) return h("button", { type: "button", class: "secondary small", onclick: () => go(target) }, text);
     const params = { ...(target.cursor ? { cursor: target.cursor } : {}), ...(target.trail.length ? { trail: target.trail.join("~") } : {}) };
-    return h("a", { href: href(params), rel }, text);
+    return h("a", { href: href(params), rel, dataset: { keepFocus: `pager-${rel}` } }, text);
   };
   return h(
     "nav",

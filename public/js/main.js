@@ -1,5 +1,5 @@
 import { session } from "./api.js";
-import { h, mount, toast } from "./dom.js";
+import { confirmDialog, h, mount, toast } from "./dom.js";
 import { channelPage } from "./views/channel.js";
 import { channelForm } from "./views/channel-form.js";
 import { channelList } from "./views/channels.js";
@@ -19,7 +19,7 @@ const routes = [
   [/^#\/channels(?:\?(.*))?$/, "channels", (query) => channelList(params(query))],
   [/^#\/channels\/new$/, "channels", () => channelForm()],
   [/^#\/channels\/([^/?]+)\/edit$/, "channels", (id) => channelForm(id)],
-  [/^#\/channels\/([^/?]+)$/, "channels", (id) => channelPage(id)],
+  [/^#\/channels\/([^/?]+)(?:\?(.*))?$/, "channels", (id, query) => channelPage(id, params(query))],
   [/^#\/deliveries(?:\?(.*))?$/, "deliveries", (query) => deliveriesPage(params(query))],
   [/^#\/events(?:\?(.*))?$/, "events", (query) => eventsPage(params(query))],
   [/^#\/connect$/, "connect", () => connectPage()],
@@ -27,10 +27,24 @@ const routes = [
 
 // A view may return a cleanup (to stop polling); it runs when the next view replaces it.
 let cleanup = null;
+// A view may say it holds unsaved changes (`dirty()`): leaving it then asks first.
+let dirty = null;
 // Each render supersedes the one before: a slow view must not land after a faster one.
 let renders = 0;
+// The address of the view on screen: the same one rendered again (after a Pause, say)
+// keeps its scroll position and focus; another starts at the top, focus on its heading.
+let shown = null;
 
 async function render() {
+  if (dirty?.() && location.hash !== shown) {
+    const leave = await confirmDialog("Leave this page? Your changes are not saved.", "Leave without saving");
+    if (!leave) {
+      // Back to the form's address, without a render: its unsaved values are still on screen.
+      history.pushState(null, "", shown || "#/");
+      return;
+    }
+  }
+  dirty = null;
   const current = ++renders;
   cleanup?.();
   cleanup = null;
@@ -39,13 +53,17 @@ async function render() {
     nav.hidden = true;
     mount(main, signIn(render));
     done("sign-in");
+    shown = null;
     return;
   }
   nav.hidden = false;
   const hash = location.hash;
   const route = routes.find(([pattern]) => pattern.test(hash));
   if (!route) {
-    location.hash = "#/";
+    for (const link of nav.querySelectorAll("[data-nav]")) link.removeAttribute("aria-current");
+    mount(main, notFound("page"));
+    done(hash);
+    arrive(hash);
     return;
   }
   const [pattern, section, view] = route;
@@ -55,6 +73,9 @@ async function render() {
   }
   // Until the view's data arrives, say so (and tell assistive tech the region is busy):
   // a slow request must not leave the previous page looking current.
+  // What to keep if this is the same view again: its scroll position, and the control in focus.
+  const scrollY = window.scrollY;
+  const keep = document.activeElement?.closest?.("[data-keep-focus]")?.dataset.keepFocus;
   main.setAttribute("aria-busy", "true");
   mount(main, h("p", { class: "loading", role: "status" }, "Loading…"));
   let result;
@@ -70,17 +91,50 @@ async function render() {
     if (err.status === 401) return; // signed out meanwhile: the sign-in form is on its way
     mount(main, err.status === 404 ? notFound(section) : failed(err));
     done(hash);
-    main.focus({ preventScroll: true });
+    arrive(hash);
     return;
   }
   if (current !== renders) {
     result.cleanup?.();
     return;
   }
+  // The same view again (refreshed after a Pause, another page of its list, new filters):
+  // it keeps its scroll position and focus. Another view starts at the top.
+  const again = shown != null && hash.split("?")[0] === shown.split("?")[0];
   mount(main, result.element ?? result);
   done(hash);
   cleanup = result.cleanup ?? null;
-  main.focus({ preventScroll: true });
+  dirty = result.dirty ?? null;
+  const kept = again && keep ? main.querySelector(`[data-keep-focus="${CSS.escape(keep)}"]`) : null;
+  if (again) {
+    shown = hash;
+    window.scrollTo(0, scrollY);
+    (kept ?? heading()).focus({ preventScroll: true });
+    sayPending();
+  } else arrive(hash);
+}
+
+/** The view's heading: where focus lands when a view opens (a screen reader reads it out). */
+function heading() {
+  const h1 = main.querySelector("h1") ?? main;
+  if (h1 !== main) h1.tabIndex = -1;
+  return h1;
+}
+
+/** Another view: it opens at its top, with focus on its heading. */
+function arrive(hash) {
+  shown = hash;
+  window.scrollTo(0, 0);
+  heading().focus({ preventScroll: true });
+  sayPending();
+}
+
+/** A message said just before the navigation ("Channel created.") is said on the page it led to. */
+function sayPending() {
+  if (!toast.pending) return;
+  const { message, kind } = toast.pending;
+  toast.pending = null;
+  toast(message, kind);
 }
 
 /** The view for `route` is on screen: not busy any more, and which one it is (tests wait for this). */
@@ -131,4 +185,7 @@ window.addEventListener("unauthorized", () => {
   render();
 });
 window.addEventListener("hashchange", render);
+window.addEventListener("beforeunload", (event) => {
+  if (dirty?.()) event.preventDefault();
+});
 render();

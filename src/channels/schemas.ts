@@ -73,6 +73,19 @@ const channelFields = {
   Enabled: z.boolean(),
   Paused: z.boolean(),
   RateLimit: z.int("must be a whole number of requests per second").min(1, "must be at least 1").max(1000, "must be at most 1000").nullable(),
+  Ordering: z
+    .strictObject(
+      {
+        Key: z
+          .string("must be a dotted path of names, or null for the whole channel")
+          .max(200, "must be at most 200 characters")
+          .regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, "must be a dotted path of names (letters, digits, _), e.g. Message.ID")
+          .nullable(),
+      },
+      { error: 'must be null, {"Key": null} or {"Key": "<dotted path>"}' },
+    )
+    .nullable()
+    .openapi({ description: "null: no order; {Key: null}: the whole channel in order; {Key: path}: in order per value of that path (see Flow control)" }),
   Filter: z
     .unknown()
     .superRefine((filter, ctx) => {
@@ -101,6 +114,7 @@ export const ChannelCreate = z
     Enabled: channelFields.Enabled.default(true),
     Paused: channelFields.Paused.default(false),
     RateLimit: channelFields.RateLimit.default(null),
+    Ordering: channelFields.Ordering.default(null),
     Filter: channelFields.Filter.default(null),
     Format: channelFields.Format.default("raw"),
     Transform: channelFields.Transform.default(null),
@@ -128,6 +142,7 @@ export const Channel = z
     DisabledReason: z.string().nullable(),
     Paused: z.boolean(),
     RateLimit: z.int().nullable(),
+    Ordering: z.object({ Key: z.string().nullable() }).nullable(),
     Filter: z.record(z.string(), z.unknown()).nullable(),
     Format: z.enum(formats),
     Transform: z.object({ Body: z.string() }).nullable(),

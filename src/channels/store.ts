@@ -1,10 +1,11 @@
-import { and, asc, eq, inArray, notInArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, notInArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { channelEvents, channelHeaders, channels, deletedChannels, deliveries, LIVE_STATUSES } from "../db/schema";
 import { type DeliveryMessage, messageFor } from "../delivery/message";
 import { UNSUBSCRIBED } from "../delivery/outcome";
 import { NotFound, Refused } from "../errors";
 import { type EventType, eventTypes } from "../events/catalog";
+import { sqlLane } from "../flow/lanes";
 import { type AuthInput, sealAuth } from "../integrations/auth";
 import type { SecretBox } from "../security/secret-box";
 import { countBulk } from "../stats/counters";
@@ -113,6 +114,7 @@ export async function createChannel(db: Db, box: SecretBox, input: ChannelCreate
     format: input.Format,
     transform: input.Transform?.Body ?? null,
     auth: await sealed(box, input.Auth, null),
+    ordering: input.Ordering === null ? null : JSON.stringify(input.Ordering),
     createdAt: now,
     updatedAt: now,
   };
@@ -152,6 +154,7 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
     format: patch.Format ?? current.row.format,
     transform: patch.Transform === undefined ? current.row.transform : (patch.Transform?.Body ?? null),
     auth: patch.Auth === undefined ? current.row.auth : await sealed(box, patch.Auth, current.row.auth),
+    ordering: patch.Ordering === undefined ? current.row.ordering : patch.Ordering === null ? null : JSON.stringify(patch.Ordering),
     updatedAt: now,
   };
   // Either may have been set before: the pair is judged as it would be saved.
@@ -159,6 +162,7 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
     throw new Refused("Transform", "cannot be used with a chat Format (slack, teams, discord): the Transform writes the body");
   }
   const resumed = current.row.paused && !row.paused && row.enabled;
+  const reordered = row.ordering !== current.row.ordering && row.enabled;
   const events = patch.Events?.map((eventType) => ({ channelId: id, eventType }));
   const dropped = patch.Events ? current.events.filter((type) => !patch.Events!.includes(type)) : [];
   const headers = patch.Headers && (await headerRows(box, id, patch.Headers, now));
@@ -180,6 +184,7 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
         format: row.format,
         transform: row.transform,
         auth: row.auth,
+        ordering: row.ordering,
         updatedAt: now,
       })
       .where(eq(channels.id, id)),
@@ -205,10 +210,14 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
     ...(events ? [db.delete(channelEvents).where(eq(channelEvents.channelId, id)), db.insert(channelEvents).values(events)] : []),
     ...(headers ? [db.delete(channelHeaders).where(eq(channelHeaders.channelId, id))] : []),
     ...(headers?.length ? [db.insert(channelHeaders).values(headers)] : []),
+    // A new Ordering puts the waiting deliveries in its lanes, and sends those that waited
+    // behind a head of the old lanes again, to be judged by the new ones.
+    ...(reordered ? [relane(db, id), releaseWaiting(db, id, now)] : []),
     // Last, so the subscription above is the one that counts: held deliveries go back in line.
     ...(resumed ? [releaseHeld(db, id, now)] : []),
   ]);
-  const released = resumed ? (results.at(-1) as { channelId: string; id: string; generation: number }[]) : [];
+  type Released = { channelId: string; id: string; generation: number }[];
+  const released = [...(resumed ? (results.at(-1) as Released) : []), ...(reordered ? (results.at(resumed ? -2 : -1) as Released) : [])];
   return {
     row,
     events: patch.Events ? [...patch.Events].sort(catalogOrder) : current.events,
@@ -223,6 +232,25 @@ async function sealed(box: SecretBox, input: AuthInput | null, stored: string | 
   const result = await sealAuth(input, stored, box);
   if (!result.ok) throw new Refused(result.field, result.message);
   return result.value;
+}
+
+const LIVE_BODY = "(select e.body from events as e where e.type = deliveries.event_type and e.id = deliveries.event_id)";
+
+/** The lanes of the channel's live deliveries under its Ordering as now stored (src/flow/lanes.ts). */
+function relane(db: Db, channelId: string) {
+  return db
+    .update(deliveries)
+    .set({ lane: sql.raw(`(select ${sqlLane("c", LIVE_BODY)} from channels as c where c.id = deliveries.channel_id)`) })
+    .where(liveOf(channelId));
+}
+
+/** Live deliveries with no queue message (waiting behind a lane's head, not held): due now, in a new generation. */
+function releaseWaiting(db: Db, channelId: string, now: number) {
+  return db
+    .update(deliveries)
+    .set({ nextAttemptAt: now, generation: sql`${deliveries.generation} + 1`, reclaims: 0, updatedAt: now })
+    .where(and(eq(deliveries.channelId, channelId), inArray(deliveries.status, ["pending", "retrying"]), isNull(deliveries.nextAttemptAt)))
+    .returning({ channelId: deliveries.channelId, id: deliveries.id, generation: deliveries.generation });
 }
 
 /** A resumed channel's held deliveries, due now, in a new generation. */

@@ -20,6 +20,7 @@ export async function channelView(record: ChannelRecord, box: SecretBox): Promis
     DisabledReason: row.disabledReason,
     Paused: row.paused,
     RateLimit: row.rateLimit,
+    Ordering: row.ordering === null ? null : JSON.parse(row.ordering),
     Filter: row.filter === null ? null : JSON.parse(row.filter),
     Format: row.format,
     Transform: row.transform === null ? null : { Body: row.transform },

@@ -50,6 +50,12 @@ export const channels = sqliteTable(
      * "ClientSecret", "Scope"?, "Audience"?, "ClientAuth"?}`, the password and client secret encrypted.
      */
     auth: text("auth"),
+    /**
+     * Flow control: `{"Key": null}` (the whole channel is one lane) or `{"Key": "<dotted
+     * path>"}` (a lane per value of that path) as JSON; null promises no order
+     * (src/flow/lanes.ts).
+     */
+    ordering: text("ordering"),
     createdAt: integer("created_at").notNull().default(now),
     updatedAt: integer("updated_at").notNull().default(now),
   },
@@ -170,8 +176,17 @@ export const deliveries = sqliteTable(
      * long backlog). An attempt, or an admin's new run, sets it back to 0.
      */
     reclaims: integer("reclaims").notNull().default(0),
-    /** When the queue should next hand this delivery to the consumer. */
+    /**
+     * When the queue should next hand this delivery to the consumer. Null while it has no
+     * message: held (paused), or waiting behind its lane's head (src/flow/lanes.ts).
+     */
     nextAttemptAt: integer("next_attempt_at"),
+    /**
+     * The delivery's lane on an ordered channel (the value of the channel's `Ordering.Key`
+     * in its payload, as text; "" for the whole channel or a payload without it); null on a
+     * channel without `Ordering`. Set when the delivery is created.
+     */
+    lane: text("lane"),
     lastStatusCode: integer("last_status_code"),
     lastError: text("last_error"),
     /**
@@ -188,6 +203,11 @@ export const deliveries = sqliteTable(
     // ends, and costs no index write then. Queries that use it repeat this condition as
     // written here (SQLite matches a partial index's condition by its terms).
     index("deliveries_live").on(t.nextAttemptAt).where(isLive(t.status)),
+    // A lane's head is its live delivery with the lowest id: one seek. Only ordered
+    // channels' live deliveries have an entry; the others pay nothing for it.
+    index("deliveries_lane")
+      .on(t.channelId, t.lane, t.id)
+      .where(sql`${t.lane} is not null and ${isLive(t.status)}`),
   ],
 );
 

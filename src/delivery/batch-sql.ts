@@ -29,6 +29,9 @@ export interface BatchDelivery {
   body: string | null;
   /** Whether the channel still subscribes to the delivery's event type. */
   subscribed: boolean;
+  /** Its lane on an ordered channel, and that lane's head as the batch read it (src/flow/lanes.ts); null if none. */
+  lane: string | null;
+  laneHead: string | null;
 }
 
 /** What the consumer reads of a channel; the secret and header values still encrypted. */
@@ -73,7 +76,10 @@ export interface BatchData {
 const LOAD_BATCH = `
   select d.id, d.event_id as eventId, d.event_type as eventType, d.channel_id as channelId, d.status, d.attempt_count as attemptCount,
          d.retry_base as retryBase, d.generation, d.next_attempt_at as nextAttemptAt,
-         d.last_status_code as lastStatusCode, d.last_error as lastError, d.created_at as createdAt, e.body,
+         d.last_status_code as lastStatusCode, d.last_error as lastError, d.created_at as createdAt, e.body, d.lane,
+         case when d.lane is not null then
+           (select min(l.id) from deliveries as l
+            where l.channel_id = d.channel_id and l.lane = d.lane and l.status in ('pending', 'retrying', 'held')) end as laneHead,
          c.id is not null as channelExists, c.name, c.url, c.paused, c.rate_limit as rateLimit, c.format, c.transform, c.auth, c.method, c.timeout_seconds as timeoutSeconds, c.enabled,
          c.disabled_reason as disabledReason,
          exists (select 1 from channel_events as ce where ce.channel_id = d.channel_id and ce.event_type = d.event_type) as subscribed,
@@ -93,62 +99,45 @@ type BatchRow = Omit<BatchDelivery, "subscribed"> &
 export async function loadBatch(d1: D1Database, messages: DeliveryMessage[]): Promise<BatchData> {
   const { results } = await d1.prepare(LOAD_BATCH).bind(JSON.stringify(messages)).all<BatchRow>();
   const data: BatchData = { deliveries: new Map(), channels: new Map() };
-  for (const row of results) {
-    const { id, eventId, eventType, channelId, status, attemptCount, retryBase, generation, nextAttemptAt, lastStatusCode, lastError, createdAt, body } = row;
-    const subscribed = row.subscribed === 1;
-    data.deliveries.set(id, {
-      id,
-      eventId,
-      eventType,
-      channelId,
-      status,
-      attemptCount,
-      retryBase,
-      generation,
-      nextAttemptAt,
-      lastStatusCode,
-      lastError,
-      createdAt,
-      body,
-      subscribed,
+  for (const r of results) {
+    // The row holds both records; each is picked out by name, its flags made booleans.
+    data.deliveries.set(r.id, {
+      id: r.id,
+      eventId: r.eventId,
+      eventType: r.eventType,
+      channelId: r.channelId,
+      status: r.status,
+      attemptCount: r.attemptCount,
+      retryBase: r.retryBase,
+      generation: r.generation,
+      nextAttemptAt: r.nextAttemptAt,
+      lastStatusCode: r.lastStatusCode,
+      lastError: r.lastError,
+      createdAt: r.createdAt,
+      body: r.body,
+      subscribed: r.subscribed === 1,
+      lane: r.lane,
+      laneHead: r.laneHead,
     });
-    if (!row.channelExists || data.channels.has(channelId)) continue;
-    const {
-      name,
-      url,
-      method,
-      timeoutSeconds,
-      enabled,
-      disabledReason,
-      secret,
-      previousSecret,
-      previousSecretExpiresAt,
-      failingSince,
-      headers,
-      paused,
-      rateLimit,
-      format,
-      transform,
-      auth,
-    } = row;
-    data.channels.set(channelId, {
-      id: channelId,
-      name,
-      url,
-      method,
-      timeoutSeconds,
-      enabled: enabled === 1,
-      disabledReason,
-      secret,
-      previousSecret,
-      previousSecretExpiresAt,
-      failingSince,
-      headers: JSON.parse(headers),
-      paused: paused === 1,
-      rateLimit,
-      format,
-      transform,
-      auth,
+    if (!r.channelExists || data.channels.has(r.channelId)) continue;
+    data.channels.set(r.channelId, {
+      id: r.channelId,
+      name: r.name,
+      url: r.url,
+      method: r.method,
+      timeoutSeconds: r.timeoutSeconds,
+      enabled: r.enabled === 1,
+      disabledReason: r.disabledReason,
+      secret: r.secret,
+      previousSecret: r.previousSecret,
+      previousSecretExpiresAt: r.previousSecretExpiresAt,
+      failingSince: r.failingSince,
+      headers: JSON.parse(r.headers),
+      paused: r.paused === 1,
+      rateLimit: r.rateLimit,
+      format: r.format,
+      transform: r.transform,
+      auth: r.auth,
     });
   }
   return data;
@@ -180,6 +169,10 @@ export interface BatchWrites {
   raise: OperationalEvent[];
   /** What the batch changes in the stats' counts. */
   counts: CountChanges;
+  /** Deliveries that wait behind their lane's head: they keep no due time (src/flow/lanes.ts). */
+  parks: { channelId: string; id: string; generation: number }[];
+  /** Lanes whose delivery ended in this batch: their next one is due now. */
+  laneEnds: { channelId: string; lane: string }[];
 }
 
 // Each change holds only if its delivery is still in the run it was decided for
@@ -221,6 +214,41 @@ const RECORD_CHANGES = `
   where deliveries.channel_id = c.channelId and deliveries.id = c.id and (c.current or c.fresh)
   returning deliveries.id, deliveries.generation, deliveries.status`;
 
+// A delivery that waits behind its lane's head has no queue message, so no due time: the
+// sweeper then knows it from a lost one. Unless it has become the head meanwhile (the head
+// ended in a batch that committed first): then it keeps its due time, and is sent.
+const PARK = `
+  update deliveries set next_attempt_at = null
+  from json_each(?1) as p
+  where deliveries.channel_id = p.value->>'channelId' and deliveries.id = p.value->>'id'
+    and deliveries.generation = p.value->>'generation' and deliveries.status in ('pending', 'retrying')
+    and deliveries.id <> (select min(l.id) from deliveries as l
+                          where l.channel_id = deliveries.channel_id and l.lane = deliveries.lane and l.status in ('pending', 'retrying', 'held'))`;
+
+// The next delivery of each lane whose delivery ended is due now, if it was waiting: the
+// sequencer's wake-up is then only the fast way; if it is lost, the sweeper sends it.
+const NEXT_IN_LANE = `
+  update deliveries set next_attempt_at = ?2
+  from (select l.channel_id, min(l.id) as id
+        from json_each(?1) as e
+        join deliveries as l on l.channel_id = e.value->>'channelId' and l.lane = e.value->>'lane' and l.status in ('pending', 'retrying', 'held')
+        group by l.channel_id, l.lane) as head
+  where deliveries.channel_id = head.channel_id and deliveries.id = head.id
+    and deliveries.next_attempt_at is null and deliveries.status in ('pending', 'retrying')`;
+
+// A channel disabled for a 410: everything still waiting ends with it, at once, as when an
+// admin disables it (deliveries waiting behind a lane's head have no message that would
+// find it disabled). After the changes, so the batch's own are judged first.
+const CANCEL_LIVE = `
+  update deliveries set status = 'cancelled', last_error = ?2, next_attempt_at = null, updated_at = ?3
+  where channel_id = ?1 and status in ('pending', 'retrying', 'held')`;
+const COUNT_CANCELLED = `
+  insert into delivery_counts (channel_id, hour, cancelled, latency)
+  select channel_id, created_at - created_at % 3600000, count(*), '[]'
+  from deliveries where channel_id = ?1 and status in ('pending', 'retrying', 'held')
+  group by 2
+  on conflict do update set cancelled = delivery_counts.cancelled + excluded.cancelled`;
+
 /**
  * Every attempt and status change of a consumer batch, and the operational events it
  * raises, in one D1 round trip. Returns the queue messages of the deliveries raised, and
@@ -252,12 +280,17 @@ export async function recordBatch(d1: D1Database, writes: BatchWrites, now: numb
     statements.push(d1.prepare("update channels set enabled = 0, disabled_reason = ?2, updated_at = ?3 where id = ?1 and enabled = 1").bind(id, reason, now));
   }
   const raisedAt = writes.raise.length ? statements.push(...raiseStatements(d1, writes.raise, now)) - 1 : -1;
-  if (writes.changes.length) statements.push(d1.prepare(RECORD_CHANGES).bind(JSON.stringify(writes.changes), now));
+  const changesAt = writes.changes.length ? statements.push(d1.prepare(RECORD_CHANGES).bind(JSON.stringify(writes.changes), now)) - 1 : -1;
+  if (writes.laneEnds.length) statements.push(d1.prepare(NEXT_IN_LANE).bind(JSON.stringify(writes.laneEnds), now));
+  if (writes.parks.length) statements.push(d1.prepare(PARK).bind(JSON.stringify(writes.parks)));
+  for (const { id, reason } of writes.disable) {
+    statements.push(d1.prepare(COUNT_CANCELLED).bind(id), d1.prepare(CANCEL_LIVE).bind(id, `webhook disabled: ${reason}`, now));
+  }
   if (!statements.length) return { raised: [], applied: new Set() };
   const results = await d1.batch(statements);
   // A change applied if its row now has the generation and status decided (a stale one kept the row's).
   const decided = new Map(writes.changes.map((c) => [c.id, c]));
-  const rows = (writes.changes.length ? results.at(-1)!.results : []) as { id: string; generation: number; status: string }[];
+  const rows = (changesAt >= 0 ? results[changesAt]!.results : []) as { id: string; generation: number; status: string }[];
   const applied = new Set(rows.filter((r) => r.generation === decided.get(r.id)?.generation && r.status === decided.get(r.id)?.status).map((r) => r.id));
   return { raised: raisedAt >= 0 ? await raisedMessages(d1, results.slice(0, raisedAt + 1), now) : [], applied };
 }
@@ -278,7 +311,7 @@ export async function failDeliveries(d1: D1Database, messages: DeliveryMessage[]
          and deliveries.status in ('pending', 'retrying')
          and deliveries.attempt_count > deliveries.retry_base
        returning deliveries.id as deliveryId, channel_id as channelId, event_id as eventId, event_type as eventType,
-                 attempt_count as attempts, last_status_code as lastStatusCode, last_error as lastError, created_at as createdAt`,
+                 attempt_count as attempts, last_status_code as lastStatusCode, last_error as lastError, created_at as createdAt, lane`,
     )
     .bind(JSON.stringify(messages), reason, now)
     .all<{
@@ -290,9 +323,14 @@ export async function failDeliveries(d1: D1Database, messages: DeliveryMessage[]
       lastStatusCode: number | null;
       lastError: string;
       createdAt: number;
+      lane: string | null;
     }>();
   return results;
 }
+
+/** The statement that makes due the next delivery of each lane whose delivery ended (NEXT_IN_LANE). */
+export const nextInLane = (d1: D1Database, laneEnds: { channelId: string; lane: string }[], now: number) =>
+  d1.prepare(NEXT_IN_LANE).bind(JSON.stringify(laneEnds), now);
 
 /**
  * Stores operational events and their deliveries, after any `first` statements, in one

@@ -4,6 +4,8 @@ import { CountChanges } from "../stats/counters";
 import type { BatchData, BatchDelivery, BatchWrites, DeliveryChange } from "./batch-sql";
 import type { Handled } from "./decide";
 
+const ENDS = new Set(["succeeded", "failed", "cancelled"]);
+
 /** A change's part in the stats: an attempt's latency and failure, and an end. */
 function countChange(counts: CountChanges, change: DeliveryChange, delivery: BatchDelivery) {
   if (change.attempt) counts.attempt(delivery.channelId, delivery.createdAt, change.attempt);
@@ -13,13 +15,16 @@ function countChange(counts: CountChanges, change: DeliveryChange, delivery: Bat
 }
 
 export function collectWrites(handled: Handled[], { channels, deliveries }: BatchData, now: number): BatchWrites {
-  const writes: BatchWrites = { changes: [], channelHealth: [], disable: [], raise: [], counts: new CountChanges() };
+  const writes: BatchWrites = { changes: [], channelHealth: [], disable: [], raise: [], counts: new CountChanges(), parks: [], laneEnds: [] };
   const health = new Map<string, boolean>();
   for (const h of handled) {
     if (h.change) {
+      const delivery = deliveries.get(h.change.id)!;
       writes.changes.push(h.change);
-      countChange(writes.counts, h.change, deliveries.get(h.change.id)!);
+      countChange(writes.counts, h.change, delivery);
+      if (delivery.lane !== null && ENDS.has(h.change.status)) writes.laneEnds.push({ channelId: delivery.channelId, lane: delivery.lane });
     }
+    if (h.park) writes.parks.push({ channelId: h.park.channelId, id: h.park.id, generation: h.park.generation });
     // A delivery's failure is raised only if the change that ends it holds.
     if (h.raise) writes.raise.push(h.change ? { ...h.raise, ifCurrent: runGuard(h.change) } : h.raise);
     if (h.channel) {

@@ -2,12 +2,12 @@ import { database } from "../db/client";
 import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
 import { type Config, config, type Env } from "../env";
 import { isOperational } from "../events/catalog";
-import { holdBackOverLimit, requeueWaiting } from "../flow/throttle";
+import { paceRateLimited, parkBehindLaneHeads, settleLanes } from "../flow/sequence";
 import { errorText, log } from "../log";
 import { deliveryFailed } from "../operational/events";
 import { type SecretBox, secretBox } from "../security/secret-box";
 import { CountChanges } from "../stats/counters";
-import { type BatchData, failDeliveries, loadBatch, raiseEvents, recordBatch } from "./batch-sql";
+import { type BatchData, failDeliveries, loadBatch, nextInLane, raiseEvents, recordBatch } from "./batch-sql";
 import { collectWrites } from "./batch-writes";
 import { CRASH_RETRY_SECONDS, crashed, type Handled, judgeAttempt, type Sendable, type Triaged, triage } from "./decide";
 import { type DeliveryMessage, enqueueCommitted } from "./message";
@@ -48,52 +48,109 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
     return;
   }
 
-  // Which messages send at all; then which of those their channels' rate limits let start now.
+  // Which messages send at all; of those, which are their lanes' heads, and when their
+  // channels' rate limits let them start (src/flow/sequence.ts).
   const copies = copiesInBatch(batch.messages);
   const triaged = batch.messages.map(
     (message, i): Triaged =>
       // Two copies of one message in a batch (at-least-once queues): the first one sends.
       copies.has(i) ? { plan: { ack: true } } : triage(message.body, data, cfg),
   );
-  await holdBackOverLimit(env, triaged);
+  parkBehindLaneHeads(triaged);
+  await paceRateLimited(
+    env,
+    triaged,
+    batch.messages.map((m) => m.body),
+  );
 
-  const handled = await mapConcurrently(triaged, MAX_CONCURRENT_CALLS, async (t, i): Promise<Handled> => {
-    if ("plan" in t) return t;
-    try {
-      return await send(t, box, cfg);
-    } catch (err) {
-      // Not foreseen: still an attempt that failed, with the reason, on the retry schedule.
-      log.error("delivery crashed", { deliveryId: batch.messages[i]!.body?.deliveryId, error: errorText(err) });
-      try {
-        return judgeAttempt(t.delivery, t.channel, Date.now(), buildFault("config", `internal error: ${errorText(err)}`), cfg);
-      } catch {
-        return crashed();
-      }
-    }
+  // Sent in the order of their start times, so a later start does not hold a connection an earlier one needs.
+  const handled = new Array<Handled>(triaged.length);
+  const sending = mapConcurrently(triaged, MAX_CONCURRENT_CALLS, startOrder(triaged), async (t, i) => {
+    handled[i] = "plan" in t ? t : await sendOne(t, batch.messages[i]!, box, cfg);
   });
 
-  const now = Date.now();
-  const writes = collectWrites(handled, data, now);
-  let recorded: Awaited<ReturnType<typeof recordBatch>>;
-  try {
-    // The write is idempotent (RECORD_CHANGES): a try after one whose commit was reported
-    // lost does not append an attempt twice.
-    recorded = await withD1Retry(() => recordBatch(env.DB, writes, now), BATCH_RETRY);
-  } catch (err) {
+  // A lane's next delivery starts once this one's end is recorded: a slow request elsewhere
+  // in the batch must not hold it up, so ends of lanes are recorded early then (one more
+  // write, only in a batch that has both).
+  const early = new Set<number>();
+  const applied = new Set<string>();
+  if (triaged.some((t) => !("plan" in t) && t.delivery.lane !== null) && !(await settledWithin(sending, EARLY_RECORD_MS))) {
+    const lanes = handled.flatMap((h, i) => (h && (h.park || endsLane(h, data)) ? [i] : []));
+    if (lanes.length && (await record(env, lanes, handled, data, applied))) for (const i of lanes) early.add(i);
+  }
+  await sending;
+  const rest = handled.flatMap((_, i) => (early.has(i) ? [] : [i]));
+  if (!(await record(env, rest, handled, data, applied))) {
     // Nothing of this batch is recorded: every message comes back later, without spending
     // its retries, and sends again (at least once); none is failed for D1's trouble.
-    log.error("consumer could not record its batch", { messages: batch.messages.length, error: errorText(err) });
     await sendBackLater(env.DELIVERIES, batch, "record");
     return;
   }
-  await requeueWaiting(env, batch.messages, handled);
   batch.messages.forEach((message, i) => {
     const { plan, change } = handled[i]!;
     // A retry decided for a run that ended or was replaced meanwhile: its message is done.
-    if (plan.ack || (change && !recorded.applied.has(change.id))) message.ack();
+    if (plan.ack || (change && !applied.has(change.id))) message.ack();
     else message.retry({ delaySeconds: plan.delaySeconds });
   });
-  await enqueueCommitted(env.DELIVERIES, recorded.raised, "operational events");
+}
+
+/** How long a batch with ordered deliveries waits for all its requests before it records the lanes' ends (ms). */
+const EARLY_RECORD_MS = 1000;
+
+/**
+ * Writes the attempts and changes of the batch's messages at `positions` (one D1 round
+ * trip, retried on D1's transient errors; idempotent, so a try after one whose commit was
+ * reported lost does not append an attempt twice), tells the sequencers of ordered
+ * channels what parked and ended, and queues what the write committed: rate-limit waits
+ * (due then in D1, so if the queue refuses, the sweeper sends them), the lanes' next
+ * deliveries, and operational events. Adds the changes applied to `applied`; false if D1
+ * could not take the write.
+ */
+async function record(env: Env, positions: number[], handled: Handled[], data: BatchData, applied: Set<string>): Promise<boolean> {
+  const part = positions.map((i) => handled[i]!);
+  const now = Date.now();
+  const writes = collectWrites(part, data, now);
+  let recorded: Awaited<ReturnType<typeof recordBatch>>;
+  try {
+    recorded = await withD1Retry(() => recordBatch(env.DB, writes, now), BATCH_RETRY);
+  } catch (err) {
+    log.error("consumer could not record its batch", { messages: positions.length, error: errorText(err) });
+    return false;
+  }
+  for (const id of recorded.applied) applied.add(id);
+  const waiting = part.flatMap((h) => (h.resend && h.change && recorded.applied.has(h.change.id) ? [h.resend] : []));
+  const woken = await settleLanes(env, part, data, recorded.applied);
+  await enqueueCommitted(env.DELIVERIES, [...waiting, ...woken, ...recorded.raised], "rate-limit waits, lanes' next deliveries and operational events");
+  return true;
+}
+
+/** Whether the delivery's change ends it on an ordered channel: its lane's next one waits for that to be written. */
+function endsLane({ change }: Handled, data: BatchData): boolean {
+  return Boolean(change && data.deliveries.get(change.id)?.lane != null && ["succeeded", "failed", "cancelled"].includes(change.status));
+}
+
+/** Whether `work` is done within `ms`. */
+function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([work.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
+}
+
+/** A sendable message: waits for its start time, sends; an unforeseen error is still a failed attempt. */
+async function sendOne(t: Sendable, message: Message<DeliveryMessage>, box: SecretBox, cfg: Config): Promise<Handled> {
+  try {
+    if (t.startAt !== undefined) await scheduler.wait(Math.max(0, t.startAt - Date.now()));
+    return await send(t, box, cfg);
+  } catch (err) {
+    // Not foreseen: still an attempt that failed, with the reason, on the retry schedule.
+    log.error("delivery crashed", { deliveryId: message.body?.deliveryId, error: errorText(err) });
+    try {
+      return judgeAttempt(t.delivery, t.channel, Date.now(), buildFault("config", `internal error: ${errorText(err)}`), cfg);
+    } catch {
+      return crashed();
+    }
+  }
 }
 
 /** One message that may send, in named steps: build, call, judge. */
@@ -119,7 +176,10 @@ export async function consumeDeadLetters(batch: MessageBatch<DeliveryMessage>, e
     const failed = ended.filter((d) => !isOperational(d.eventType));
     const names = await channelNames(db, [...new Set(failed.map((d) => d.channelId))]);
     const raise = failed.map((d) => deliveryFailed({ ...d, channelName: names.get(d.channelId) ?? null }, now));
-    const raised = await raiseEvents(env.DB, raise, now, counts.size ? [counts.statement(env.DB)] : []);
+    // An ordered lane goes on with its next delivery (src/flow/lanes.ts).
+    const laneEnds = ended.flatMap((d) => (d.lane === null ? [] : [{ channelId: d.channelId, lane: d.lane }]));
+    const first = [...(counts.size ? [counts.statement(env.DB)] : []), ...(laneEnds.length ? [nextInLane(env.DB, laneEnds, now)] : [])];
+    const raised = await raiseEvents(env.DB, raise, now, first);
     log.warn("dead-lettered", { deliveries: messages.length });
     batch.ackAll();
     await enqueueCommitted(env.DELIVERIES, raised, "operational events");
@@ -142,15 +202,20 @@ function copiesInBatch(messages: readonly Message<DeliveryMessage>[]): Set<numbe
   return copies;
 }
 
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let nextIndex = 0;
+/** The batch's positions, those with a start time in its order, after the others. */
+function startOrder(triaged: readonly Triaged[]): number[] {
+  const at = (t: Triaged) => ("plan" in t ? 0 : (t.startAt ?? 0));
+  return triaged.map((_, i) => i).sort((a, b) => at(triaged[a]!) - at(triaged[b]!));
+}
+
+/** `fn` over `items`, at most `limit` at once, taken in `order` (positions). */
+async function mapConcurrently<T>(items: readonly T[], limit: number, order: readonly number[], fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
   const worker = async () => {
-    while (nextIndex < items.length) {
-      const i = nextIndex++;
-      results[i] = await fn(items[i]!, i);
+    while (next < order.length) {
+      const i = order[next++]!;
+      await fn(items[i]!, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

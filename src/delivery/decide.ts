@@ -30,11 +30,17 @@ export interface Handled {
   channel?: { id: string; ok: boolean; gone?: string; quiet: boolean };
   /** Raised when the delivery ends failed (never for an operational event's own delivery). */
   raise?: OperationalEvent;
-  /** Seconds to wait for the channel's rate limit: the message goes back to the queue. */
-  wait?: number;
+  /** Waits behind its lane's head: no message until woken (src/flow/lanes.ts). */
+  park?: Park;
+  /** Comes back to the queue as a new message (a rate-limit start later than this batch waits for). */
+  resend?: DeliveryMessage;
 }
 
-export type Sendable = { delivery: BatchDelivery; channel: BatchChannel };
+/** A delivery waiting in its lane behind `behind` (the lane's head as the batch read it). */
+export type Park = { channelId: string; id: string; generation: number; lane: string; behind: string };
+
+/** A message that may send: its delivery and channel, and when its rate limit lets it start (unix ms). */
+export type Sendable = { delivery: BatchDelivery; channel: BatchChannel; startAt?: number };
 export type Triaged = Handled | Sendable;
 
 /** A message the consumer could not handle (a bug, D1 down): it comes back later. */
@@ -176,6 +182,7 @@ function failedEvent(delivery: BatchDelivery, channelName: string | null, attemp
       attempts,
       lastStatusCode,
       lastError,
+      lane: delivery.lane,
     },
     Date.now(),
   );

@@ -15,6 +15,12 @@ export interface DeliveryMessage {
   generation?: number;
   /** Times in a row D1 could not read or record this message's batch (src/delivery/stall.ts). */
   stalls?: number;
+  /**
+   * When its channel's rate limit lets it start (unix ms), handed out once by the channel's
+   * sequencer (src/flow/sequencer.ts): the message is sent with the delay to it, and the
+   * consumer starts it then without asking again.
+   */
+  startAt?: number;
 }
 
 /** The message that sends a delivery in its current generation. */
@@ -28,6 +34,17 @@ export const messageFor = (delivery: { channelId: string; id: string; generation
 const SEND_BATCH_LIMIT = 100;
 /** How long all of one call's sends may take, in ms. */
 const ENQUEUE_WITHIN_MS = 3000;
+
+/**
+ * The whole seconds until `startAt`, rounded down so the message is handed over within the
+ * second before it (the consumer waits out the rest); undefined for none.
+ */
+function delayTo(startAt: number | undefined): number | undefined {
+  if (startAt === undefined) return undefined;
+  const seconds = Math.floor((startAt - Date.now()) / 1000);
+  return seconds > 0 ? Math.min(seconds, MAX_DELAY_SECONDS) : undefined;
+}
+const MAX_DELAY_SECONDS = 12 * 60 * 60;
 
 /**
  * Queues the messages of deliveries that are already committed to D1, at most 100 to a
@@ -44,7 +61,7 @@ export async function enqueueCommitted(queue: Queue<DeliveryMessage>, messages: 
       timer = setTimeout(() => reject(new Error(`no answer within ${ENQUEUE_WITHIN_MS} ms`)), ENQUEUE_WITHIN_MS);
     });
     for (let i = 0; i < messages.length; i += SEND_BATCH_LIMIT) {
-      await Promise.race([queue.sendBatch(messages.slice(i, i + SEND_BATCH_LIMIT).map((body) => ({ body }))), late]);
+      await Promise.race([queue.sendBatch(messages.slice(i, i + SEND_BATCH_LIMIT).map((body) => ({ body, delaySeconds: delayTo(body.startAt) }))), late]);
     }
     return true;
   } catch (err) {

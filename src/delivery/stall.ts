@@ -5,7 +5,7 @@ import type { DeliveryMessage } from "./message";
  * A consumer batch that D1 could not read or record, even after retrying within the
  * invocation (src/db/d1-retry.ts). Its messages go back to the queue as new messages,
  * later, as rate-limit waits do: `retry()` would count towards the queue's max_retries,
- * and after 20 an outage would send them to the dead-letter queue, which ends deliveries
+ * and after 100 an outage would send them to the dead-letter queue, which ends deliveries
  * `failed` whose result was never recorded, even ones the target answered 2xx.
  */
 

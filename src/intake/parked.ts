@@ -22,6 +22,22 @@ export interface ParkedEvent {
   body64?: string;
   /** How many times the storing consumer could not store it yet (for its backoff). */
   stalls?: number;
+  /** How many times it came through the storing dead-letter queue without being stored. */
+  deadLettered?: number;
+}
+
+/** Whether a storing queue message is a parked event at all (a message that is not can never be stored). */
+export function isParkedEvent(body: unknown): body is ParkedEvent {
+  const m = body as Partial<ParkedEvent> | null;
+  return (
+    typeof m === "object" &&
+    m !== null &&
+    typeof m.id === "string" &&
+    typeof m.type === "string" &&
+    typeof m.bodyHash === "string" &&
+    typeof m.receivedAt === "number" &&
+    (m.body64 === undefined || typeof m.body64 === "string")
+  );
 }
 
 /**
@@ -33,6 +49,9 @@ export const MAX_INLINE_BYTES = 90_000;
 
 /** The portal waits for its answer: a queue or a Durable Object that hangs must not hold it (ms). */
 const PARK_WITHIN_MS = 2000;
+
+/** How long a 503 may wait to drop the body it had kept (ms); the keeper's alarm covers the rest. */
+const FORGET_WITHIN_MS = 500;
 
 /** `within` gave up waiting: the work may still finish (and a write commit) later. */
 export class TimedOut extends Error {}
@@ -61,11 +80,12 @@ export const AFTER_ABANDONED_TRY_SECONDS = 45;
  */
 export async function park(env: Env, event: Omit<NewEvent, "body">, bytes: ArrayBuffer, delaySeconds = 0): Promise<boolean> {
   const message: ParkedEvent = { id: event.id, type: event.type, bodyHash: event.bodyHash, idempotencyKey: event.idempotencyKey, receivedAt: event.receivedAt };
+  const keeper = bytes.byteLength <= MAX_INLINE_BYTES ? undefined : env.PARKED_BODIES.get(env.PARKED_BODIES.idFromName(event.id));
   try {
     await within(
       (async () => {
-        if (bytes.byteLength <= MAX_INLINE_BYTES) message.body64 = bytesToBase64(new Uint8Array(bytes));
-        else await env.PARKED_BODIES.get(env.PARKED_BODIES.idFromName(event.id)).keep(bytes);
+        if (keeper) await keeper.keep(bytes);
+        else message.body64 = bytesToBase64(new Uint8Array(bytes));
         await env.STORING.send(message, { delaySeconds });
       })(),
       PARK_WITHIN_MS,
@@ -75,6 +95,10 @@ export async function park(env: Env, event: Omit<NewEvent, "body">, bytes: Array
     return true;
   } catch (err) {
     log.error("event refused: neither D1 nor the storing queue could take it", { eventId: event.id, error: errorText(err) });
+    // The portal sends it again under a new id, so these bytes would belong to nothing. A
+    // send that timed out may still arrive: its event was answered 503, and storing it then
+    // finds no body, which is right. If this fails too, the keeper's alarm drops them.
+    if (keeper) await within(keeper.forget(), FORGET_WITHIN_MS, "forgetting the parked body").catch(() => {});
     return false;
   }
 }

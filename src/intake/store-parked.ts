@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { Refused } from "../errors";
 import { errorText, log } from "../log";
 import { base64ToBytes } from "../security/encoding";
-import type { ParkedEvent } from "./parked";
+import { isParkedEvent, type ParkedEvent } from "./parked";
 import { recordEvent } from "./store";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -23,11 +23,19 @@ export type StoreOutcome = "stored" | "duplicate" | "refused" | "gone";
  *
  * An event D1 still cannot take goes back to the queue as a new message with a growing
  * delay, never with `retry()`: D1's trouble must not spend the message's retries, after
- * which Queues would drop it. `retry()` is only the fallback when the queue refuses that send.
+ * which Queues would move it to the storing dead-letter queue
+ * (src/intake/store-dead-letters.ts). `retry()` is only the fallback when the queue
+ * refuses that send.
  */
 export async function storeParked(batch: MessageBatch<ParkedEvent>, env: Env): Promise<void> {
   await Promise.all(
     batch.messages.map(async (message) => {
+      // Not an event: retried alone (never the whole batch) until the dead-letter queue logs it.
+      if (!isParkedEvent(message.body)) {
+        log.error("storing queue message is not a parked event", { messageId: message.id, attempts: message.attempts });
+        message.retry();
+        return;
+      }
       try {
         await storeOne(env, message.body);
         message.ack();

@@ -1,6 +1,7 @@
 import { sqlDeliveryId, sqlSameMillisecond } from "../db/ids";
 import { DELIVERY_CHANNELS } from "../db/partitions";
 import { Refused } from "../errors";
+import { sqlLane } from "../flow/lanes";
 import { judgeByFilters, learnFilters } from "../routing/filter-cache";
 
 export const DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -46,8 +47,9 @@ const INSERT_EVENT = `
 // A delivery's id has its event's time, so an event's deliveries are found from the
 // event's id (src/db/ids.ts), with no index on event_id.
 const insertDeliveries = (which: string) => `
-  insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at)
-  select ${sqlDeliveryId("?1")}, ?1, ce.channel_id, ce.event_type, case when c.paused then 'held' else 'pending' end, ?3, ?3, ?3
+  insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at, lane)
+  select ${sqlDeliveryId("?1")}, ?1, ce.channel_id, ce.event_type, case when c.paused then 'held' else 'pending' end, ?3, ?3, ?3,
+         ${sqlLane("c", "(select body from events where type = ?2 and id = ?1)")}
   from channel_events as ce join channels as c on c.id = ce.channel_id
   where ce.event_type = ?2 and c.enabled = 1 and exists (select 1 from events where type = ?2 and id = ?1)
     and ${which}

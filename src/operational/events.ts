@@ -2,6 +2,7 @@ import { type RunGuard, sqlIsCurrent } from "../db/current-run";
 import { sqlDeliveryId, timeOrderedId } from "../db/ids";
 import type { DeliveryMessage } from "../delivery/message";
 import type { OperationalEventType } from "../events/catalog";
+import { sqlLane } from "../flow/lanes";
 import { judgeByFilters, learnFilters } from "../routing/filter-cache";
 
 /**
@@ -37,6 +38,8 @@ export function deliveryFailed(
     attempts: number;
     lastStatusCode: number | null;
     lastError: string | null;
+    /** The delivery's lane on an ordered channel (src/flow/lanes.ts): the next in it starts now. */
+    lane?: string | null;
   },
   now: number,
 ): OperationalEvent {
@@ -51,6 +54,7 @@ export function deliveryFailed(
       Attempts: failed.attempts,
       LastStatusCode: failed.lastStatusCode,
       LastError: failed.lastError,
+      ...(failed.lane != null ? { Lane: failed.lane } : {}),
     },
     now,
   );
@@ -98,8 +102,9 @@ export function raiseStatements(d1: D1Database, events: OperationalEvent[], now:
       .bind(rows),
     d1
       .prepare(
-        `insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at)
-         select ${sqlDeliveryId("e.value->>'id'")}, e.value->>'id', ce.channel_id, ce.event_type, 'pending', ?2, e.value->>'receivedAt', ?2
+        `insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at, lane)
+         select ${sqlDeliveryId("e.value->>'id'")}, e.value->>'id', ce.channel_id, ce.event_type, 'pending', ?2, e.value->>'receivedAt', ?2,
+                ${sqlLane("c", "e.value->>'body'")}
          from json_each(?1) as e
          join channel_events as ce on ce.event_type = e.value->>'type'
          join channels as c on c.id = ce.channel_id and c.enabled = 1
@@ -137,8 +142,9 @@ export async function raisedMessages(d1: D1Database, results: D1Result[], now: n
   if (!passed.length) return messages;
   const late = await d1
     .prepare(
-      `insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at)
-       select ${sqlDeliveryId("p.value->>'eventId'")}, p.value->>'eventId', c.id, ce.event_type, 'pending', ?2, p.value->>'receivedAt', ?2
+      `insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at, lane)
+       select ${sqlDeliveryId("p.value->>'eventId'")}, p.value->>'eventId', c.id, ce.event_type, 'pending', ?2, p.value->>'receivedAt', ?2,
+              ${sqlLane("c", "(select body from events where type = p.value->>'type' and id = p.value->>'eventId')")}
        from json_each(?1) as p
        join channels as c on c.id = p.value->>'channelId' and c.filter_version = p.value->>'version' and c.enabled = 1
        join channel_events as ce on ce.channel_id = c.id and ce.event_type = p.value->>'type'

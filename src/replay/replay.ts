@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { idFloor, sqlDeliveryId, sqlSameMillisecond } from "../db/ids";
 import { events } from "../db/schema";
 import { type DeliveryMessage, enqueueCommitted, messageFor } from "../delivery/message";
+import { sqlLane } from "../flow/lanes";
 import { compileFilter, type Predicate } from "../routing/filter";
 
 /*
@@ -143,8 +144,9 @@ function createDeliveries(db: Db, channel: ReplayChannel, pairs: Slice, now: num
   // stats, with the event; due now. Held when the channel is paused.
   return db
     .all<Created>(
-      sql`insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at)
-        select ${sql.raw(sqlDeliveryId("e.id"))}, e.id, c.id, e.type, case when c.paused then 'held' else 'pending' end, ${now}, e.received_at, ${now}
+      sql`insert into deliveries (id, event_id, channel_id, event_type, status, next_attempt_at, created_at, updated_at, lane)
+        select ${sql.raw(sqlDeliveryId("e.id"))}, e.id, c.id, e.type, case when c.paused then 'held' else 'pending' end, ${now}, e.received_at, ${now},
+               ${sql.raw(sqlLane("c", "e.body"))}
         ${missing}
         order by e.id
         returning channel_id as channelId, id, generation, status`,

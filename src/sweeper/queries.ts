@@ -1,9 +1,11 @@
-import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, or, type SQLWrapper, sql } from "drizzle-orm";
 import { disableLongFailing } from "../channels/health";
 import type { Db } from "../db/client";
 import { idFloor } from "../db/ids";
 import { channelsWithCounts, channelsWithDeliveries, typesWithEvents } from "../db/partitions";
-import { deliveries, deliveryCounts, events, eventsStoredLate, isLive } from "../db/schema";
+import { channels, deliveries, deliveryCounts, events, eventsStoredLate, isEnabledAndFailing, isLive } from "../db/schema";
+import type { DeliveryMessage } from "../delivery/message";
+import { raisedMessages, raiseStatements, webhookDisabled } from "../operational/events";
 import { hourOf } from "../stats/counters";
 
 /** The sweeper's reads and writes, with drizzle: it runs once a minute, not per delivery. */
@@ -48,10 +50,28 @@ const PURGE_EVENTS = 2000;
 const PURGE_DELIVERIES = 20_000;
 
 /**
- * Every minute: purges what is older than the retention, and disables the channels whose
- * deliveries have all failed for `failingMs`, in one batch.
+ * Every minute, in one D1 batch (all or nothing): purges what is older than the
+ * retention, disables the channels whose deliveries have all failed for `failingMs`, and
+ * raises `Dispatcher.WebhookDisabled` for each, with its deliveries. Disabling and raising
+ * in one batch means a failure never leaves a channel disabled without its event: the
+ * next sweep finds it still enabled and does both. Returns the channels disabled and the
+ * raised deliveries' messages, to be queued.
  */
-export async function housekeeping(db: Db, now: number, retentionMs: number, failingMs: number) {
+export async function housekeeping(
+  d1: D1Database,
+  db: Db,
+  now: number,
+  retentionMs: number,
+  failingMs: number,
+): Promise<{ disabledChannels: { id: string; name: string; reason: string }[]; raised: DeliveryMessage[] }> {
+  // The channels the batch will disable, read first so their events can join it: the same
+  // `now` and condition, so the same channels (the raise holds only for a channel the
+  // batch did disable, so one enabled meanwhile raises nothing).
+  const due = await db
+    .select({ id: channels.id, name: channels.name, failingSince: channels.failingSince })
+    .from(channels)
+    .where(and(isEnabledAndFailing(channels.enabled, channels.failingSince), lt(channels.failingSince, now - failingMs)));
+  const raise = due.map((c) => webhookDisabled(c, disabledReason(c.failingSince!), now));
   // Bounded slices of what is past the retention: each run stays short, and a backlog is
   // worked off over a few minutes. Ids are in time order, so "older than" is a range of
   // each type's (each channel's) key: no time index to keep. An event and its deliveries
@@ -67,7 +87,7 @@ export async function housekeeping(db: Db, now: number, retentionMs: number, fai
     .from(deliveries)
     .where(and(inArray(deliveries.channelId, channelsWithDeliveries), lt(deliveries.id, before)))
     .limit(PURGE_DELIVERIES);
-  const [disabled] = await db.batch([
+  const writes = [
     disableLongFailing(db, now, failingMs),
     db.delete(deliveries).where(sql`(${deliveries.channelId}, ${deliveries.id}) in ${oldDeliveries}`),
     db.delete(events).where(sql`(${events.type}, ${events.id}) in ${oldEvents}`),
@@ -76,6 +96,24 @@ export async function housekeeping(db: Db, now: number, retentionMs: number, fai
     // Each channel's range of the key below the hour, found by hopping along the channels:
     // `hour` alone has no index, and a delete by it read every row of the table each minute.
     db.delete(deliveryCounts).where(and(inArray(deliveryCounts.channelId, channelsWithCounts), lt(deliveryCounts.hour, hourOf(now - retentionMs)))),
-  ]);
-  return { disabledChannels: disabled.map((c) => ({ id: c.id, name: c.name, reason: c.reason ?? "" })) };
+  ].map((query) => statement(d1, query));
+  // The raise's statements are D1's own, so the drizzle ones join them as plain statements.
+  const results = await d1.batch([...writes, ...(raise.length ? raiseStatements(d1, raise, now) : [])]);
+  const disabled = (results[0]!.results ?? []) as { id: string; name: string; disabled_reason: string | null }[];
+  return {
+    disabledChannels: disabled.map((c) => ({ id: c.id, name: c.name, reason: c.disabled_reason ?? "" })),
+    raised: raise.length ? await raisedMessages(d1, results, now) : [],
+  };
+}
+
+/**
+ * The reason disableLongFailing writes (src/channels/health.ts), for the event raised in
+ * the same batch: `failingSince` in ms, shown to the second, as SQLite's strftime does.
+ */
+export const disabledReason = (failingSince: number) => `every delivery failed for 5 days (since ${new Date(failingSince).toISOString().slice(0, 19)}Z)`;
+
+/** A drizzle query as a plain D1 statement, to share a batch with statements built by hand. */
+function statement(d1: D1Database, query: SQLWrapper & { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
+  const { sql: text, params } = query.toSQL();
+  return d1.prepare(text).bind(...params);
 }

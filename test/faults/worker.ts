@@ -11,7 +11,7 @@ import type { Env } from "../../src/env";
 import dispatcher from "../../src/index";
 import { type FaultPlan, faultyD1, newFaultPlan } from "./faulty-d1";
 
-export { ParkedBodies, RateLimiter } from "../../src/index";
+export { ParkedBodies, Sequencer } from "../../src/index";
 
 type FaultEnv = Env & { D1_FAULT_SHARE?: string };
 

@@ -1,12 +1,23 @@
-import { api, splitError } from "../api.js";
-import { confirmDialog, h, prettyJson, time, toast } from "../dom.js";
+import { api, humanError, splitError } from "../api.js";
+import { confirmDialog, h, mount, prettyJson, time, toast } from "../dom.js";
 import { connectionTest } from "./connection-test.js";
 import { integrationFields } from "./integration-fields.js";
 
 /** Create (no id) or edit a channel: the portal's Target URL, method, timeout, headers, events. */
 export async function channelForm(id) {
   const [eventTypes, channel] = await Promise.all([api("GET", "/event-types"), id ? api("GET", `/webhooks/${id}`) : Promise.resolve(null)]);
-  const value = channel ?? { Name: "", URL: "", Method: "POST", Timeout: 10, Events: [], Headers: [], Enabled: true, RateLimit: null };
+  const value = channel ?? {
+    Name: "",
+    URL: "",
+    Method: "POST",
+    Timeout: 10,
+    Events: [],
+    Headers: [],
+    Enabled: true,
+    Paused: false,
+    RateLimit: null,
+    Ordering: null,
+  };
 
   const errorFor = (field) => h("p", { class: "field-error", id: `error-${field}`, dataset: { errorFor: field } });
   const field = (name, label, input, hint) => {
@@ -26,6 +37,31 @@ export async function channelForm(id) {
   const timeout = h("input", { type: "number", min: 1, max: 60, step: 1, required: true, value: value.Timeout });
   const enabled = h("input", { type: "checkbox", id: "field-Enabled", checked: value.Enabled });
   const rateLimit = h("input", { type: "number", min: 1, max: 1000, step: 1, placeholder: "No limit", value: value.RateLimit ?? "" });
+  const paused = h("input", { type: "checkbox", id: "field-Paused", checked: value.Paused ?? false });
+  // Ordering: null (no order), {Key: null} (the whole channel in order), {Key: path} (in order per value).
+  const orderMode = value.Ordering == null ? "none" : value.Ordering.Key ? "key" : "channel";
+  const ordering = h(
+    "select",
+    {},
+    [
+      ["none", "No order: deliveries go in parallel (fastest)"],
+      ["channel", "In order: the whole channel, one at a time"],
+      ["key", "In order per value of a payload path"],
+    ].map(([v, t]) => h("option", { value: v, selected: v === orderMode }, t)),
+  );
+  const orderKey = h("input", { type: "text", spellcheck: "false", placeholder: "Message.ID", value: value.Ordering?.Key ?? "" });
+  const orderKeyField = field(
+    "Ordering.Key",
+    "Order key (a dotted path of the payload)",
+    orderKey,
+    "Deliveries with the same value at this path go one at a time, in order; others go in parallel.",
+  );
+  const syncOrdering = () => {
+    orderKeyField.hidden = ordering.value !== "key";
+  };
+  ordering.addEventListener("change", syncOrdering);
+  syncOrdering();
+  const orderingValue = () => (ordering.value === "none" ? null : { Key: ordering.value === "key" ? orderKey.value.trim() : null });
   const format = h(
     "select",
     {},
@@ -47,19 +83,33 @@ export async function channelForm(id) {
     eventTypes.map((t) => h("option", { value: t }, t)),
   );
   const previewOut = h("div", { class: "preview", "aria-live": "polite" });
+  // A path that no recent event of the subscribed types has: most likely misspelt.
+  const filterWarning = h("p", { class: "field-warning", id: "warning-Filter", "aria-live": "polite" });
+  const checkPaths = async () => {
+    let parsed;
+    try {
+      parsed = filter.value.trim() ? JSON.parse(filter.value) : null;
+    } catch {
+      filterWarning.textContent = "";
+      return;
+    }
+    filterWarning.textContent = parsed ? await unmatchedPathsWarning(parsed, checkedEvents()) : "";
+  };
+  filter.addEventListener("change", () => checkPaths().catch(() => {}));
   const tryIt = h("button", { type: "button", class: "secondary" }, "Try it on the last 20 events");
   tryIt.addEventListener("click", async () => {
     let parsed;
     try {
       parsed = filter.value.trim() ? JSON.parse(filter.value) : null;
-    } catch {
-      previewOut.replaceChildren(h("p", { class: "field-error" }, "The filter is not valid JSON."));
+    } catch (err) {
+      previewOut.replaceChildren(h("p", { class: "field-error" }, jsonProblem(filter.value, err)));
       return;
     }
     try {
       const r = await api("POST", "/routing/preview", { Event: previewType.value, Format: format.value, ...(parsed ? { Filter: parsed } : {}) });
       const matched = r.Matches.filter((m) => m.Matched).length;
-      previewOut.replaceChildren(
+      mount(
+        previewOut,
         parsed
           ? h(
               "p",
@@ -157,11 +207,25 @@ export async function channelForm(id) {
     field("Name", "Name", name),
     field("URL", "Target URL", url, "Where each event is sent: an http or https URL."),
     h("div", { class: "row" }, field("Method", "HTTP method", method), field("Timeout", "Timeout (seconds)", timeout, "1 to 60.")),
-    field(
-      "RateLimit",
-      "Rate limit (requests per second)",
-      rateLimit,
-      "1 to 1000; empty for no limit. Deliveries over the limit wait their turn; waiting is not an attempt.",
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Flow control"),
+      field(
+        "RateLimit",
+        "Rate limit (requests per second)",
+        rateLimit,
+        "1 to 1000; empty for no limit. Deliveries over the limit wait their turn; waiting is not an attempt.",
+      ),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { class: "check" }, paused, "Paused"),
+        h("p", { class: "hint" }, "Hold new deliveries until you resume; nothing is sent, nothing is lost."),
+        errorFor("Paused"),
+      ),
+      field("Ordering", "Delivery order", ordering, "In order: a delivery waits until the one before it in its lane succeeded or failed for good."),
+      orderKeyField,
     ),
     h(
       "fieldset",
@@ -179,6 +243,7 @@ export async function channelForm(id) {
         filter,
         'Send only the events that match, e.g. {"Message.OrgID": 7} or {"Message.OrgID": {"$in": [7, 8]}}. Empty: every event of the subscribed types. A change applies to events received after it.',
       ),
+      filterWarning,
       h("div", { class: "inline" }, previewType, tryIt),
       previewOut,
     ),
@@ -219,8 +284,12 @@ export async function channelForm(id) {
     let filterValue = null;
     try {
       filterValue = filter.value.trim() ? JSON.parse(filter.value) : null;
-    } catch {
-      showErrors(["Filter: is not valid JSON"]);
+    } catch (err) {
+      showErrors([`Filter: ${jsonProblem(filter.value, err)}`]);
+      // Focus the filter at the place the JSON goes wrong.
+      const at = jsonPosition(filter.value, err);
+      filter.focus();
+      if (at != null) filter.setSelectionRange(at, Math.min(filter.value.length, at + 1));
       return;
     }
     const body = {
@@ -232,6 +301,8 @@ export async function channelForm(id) {
       Headers: [...rows.children].map((row) => ({ Name: row.querySelector(".header-name").value, Value: row.querySelector(".header-value").value })),
       Enabled: enabled.checked,
       RateLimit: rateLimit.value.trim() === "" ? null : Number(rateLimit.value),
+      Paused: paused.checked,
+      Ordering: orderingValue(),
       Format: format.value,
       Filter: filterValue,
       ...integration.values(),
@@ -239,7 +310,8 @@ export async function channelForm(id) {
     save.disabled = true;
     try {
       const saved = await api(channel ? "PUT" : "POST", channel ? `/webhooks/${channel.ID}` : "/webhooks", body);
-      toast(channel ? "Channel saved." : "Channel created.", "success");
+      clean = snapshot();
+      toast.next(channel ? `Channel “${saved.Name}” saved.` : `Channel “${saved.Name}” created.`);
       location.hash = `#/channels/${saved.ID}`;
     } catch (err) {
       showErrors(err.errors ?? [err.message]);
@@ -263,9 +335,16 @@ export async function channelForm(id) {
         unplaced.push(error);
         continue;
       }
-      // One line per problem, never run together.
-      slot.append(h("span", { class: "error-line" }, field.includes(".") && root === "Headers" ? `${field.split(".").pop()} ${message}` : message));
-      const input = slot.closest(".field, .header-row, fieldset")?.querySelector("input, select");
+      // One line per problem, never run together; a problem inside a field names where
+      // ("Filter.$or.1.Message.OrgID: $gt needs a number"), a header row its part.
+      const line =
+        !field.includes(".") || slot.dataset.errorFor === field
+          ? message
+          : root === "Headers"
+            ? `${field.split(".").pop()} ${message}`
+            : `${field}: ${message}`;
+      slot.append(h("span", { class: "error-line" }, line));
+      const input = slot.closest(".field, .header-row, fieldset")?.querySelector("input, select, textarea");
       input?.setAttribute("aria-invalid", "true");
       first ??= input;
     }
@@ -290,16 +369,23 @@ export async function channelForm(id) {
         "div",
         { class: "card danger-zone" },
         h("h2", {}, "Delete channel"),
-        h("p", { class: "hint" }, "Its waiting deliveries are cancelled; its delivery history stays with its events."),
+        h("p", { class: "hint" }, "Its waiting deliveries are cancelled; its delivery history stays, under its events and in Deliveries."),
         h(
           "button",
           {
             type: "button",
             class: "danger",
             onclick: async () => {
-              if (!(await confirmDialog(`Delete the channel “${channel.Name}”?`, "Delete"))) return;
-              await api("DELETE", `/webhooks/${channel.ID}`);
-              toast("Channel deleted.", "success");
+              const ask = `Delete the channel “${channel.Name}”? Deliveries waiting to be sent to it (pending, retrying or held) are cancelled. Its delivery history stays: under its events, and in Deliveries.`;
+              if (!(await confirmDialog(ask, "Delete"))) return;
+              try {
+                await api("DELETE", `/webhooks/${channel.ID}`);
+              } catch (err) {
+                toast(humanError(err), "error");
+                return;
+              }
+              clean = snapshot();
+              toast.next(`Channel “${channel.Name}” deleted.`);
               location.hash = "#/channels";
             },
           },
@@ -308,5 +394,71 @@ export async function channelForm(id) {
       ),
     );
   }
-  return page;
+  // Unsaved changes: leaving asks first (the router calls dirty()).
+  const snapshot = () => JSON.stringify([...form.elements].map((el) => (el.type === "checkbox" ? el.checked : el.value)));
+  let clean = snapshot();
+  return { element: page, dirty: () => snapshot() !== clean };
+}
+
+/** Where JSON.parse stopped, as an offset into the text (Chromium and Firefox say it). */
+function jsonPosition(text, err) {
+  const at = /position (\d+)/.exec(err.message)?.[1];
+  if (at != null) return Number(at);
+  const lc = /line (\d+) column (\d+)/.exec(err.message);
+  if (!lc) return null;
+  const lines = text.split("\n");
+  return lines.slice(0, Number(lc[1]) - 1).reduce((n, l) => n + l.length + 1, 0) + Number(lc[2]) - 1;
+}
+
+/** "is not valid JSON at line 2, column 14 (near “OrgID 7”)". */
+function jsonProblem(text, err) {
+  const at = jsonPosition(text, err);
+  if (at == null) return "is not valid JSON";
+  const before = text.slice(0, at);
+  const line = before.split("\n").length;
+  const column = at - before.lastIndexOf("\n");
+  const near = text
+    .slice(Math.max(0, at - 8), at + 8)
+    .replace(/\s+/g, " ")
+    .trim();
+  return `is not valid JSON at line ${line}, column ${column}${near ? ` (near “${near}”)` : ""}`;
+}
+
+/** The dotted paths a filter reads: {"Message": {"OrgID": {"$gt": 1}}, "$or": [...]} → Message.OrgID, … */
+export function filterPaths(filter, prefix = "") {
+  if (filter == null || typeof filter !== "object" || Array.isArray(filter)) return prefix ? [prefix] : [];
+  const paths = [];
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === "$and" || key === "$or") {
+      for (const part of Array.isArray(value) ? value : []) paths.push(...filterPaths(part, prefix));
+    } else if (key.startsWith("$")) {
+      if (prefix) paths.push(prefix);
+    } else {
+      const path = prefix ? `${prefix}.${key}` : key;
+      const nested = value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).some((k) => !k.startsWith("$"));
+      paths.push(...(nested ? filterPaths(value, path) : [path]));
+    }
+  }
+  return [...new Set(paths)];
+}
+
+/** Whether a payload has a value at a dotted path (through arrays, as the filter reads them). */
+function hasPath(value, path) {
+  let here = [value];
+  for (const name of path.split(".")) {
+    here = here.flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (v && typeof v === "object" && name in v ? [v[name]] : []));
+    if (!here.length) return false;
+  }
+  return true;
+}
+
+/** A warning naming the filter's paths that none of the recent events of these types has; "" if none. */
+async function unmatchedPathsWarning(filter, types) {
+  const paths = filterPaths(filter);
+  if (!paths.length || !types.length) return "";
+  const recent = (await api("GET", "/events?per_page=100")).filter((e) => types.includes(e.Type));
+  if (!recent.length) return "";
+  const missing = paths.filter((p) => !recent.some((e) => hasPath(e.Payload, p)));
+  if (!missing.length) return "";
+  return `No recent event of the subscribed types has ${missing.map((p) => `“${p}”`).join(", ")} (checked ${recent.length}): check the spelling, e.g. Message.OrgID.`;
 }

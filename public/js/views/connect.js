@@ -92,8 +92,9 @@ export async function connectPage() {
     h(
       "div",
       { class: "card" },
-      h("h2", {}, "1. Add a webhook in the portal"),
-      h("p", {}, "In the Tyk Enterprise Developer Portal, open Settings → Webhooks → Add webhook, and fill it in with these:"),
+      h("h2", {}, "1. Create a webhook channel in the portal"),
+      // The portal's own words (its "Configure webhooks" page): a webhook channel, its Target URL, HTTP method, headers.
+      h("p", {}, "In the Tyk Enterprise Developer Portal, open Settings → Webhooks, create a webhook channel, and fill it in with these:"),
       h(
         "dl",
         { class: "settings" },

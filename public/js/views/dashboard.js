@@ -1,6 +1,6 @@
 import { api } from "../api.js";
 import { legend, sparkline, stackedBars } from "../charts.js";
-import { h, relativeTime, time } from "../dom.js";
+import { formatTime, h, relativeTime, time } from "../dom.js";
 
 const DAY = 86_400_000;
 
@@ -10,15 +10,50 @@ const DAY = 86_400_000;
  */
 export async function dashboard(query) {
   const range = query.get("range") === "7d" ? "7d" : "24h";
+  const content = h("div", {});
+  let refreshes = 0;
+  const refresh = async () => {
+    const next = await build(range, refresh);
+    // In place, focus kept: a refresh must not throw a keyboard user back to the top.
+    const keep = content.contains(document.activeElement) ? document.activeElement.closest("[data-keep-focus]")?.dataset.keepFocus : null;
+    content.replaceChildren(next);
+    if (keep) content.querySelector(`[data-keep-focus="${CSS.escape(keep)}"]`)?.focus();
+    content.dataset.refreshes = String(++refreshes);
+  };
+  await refresh();
+  // The numbers move while the page is open: read them again every 30 s.
+  const timer = setInterval(() => refresh().catch(() => {}), 30_000);
+  return { element: content, cleanup: () => clearInterval(timer) };
+}
+
+async function build(range, refresh) {
   const until = Date.now();
   const window = (days) => `/stats?since=${new Date(until - days * DAY).toISOString()}&until=${new Date(until).toISOString()}`;
-  const [day, week] = await Promise.all([api("GET", window(1)), api("GET", window(7))]);
+  // The channel list says which channels are failing now (FailingSince), so an old error
+  // of a channel whose deliveries succeed again reads as recovered, not as a failure.
+  const [day, week, channels] = await Promise.all([api("GET", window(1)), api("GET", window(7)), api("GET", "/webhooks?per_page=100")]);
   const shown = range === "7d" ? week : day;
+  const health = new Map(channels.map((c) => [c.ID, c]));
 
-  const element = h(
+  const refreshButton = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary small",
+      dataset: { keepFocus: "refresh" },
+      onclick: () => refresh().catch(() => {}),
+    },
+    "Refresh",
+  );
+  return h(
     "section",
     {},
-    h("div", { class: "page-head" }, h("h1", {}, "Dashboard"), h("p", { class: "muted small" }, "Updated ", time(new Date(until).toISOString()))),
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", {}, "Dashboard"),
+      h("p", { class: "inline muted small" }, h("span", { class: "updated" }, "Updated ", time(new Date(until).toISOString()), ", every 30 s"), refreshButton),
+    ),
     h("div", { class: "tiles-grid" }, summary("Last 24 hours", day, until - DAY), summary("Last 7 days", week, until - 7 * DAY)),
     h(
       "div",
@@ -30,22 +65,22 @@ export async function dashboard(query) {
         h(
           "nav",
           { class: "segmented", "aria-label": "Chart window" },
-          h("a", { href: "#/?range=24h", "aria-current": range === "24h" ? "true" : null }, "24 hours"),
-          h("a", { href: "#/?range=7d", "aria-current": range === "7d" ? "true" : null }, "7 days"),
+          h("a", { href: "#/?range=24h", "aria-current": range === "24h" ? "true" : null, dataset: { keepFocus: "range-24h" } }, "24 hours"),
+          h("a", { href: "#/?range=7d", "aria-current": range === "7d" ? "true" : null, dataset: { keepFocus: "range-7d" } }, "7 days"),
         ),
       ),
-      stackedBars(shown.Series),
-      h("div", { class: "chart-axis muted small" }, h("span", {}, time(shown.Since)), h("span", {}, time(shown.Until))),
+      stackedBars(h, shown.Series, formatTime),
       legend(h),
     ),
     h(
       "div",
       { class: "card" },
       h("h2", {}, `Channels, last ${range === "7d" ? "7 days" : "24 hours"}`),
-      shown.Webhooks.length ? channelTable(shown) : h("p", { class: "muted" }, "No channels yet. ", h("a", { href: "#/channels/new" }, "Create one"), "."),
+      shown.Webhooks.length
+        ? channelTable(shown, health)
+        : h("p", { class: "muted" }, "No channels yet. ", h("a", { href: "#/channels/new" }, "Create one"), "."),
     ),
   );
-  return element;
 }
 
 function summary(title, stats, since) {
@@ -70,7 +105,7 @@ function summary(title, stats, since) {
 
 const tile = (label, value, id) => h("div", { class: "tile", dataset: { tile: id } }, h("dt", {}, label), h("dd", {}, value));
 
-function channelTable(stats) {
+function channelTable(stats, health) {
   return h(
     "div",
     { class: "table-wrap" },
@@ -103,11 +138,24 @@ function channelTable(stats) {
             h("td", { dataset: { label: "Success" } }, w.SuccessRate == null ? "–" : `${(w.SuccessRate * 100).toFixed(1)}%`),
             h("td", { dataset: { label: "Failed" } }, String(w.Counts.failed)),
             h("td", { dataset: { label: "P95" } }, w.LatencyMs.P95 == null ? "–" : `${w.LatencyMs.P95} ms`),
-            h("td", { dataset: { label: "Last error" }, class: "error-text" }, w.LastError ?? ""),
+            lastErrorCell(w, health.get(w.ID)),
             h("td", { dataset: { label: "Last failed" } }, w.LastFailureAt ? relativeTime(w.LastFailureAt) : ""),
           ),
         ),
       ),
     ),
   );
+}
+
+/**
+ * The channel's last error: red while it stands; said to be recovered once the channel is
+ * not failing and its newest delivery succeeded after that error (the failures were
+ * retried successfully, or the target came back).
+ */
+function lastErrorCell(w, channel) {
+  if (!w.LastError) return h("td", { dataset: { label: "Last error" } }, "");
+  const newest = channel?.LastDelivery;
+  const recovered = channel && !channel.FailingSince && newest?.Status === "succeeded" && newest.UpdatedAt >= w.LastFailureAt;
+  if (!recovered) return h("td", { dataset: { label: "Last error" }, class: "error-text" }, w.LastError);
+  return h("td", { dataset: { label: "Last error" }, class: "recovered" }, h("span", { class: "badge badge-succeeded" }, "recovered"), " ", w.LastError);
 }

@@ -1,15 +1,24 @@
 import { api, apiPage, humanError } from "../api.js";
-import { confirmDialog, h, pageInQuery, toast, withQuery } from "../dom.js";
+import { confirmDialog, h, pageInQuery, parseLocalText, timeHint, timeInput, toast, withQuery } from "../dom.js";
 import { deliveryTable } from "./deliveries.js";
 
 const STATUSES = ["pending", "retrying", "held", "succeeded", "failed", "cancelled"];
 const RETENTION_DAYS = 30;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Every channel's deliveries, filtered; failed ones can be sent again in bulk, after a count. */
 export async function deliveriesPage(query) {
   const [types, channels] = await Promise.all([api("GET", "/event-types"), api("GET", "/webhooks?per_page=100")]);
   const filters = Object.fromEntries(["q", "status", "webhook_id", "event_type", "event_id", "since", "until"].map((k) => [k, query.get(k) ?? ""]));
 
+  const errorFor = (name) => h("p", { class: "field-error", id: `filter-${name}-error`, dataset: { errorFor: name } });
+  // Enter in a select applies the filters, as it does in a text field.
+  const submitOnEnter = (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  };
   const select = (name, label, options) =>
     h(
       "div",
@@ -17,7 +26,7 @@ export async function deliveriesPage(query) {
       h("label", { for: `filter-${name}` }, label),
       h(
         "select",
-        { id: `filter-${name}`, name },
+        { id: `filter-${name}`, name, onkeydown: submitOnEnter },
         h("option", { value: "" }, "Any"),
         options.map(([value, text]) => h("option", { value, selected: value === filters[name] }, text)),
       ),
@@ -27,19 +36,44 @@ export async function deliveriesPage(query) {
       "div",
       { class: "field" },
       h("label", { for: `filter-${name}` }, label),
-      h("input", { id: `filter-${name}`, name, type, value: type === "datetime-local" ? toLocalInput(filters[name]) : filters[name] }),
+      h("input", { id: `filter-${name}`, name, type, value: filters[name], "aria-describedby": `filter-${name}-error` }),
+      errorFor(name),
     );
+  // A time: one text field (one tab stop), in the format every view shows, zone named.
+  const when = (name, label) => {
+    const el = timeInput(`filter-${name}`, filters[name], { name });
+    el.setAttribute("aria-describedby", `filter-${name}-hint filter-${name}-error`);
+    return h("div", { class: "field" }, h("label", { for: `filter-${name}` }, label), el, timeHint(`filter-${name}`), errorFor(name));
+  };
   const form = h(
     "form",
     {
       class: "card filters",
+      novalidate: true,
       onsubmit: (event) => {
         event.preventDefault();
-        const data = new FormData(form);
+        for (const el of form.querySelectorAll(".field-error")) el.textContent = "";
+        for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+        const problems = [];
         const params = new URLSearchParams();
-        for (const [key, value] of data) {
+        for (const [key, raw] of new FormData(form)) {
+          const value = String(raw).trim();
           if (!value) continue;
-          params.set(key, key === "since" || key === "until" ? new Date(String(value)).toISOString() : String(value));
+          if (key === "since" || key === "until") {
+            const at = parseLocalText(value);
+            if (!at) problems.push([key, "is not a time: write it as YYYY-MM-DD HH:MM, e.g. 2026-11-29 09:30"]);
+            else params.set(key, at.toISOString());
+          } else if (key === "event_id" && !UUID.test(value)) {
+            problems.push([key, "is not an event ID: one looks like 0193a7c2-5b1e-7c3d-9f00-1a2b3c4d5e6f"]);
+          } else params.set(key, value);
+        }
+        if (problems.length) {
+          for (const [key, message] of problems) {
+            form.querySelector(`[data-error-for="${key}"]`).textContent = `${key === "event_id" ? "Event ID" : "The time"} ${message}.`;
+            form.querySelector(`[name="${key}"]`).setAttribute("aria-invalid", "true");
+          }
+          form.querySelector(`[name="${problems[0][0]}"]`).focus();
+          return;
         }
         location.hash = `#/deliveries${params.size ? `?${params}` : ""}`;
       },
@@ -64,10 +98,15 @@ export async function deliveriesPage(query) {
       ),
       input("q", "Payload contains", "search"),
       input("event_id", "Event ID", "text"),
-      input("since", "Created since", "datetime-local"),
-      input("until", "Created before", "datetime-local"),
+      when("since", "Created since"),
+      when("until", "Created before"),
     ),
-    h("div", { class: "actions" }, h("button", { type: "submit" }, "Apply"), h("a", { class: "button secondary", href: "#/deliveries" }, "Clear")),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", dataset: { keepFocus: "apply" } }, "Apply"),
+      h("a", { class: "button secondary", href: "#/deliveries" }, "Clear"),
+    ),
   );
 
   // The page is in the address bar with the filters: a cursor, and the ones before it.
@@ -108,11 +147,4 @@ async function retryFailed(filters, onDone) {
   } catch (err) {
     toast(humanError(err), "error");
   }
-}
-
-/** An ISO time as a datetime-local input's value, in this browser's time zone. */
-function toLocalInput(iso) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 }

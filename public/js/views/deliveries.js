@@ -1,5 +1,5 @@
 import { api, humanError } from "../api.js";
-import { badge, cursorPager, h, relativeTime, time, toast } from "../dom.js";
+import { badge, copyButton, cursorPager, h, idWithCopy, relativeTime, time, toast } from "../dom.js";
 
 const FIRST_PAGE = { cursor: null, trail: [], number: 1 };
 
@@ -188,6 +188,7 @@ function attemptsRow(d) {
                       h("summary", {}, "Sent"),
                       h("p", { class: "small" }, a.Request.URL),
                       h("pre", { tabindex: 0 }, a.Request.Body),
+                      copyButton("request body", a.Request.Body),
                     )
                   : null,
                 a.ResponseBody ? h("pre", { tabindex: 0 }, a.ResponseBody) : "",
@@ -199,5 +200,12 @@ function attemptsRow(d) {
     : h("p", { class: "muted" }, "No attempts yet.");
   const next = d.NextAttemptAt && d.Status === "retrying" ? h("p", { class: "muted small" }, "Next attempt: ", time(d.NextAttemptAt)) : null;
   const error = d.LastError ? h("p", { class: "muted small" }, `Last error: ${d.LastError}`) : null;
-  return h("tr", { class: "attempts-row", dataset: { attemptsFor: d.ID } }, h("td", { colspan: 8 }, content, next, error));
+  // The IDs a script needs (redeliver takes the delivery's), each selectable and copyable.
+  const ids = h(
+    "p",
+    { class: "ids small" },
+    h("span", {}, "Delivery ", idWithCopy("delivery ID", d.ID)),
+    h("span", {}, "Event ", idWithCopy("event ID", d.EventID)),
+  );
+  return h("tr", { class: "attempts-row", dataset: { attemptsFor: d.ID } }, h("td", { colspan: 8 }, ids, content, next, error));
 }

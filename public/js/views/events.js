@@ -1,5 +1,5 @@
 import { api, apiPage } from "../api.js";
-import { cursorPager, h, pageInQuery, prettyJson, time, withQuery } from "../dom.js";
+import { copyButton, cursorPager, h, idWithCopy, pageInQuery, prettyJson, time, withQuery } from "../dom.js";
 import { deliveryTable } from "./deliveries.js";
 import { sendToControl } from "./replay.js";
 
@@ -49,44 +49,55 @@ export async function eventsPage(query) {
 
   const list = events.length
     ? events.map((e) => {
-        const detail = h("div", { class: "event-detail" });
-        const item = h(
-          "details",
-          {
-            class: "event card",
-            dataset: { event: e.ID },
-            ontoggle: async () => {
-              if (!item.open || detail.childElementCount) return;
-              let latest = [];
-              const table = deliveryTable({
-                load: async () => {
-                  latest = (await api("GET", `/events/${e.ID}`)).Deliveries;
-                  return { items: latest, next: null };
-                },
-                showChannel: true,
-              });
-              await table.refresh();
-              const sendTo = h("div", {});
-              const showSendTo = async () => {
-                const all = await channelsOnce();
-                sendTo.replaceChildren(
-                  sendToControl(e, latest, all, async () => {
-                    await table.refresh();
-                    await showSendTo();
-                  }),
-                );
-              };
-              await showSendTo();
-              detail.append(
-                h("h3", {}, "Deliveries"),
-                table.element,
-                sendTo,
-                h("h3", {}, "Payload"),
-                h("pre", { class: "payload", tabindex: 0 }, prettyJson(e.Payload)),
-              );
+        const detailId = `event-detail-${e.ID}`;
+        const detail = h("div", { class: "event-detail", id: detailId, hidden: true });
+        // A disclosure button, not a <summary>: the ID beside it can be selected and
+        // copied without opening or closing the row.
+        const toggle = h(
+          "button",
+          { type: "button", class: "event-toggle", "aria-expanded": "false", "aria-controls": detailId },
+          h("strong", {}, e.Type),
+          " ",
+          time(e.ReceivedAt),
+        );
+        toggle.addEventListener("click", async () => {
+          const open = toggle.getAttribute("aria-expanded") !== "true";
+          toggle.setAttribute("aria-expanded", String(open));
+          item.classList.toggle("open", open);
+          detail.hidden = !open;
+          if (!open || detail.childElementCount) return;
+          let latest = [];
+          const table = deliveryTable({
+            load: async () => {
+              latest = (await api("GET", `/events/${e.ID}`)).Deliveries;
+              return { items: latest, next: null };
             },
-          },
-          h("summary", {}, h("strong", {}, e.Type), " ", time(e.ReceivedAt), h("span", { class: "muted small" }, ` ${e.ID}`)),
+            showChannel: true,
+          });
+          await table.refresh();
+          const sendTo = h("div", {});
+          const showSendTo = async () => {
+            const all = await channelsOnce();
+            sendTo.replaceChildren(
+              sendToControl(e, latest, all, async () => {
+                await table.refresh();
+                await showSendTo();
+              }),
+            );
+          };
+          await showSendTo();
+          detail.append(
+            h("h3", {}, "Deliveries"),
+            table.element,
+            sendTo,
+            h("div", { class: "page-head" }, h("h3", {}, "Payload"), copyButton("payload", JSON.stringify(e.Payload, null, 2))),
+            h("pre", { class: "payload", tabindex: 0 }, prettyJson(e.Payload)),
+          );
+        });
+        const item = h(
+          "div",
+          { class: "event card", dataset: { event: e.ID } },
+          h("div", { class: "event-head" }, toggle, h("span", { class: "muted small event-id" }, "Event ", idWithCopy("event ID", e.ID))),
           detail,
         );
         return item;

@@ -1,5 +1,5 @@
 import { api, humanError } from "../api.js";
-import { confirmDialog, h, toast } from "../dom.js";
+import { confirmDialog, formatTime, h, parseLocalText, timeHint, timeInput, toast } from "../dom.js";
 
 /*
  * Replay (POST /webhooks/{id}/replay): deliveries for the stored events a channel would get
@@ -24,9 +24,6 @@ async function replayAll(id, body, key) {
 export const countReplay = (id, body) => replayAll(id, { ...body, DryRun: true }, "WouldCreate");
 export const runReplay = (id, body) => replayAll(id, body, "Created");
 
-/** A `datetime-local` value for a time, in this browser's zone. */
-const localInput = (ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-
 /**
  * Counts what a replay would create, asks, then replays. Returns how many were created,
  * or null when there was nothing to replay or the admin said no.
@@ -46,7 +43,7 @@ export async function askAndReplay(channel, body, what) {
 
 /** The channel page's "Replay missed events": from a time, counted first, then asked. */
 export function replayCard(channel, onReplayed) {
-  const since = h("input", { id: "replay-since", type: "datetime-local", required: true, value: localInput(Date.now() - 86_400_000) });
+  const since = timeInput("replay-since", Date.now() - 86_400_000, { required: true });
   const result = h("output", { "aria-live": "polite", class: "muted" });
   const form = h(
     "form",
@@ -54,9 +51,14 @@ export function replayCard(channel, onReplayed) {
       class: "card",
       onsubmit: async (event) => {
         event.preventDefault();
-        const from = new Date(since.value);
+        const from = parseLocalText(since.value);
+        if (!from) {
+          result.textContent = "Write the time as YYYY-MM-DD HH:MM, e.g. 2026-11-29 09:30.";
+          since.focus();
+          return;
+        }
         try {
-          const { created, message } = await askAndReplay(channel, { Since: from.toISOString() }, `received since ${from.toLocaleString()}`);
+          const { created, message } = await askAndReplay(channel, { Since: from.toISOString() }, `received since ${formatTime(from)}`);
           result.textContent = message;
           if (created) onReplayed();
         } catch (err) {
@@ -64,7 +66,7 @@ export function replayCard(channel, onReplayed) {
         }
       },
     },
-    h("h2", {}, "Replay missed events"),
+    h("h3", {}, "Replay missed events"),
     h(
       "p",
       { class: "hint" },
@@ -72,6 +74,7 @@ export function replayCard(channel, onReplayed) {
     ),
     h("label", { for: "replay-since" }, "Events received since"),
     since,
+    timeHint("replay-since"),
     h("div", { class: "inline" }, h("button", { type: "submit", class: "secondary", disabled: !channel.Enabled }, "Replay missed events…"), result),
     channel.Enabled ? null : h("p", { class: "hint" }, "Enable the channel first."),
   );

@@ -1,0 +1,111 @@
+/**
+ * The channel page: its first screen (state and actions), what refreshes on it, the IDs
+ * it shows, its deliveries' pages in the address bar, and an ordered channel's lanes.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { deliveriesOf, hasChromium, useHarness, userRegistered } from "./harness";
+
+describe.runIf(hasChromium)("the channel page", () => {
+  const h = useHarness();
+
+  it("keeps the pause banner's count current with the table: held deliveries show in both without a reload", async () => {
+    const channel = await h.channel({ Paused: true });
+    const page = await h.page();
+    await h.open(page, `#/channels/${channel.ID}`);
+    await expect.poll(() => page.locator(".notice").textContent()).toContain("0 deliveries held");
+    for (let n = 1; n <= 3; n++) expect((await h.postEvent(userRegistered(1000 + n))).status).toBe(202);
+    await expect.poll(() => page.locator('tr[data-status="held"]').count()).toBe(3);
+    // The banner follows the table, with no reload in between.
+    await expect.poll(() => page.locator(".notice").textContent()).toContain("3 deliveries held");
+  });
+
+  it("says a failed test event once, with no literal null after it", async () => {
+    const channel = await h.channel({ URL: "http://127.0.0.1:9/down" });
+    const page = await h.page();
+    await h.open(page, `#/channels/${channel.ID}`);
+    await page.getByRole("button", { name: "Send test event" }).click();
+    const result = page.locator(".test-event-result");
+    await expect.poll(() => result.textContent()).toMatch(/^Failed: .+\(\d+ ms\)$/);
+    expect(await result.textContent()).not.toContain("null");
+  });
+
+  it("shows its first screen as state and actions, its ID with a copy button, and the rest in groups", async () => {
+    const channel = await h.channel({ Name: "First screen" });
+    const page = await h.page({ width: 390 });
+    await h.open(page, `#/channels/${channel.ID}`);
+    // On a phone too, the actions and the state are on the first screen.
+    for (const name of ["Pause", "Disable", "Edit"]) {
+      const box = await page.getByRole(name === "Edit" ? "link" : "button", { name, exact: true }).boundingBox();
+      expect(box!.y + box!.height, name).toBeLessThanOrEqual(800);
+    }
+    expect((await page.locator('[data-part="state"]').boundingBox())!.y).toBeLessThan(800);
+    expect(await page.locator('[data-part="state"]').textContent()).toContain("enabled");
+    expect(await page.getByRole("heading", { level: 2 }).allTextContents()).toEqual(
+      expect.arrayContaining(["Deliveries", "Test", "Recover and replay", "Settings and secret"]),
+    );
+    // The ID is on the page, selectable, and copies.
+    expect(await page.locator("main code.id").first().textContent()).toBe(channel.ID);
+    await page.getByRole("button", { name: "Copy channel ID" }).click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(channel.ID);
+    await expect.poll(() => page.locator("#toast").textContent()).toBe("Channel ID copied.");
+  });
+
+  it("shows a delivery's ID and its event's, each with a copy button, in its attempts", async () => {
+    const channel = await h.channel();
+    await h.postEvent(userRegistered(2001));
+    await deliveriesOf(h, channel.ID, "succeeded", 1);
+    const [delivery] = await h.json("GET", `/webhooks/${channel.ID}/deliveries`);
+    const page = await h.page();
+    await h.open(page, `#/channels/${channel.ID}`);
+    await page.locator("tr[data-delivery]").getByRole("button", { name: "Attempts" }).click();
+    const attempts = page.locator("tr.attempts-row");
+    await expect.poll(() => attempts.locator("code.id").allTextContents()).toEqual([delivery.ID, delivery.EventID]);
+    await attempts.getByRole("button", { name: "Copy delivery ID" }).click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(delivery.ID);
+  });
+
+  it("keeps the page of its deliveries, and their status filter, in the address bar", async () => {
+    const channel = await h.channel();
+    // 51 deliveries: two pages of 50.
+    for (let n = 0; n < 51; n++) expect((await h.postEvent(userRegistered(3000 + n))).status).toBe(202);
+    await deliveriesOf(h, channel.ID, "succeeded", 51);
+    const page = await h.page();
+    await h.open(page, `#/channels/${channel.ID}`);
+    await page.getByRole("link", { name: "Next →" }).click();
+    await page.locator('main[aria-busy="false"] .pager', { hasText: "Page 2" }).waitFor();
+    expect(new URL(page.url()).hash).toMatch(new RegExp(`^#/channels/${channel.ID}\\?cursor=[A-Za-z0-9_-]+$`));
+    expect(await page.locator("tr[data-delivery]").count()).toBe(1);
+    // A reload shows the same page; Previous goes back to the first.
+    await page.reload();
+    await page.locator('main[aria-busy="false"] .pager', { hasText: "Page 2" }).waitFor();
+    await page.getByRole("link", { name: "← Previous" }).click();
+    await page.locator('main[aria-busy="false"] .pager', { hasText: "Page 1" }).waitFor();
+    expect(await page.locator("tr[data-delivery]").count()).toBe(50);
+    // The status filter is in the address too, and keeps focus when it applies.
+    await page.getByLabel("Status").focus();
+    await page.getByLabel("Status").selectOption("failed");
+    await page.locator(`main[aria-busy="false"][data-route="#/channels/${channel.ID}?status=failed"]`).waitFor();
+    expect(await page.locator("tr[data-delivery]").count()).toBe(0);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("status-filter");
+  });
+
+  it("shows an ordered channel's order, and its lanes: which delivery heads each, since when, how many wait", async () => {
+    const channel = await h.channel({ Name: "Ordered", URL: "http://127.0.0.1:9/down", Ordering: { Key: "Message.ID" } });
+    for (let n = 0; n < 3; n++) expect((await h.postEvent(userRegistered(77, { Email: `lane${n}@example.com` }))).status).toBe(202);
+    const page = await h.page();
+    await h.open(page, `#/channels/${channel.ID}`);
+    expect(await page.locator('[data-part="state"]').textContent()).toContain("in order per Message.ID");
+    const lane = page.locator('tr[data-lane="77"]');
+    await lane.waitFor({ timeout: 15_000 });
+    await expect.poll(() => lane.locator('td[data-label="Waiting behind it"]').textContent()).toBe("2");
+    expect(await lane.locator('td[data-label="Lane"]').textContent()).toBe("Message.ID = 77");
+    const [head] = await h.json("GET", `/webhooks/${channel.ID}/lanes`);
+    expect(await lane.locator('td[data-label="Head delivery"] code.id').textContent()).toBe(head.Head.ID);
+    expect(await lane.locator('td[data-label="Since"] time').getAttribute("datetime")).toBe(head.Since);
+    // The head links to the delivery.
+    await lane.getByRole("link", { name: "UserRegistered" }).click();
+    await page.locator('main[aria-busy="false"][data-route^="#/deliveries?"]').waitFor();
+    await expect.poll(() => page.locator("tr[data-delivery]").count()).toBe(1);
+    expect(await page.locator("tr[data-delivery]").getAttribute("data-delivery")).toBe(head.Head.ID);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * The dashboard: an old error of a channel that works again reads as recovered, the page
+ * refreshes (by itself and on demand), and the chart says its counts and what a bar holds.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { deliveriesOf, hasChromium, seed, useHarness, userRegistered } from "./harness";
+
+describe.runIf(hasChromium)("the dashboard", () => {
+  const h = useHarness();
+  afterEach(() => {
+    h.receiver.status = 200;
+  });
+
+  it("says a channel whose failures were retried successfully recovered, and keeps red for one still failing", async () => {
+    const recovered = await h.channel({ Name: "Came back" });
+    h.receiver.status = 500;
+    await h.postEvent(userRegistered(7001));
+    await deliveriesOf(h, recovered.ID, "retrying", 1);
+    h.receiver.status = 200;
+    const [delivery] = await h.json("GET", `/webhooks/${recovered.ID}/deliveries`);
+    await h.admin("POST", `/deliveries/${delivery.ID}/redeliver`);
+    await deliveriesOf(h, recovered.ID, "succeeded", 1);
+    const failing = await h.channel({ Name: "Still down", URL: "http://127.0.0.1:9/down", Events: ["UserAccountActivated"] });
+    const event = JSON.parse(userRegistered(7002));
+    await h.postEvent(JSON.stringify({ ...event, Event: "UserAccountActivated" }));
+    await deliveriesOf(h, failing.ID, "retrying", 1);
+
+    const page = await h.page();
+    await h.open(page, "#/");
+    const cameBack = page.locator(`tr[data-webhook="${recovered.ID}"] td[data-label="Last error"]`);
+    expect(await cameBack.textContent()).toMatch(/^recovered .*500/);
+    expect(await cameBack.getAttribute("class")).not.toContain("error-text");
+    const down = page.locator(`tr[data-webhook="${failing.ID}"] td[data-label="Last error"]`);
+    expect(await down.getAttribute("class")).toContain("error-text");
+    expect(await down.textContent()).not.toContain("recovered");
+  });
+
+  it("refreshes on its Refresh button, keeping focus on it, and by itself every 30 s", async () => {
+    // Its own event type: no other channel of this file gets these.
+    const channel = await h.channel({ Name: "Counted", Events: ["PasswordReset"] });
+    const reset = (id: number) => JSON.stringify({ ...JSON.parse(seed[3]!.body), Message: { ...JSON.parse(seed[3]!.body).Message, ID: id } });
+    const page = await h.page();
+    await page.clock.install();
+    await h.open(page, "#/");
+    const count = () => page.locator('[aria-label="Last 24 hours"] [data-tile="tile-retrying"] dd').textContent();
+    const before = Number(await count());
+    h.receiver.status = 500;
+    expect((await h.postEvent(reset(7101))).status).toBe(202);
+    await deliveriesOf(h, channel.ID, "retrying", 1);
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await expect.poll(async () => Number(await count())).toBe(before + 1);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Refresh");
+
+    expect((await h.postEvent(reset(7102))).status).toBe(202);
+    await deliveriesOf(h, channel.ID, "retrying", 2);
+    const refreshes = Number(await page.locator("main > div").getAttribute("data-refreshes"));
+    await page.clock.runFor(30_000);
+    await expect.poll(async () => Number(await page.locator("main > div").getAttribute("data-refreshes"))).toBe(refreshes + 1);
+    await expect.poll(async () => Number(await count())).toBe(before + 2);
+  });
+
+  it("labels the chart's counts and times, and says what a bar holds on hover and on focus", async () => {
+    const channel = await h.channel();
+    for (let n = 0; n < 3; n++) await h.postEvent(userRegistered(7200 + n));
+    await deliveriesOf(h, channel.ID, "succeeded", 3);
+    const page = await h.page();
+    await h.open(page, "#/");
+    const y = await page.locator(".chart-y span").allTextContents();
+    expect(y.at(-1)).toBe("0");
+    expect(Number(y[0])).toBeGreaterThanOrEqual(3);
+    // Times along the bottom: more than the two ends.
+    expect(await page.locator(".chart-x span").count()).toBe(5);
+
+    // Focus the chart: the newest bar (where the 3 deliveries are) is described.
+    const readout = page.locator(".chart-readout");
+    await page.locator(".chart").focus();
+    await expect.poll(() => readout.textContent()).toMatch(/\d+ succeeded/);
+    const newest = await readout.textContent();
+    await page.keyboard.press("ArrowLeft");
+    await expect.poll(() => readout.textContent()).not.toBe(newest);
+    await page.keyboard.press("ArrowRight");
+    await expect.poll(() => readout.textContent()).toBe(newest);
+    await page.locator(".chart .bar-slot").last().hover();
+    await expect.poll(() => readout.textContent()).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} .+: .*succeeded/);
+  });
+});

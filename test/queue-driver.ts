@@ -1,0 +1,93 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { vi } from "vitest";
+import type { DeliveryMessage } from "../src/delivery/message";
+import { worker } from "./helpers";
+
+/**
+ * A deliveries queue run in the test, as Queues would run it: messages are handed to the
+ * real consumer in batches of up to 10, at most `concurrency` batches at once, each when
+ * its delay is over (real time); a message the consumer retries comes back after its
+ * delay, and what the consumer sends (`sendBatch`) joins the queue. `drop()` loses every
+ * message not yet handed over, as a restart of `wrangler dev` does.
+ */
+export function testQueue(bindings: Record<string, unknown> = {}, concurrency = 2) {
+  let waiting: { body: DeliveryMessage; due: number }[] = [];
+  const running = new Set<Promise<void>>();
+  let sent = 0;
+  let handed = 0;
+  const perDelivery = new Map<string, number>();
+  const binding = {
+    async send(body: DeliveryMessage, options?: { delaySeconds?: number }) {
+      add(body, options?.delaySeconds);
+    },
+    async sendBatch(messages: Iterable<{ body: DeliveryMessage; delaySeconds?: number }>) {
+      for (const m of messages) add(m.body, m.delaySeconds);
+    },
+  };
+  function add(body: DeliveryMessage, delaySeconds = 0) {
+    sent++;
+    perDelivery.set(body.deliveryId, (perDelivery.get(body.deliveryId) ?? 0) + 1);
+    waiting.push({ body, due: Date.now() + delaySeconds * 1000 });
+  }
+
+  async function runBatch(bodies: DeliveryMessage[]) {
+    handed += bodies.length;
+    const batch = createMessageBatch<DeliveryMessage>(
+      "tyk-webhook-deliveries",
+      bodies.map((body, i) => ({ id: `m${handed}-${i}`, timestamp: new Date(), attempts: 1, body })),
+    );
+    const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
+    const ctx = createExecutionContext();
+    await worker.queue(batch, { ...env, ...bindings, DELIVERIES: binding } as unknown as typeof env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    if (result.retryBatch.retry) {
+      for (const body of bodies) add(body, result.retryBatch.delaySeconds ?? 0);
+      return;
+    }
+    batch.messages.forEach((m, i) => {
+      if (result.retryMessages.some((r: { msgId: string }) => r.msgId === m.id)) add(bodies[i]!, retries[i]!.mock.calls[0]?.[0]?.delaySeconds ?? 0);
+    });
+  }
+
+  return {
+    binding,
+    /** The worker's bindings with this queue (and the test's `bindings`), for calls like `sweep`. */
+    env: { ...env, ...bindings, DELIVERIES: binding } as unknown as typeof env,
+    add,
+    /** Messages sent to the queue so far (by the test and by the worker), and per delivery. */
+    get sent() {
+      return sent;
+    },
+    perDelivery,
+    /** Loses every message waiting (a restart). */
+    drop() {
+      waiting = [];
+    },
+    /**
+     * Runs until no message is waiting, or `until()` holds, or `timeoutMs` passes. Batches
+     * take the due messages in the order they were sent, as a queue hands them over. When
+     * `until()` holds, batches still running go on (`idle()` waits for them).
+     */
+    async run({ timeoutMs = 60_000, until }: { timeoutMs?: number; until?: () => boolean | Promise<boolean> } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (until && (await until())) return;
+        const now = Date.now();
+        const due = waiting.filter((w) => w.due <= now).slice(0, 10);
+        if (due.length && running.size < concurrency) {
+          waiting = waiting.filter((w) => !due.includes(w));
+          const p = runBatch(due.map((d) => d.body)).finally(() => running.delete(p));
+          running.add(p);
+          continue;
+        }
+        if (!waiting.length && !running.size) break;
+        const next = Math.min(...waiting.map((w) => w.due), now + 50);
+        await Promise.race([...running, new Promise((r) => setTimeout(r, Math.max(1, next - now)))]);
+      }
+      await Promise.all(running);
+    },
+    /** Waits for the batches still running. */
+    idle: () => Promise.all(running),
+  };
+}
