@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { DeliveryMessage } from "./delivery/message";
+import type { DeliveryMessage } from "./db/records";
 import { ConfigError } from "./errors";
 import type { Sequencer } from "./flow/sequencer";
 import type { ParkedEvent } from "./intake/parked";

@@ -1,6 +1,7 @@
 import { app } from "./app";
-import { consumeDeadLetters, consumeDeliveries } from "./delivery/consumer";
-import type { DeliveryMessage } from "./delivery/message";
+import type { DeliveryMessage } from "./db/records";
+import { consumeDeliveries } from "./delivery/consumer";
+import { consumeDeadLetters } from "./delivery/dead-letters";
 import { type Config, config, type Env, storingQueues } from "./env";
 import type { ParkedEvent } from "./intake/parked";
 import { keepDeadLetteredEvents } from "./intake/store-dead-letters";

@@ -334,9 +334,19 @@ describe("misc routes", () => {
         "GET /templates",
         "POST /integrations/preview",
         "POST /webhooks/{id}/replay",
+        // Intake, outside /portal-api: its operation names its own server.
+        "POST /events",
       ].sort(),
     );
     expect(doc.components.schemas.ChannelCreate.required).toEqual(expect.arrayContaining(["Name", "URL", "Events"]));
+    const intake = doc.paths["/events"].post;
+    expect(intake.servers).toEqual([expect.objectContaining({ url: "/" })]);
+    expect(intake.security).toEqual([{ IntakeToken: [] }]);
+    expect(Object.keys(intake.responses).sort()).toEqual(["200", "202", "400", "401", "413", "415", "422", "503"]);
+    expect(intake.responses["503"].headers["Retry-After"]).toBeDefined();
+    expect(intake.responses["202"].content["application/json"].schema.properties).toHaveProperty("Deliveries");
+    expect(doc.components.schemas.PortalEvent.anyOf ?? doc.components.schemas.PortalEvent.oneOf).toHaveLength(14);
+    expect(doc.paths["/events"].get.servers).toBeUndefined();
   });
 
   it("unknown paths answer 404 in the error shape", async () => {

@@ -6,7 +6,7 @@ import { createExecutionContext, createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import type { DeliveryMessage } from "../src/delivery/message";
+import type { DeliveryMessage } from "../src/db/records";
 import { sweep } from "../src/sweeper/sweep";
 import { api, consume, count, createChannel, delivery, makeDelivery, makeDue, postEvent, receivedAt, recordingQueue, seed, target, worker } from "./helpers";
 

@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { inject, vi } from "vitest";
 import { app } from "../src/app";
 import { timeOrderedId } from "../src/db/ids";
-import type { DeliveryMessage } from "../src/delivery/message";
+import type { DeliveryMessage } from "../src/db/records";
 import entry from "../src/index";
 import seedPayloads from "./fixtures/seed-payloads.json";
 import type { Received } from "./receiver";

@@ -461,7 +461,7 @@ describe("secrets at rest", () => {
       { ENCRYPTION_KEY: undefined },
     );
     expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ errors: ["ENCRYPTION_KEY: not configured on this deployment"] });
+    expect(await res.json()).toEqual({ errors: ["ENCRYPTION_KEY: not configured on this deployment"], RequestId: res.headers.get("X-Request-Id") });
   });
 
   it("rotates ENCRYPTION_KEY: the previous key still decrypts, and the sweeper re-encrypts everything", async () => {
@@ -551,7 +551,7 @@ describe("nothing leaked", () => {
     const res = await call("/portal-api/events", { headers: ADMIN }, { DB: broken });
     expect(res.status).toBe(500);
     const text = await res.text();
-    expect(JSON.parse(text)).toEqual({ errors: ["server: internal error"] });
+    expect(JSON.parse(text)).toEqual({ errors: ["server: internal error"], RequestId: res.headers.get("X-Request-Id") });
     expect(text).not.toContain("internals");
   });
 });

@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app";
-import type { DeliveryMessage } from "../src/delivery/message";
+import type { DeliveryMessage } from "../src/db/records";
 import { MAX_INLINE_BYTES, type ParkedEvent } from "../src/intake/parked";
 import { base64ToBytes } from "../src/security/encoding";
 import { sweep } from "../src/sweeper/sweep";
@@ -326,6 +326,6 @@ describe("the admin API through a D1 outage", () => {
     const res = await app.request(path, { method, headers: ADMIN }, { ...env, DB: down() });
     expect(res.status).toBe(503);
     expect(res.headers.get("Retry-After")).toBe("5");
-    expect(await res.json()).toEqual({ errors: ["database: unavailable for a moment; try again shortly"] });
+    expect(await res.json()).toEqual({ errors: ["database: unavailable for a moment; try again shortly"], RequestId: res.headers.get("X-Request-Id") });
   });
 });

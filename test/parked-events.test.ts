@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runDurableO
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app";
-import type { DeliveryMessage } from "../src/delivery/message";
+import type { DeliveryMessage } from "../src/db/records";
 import type { ParkedEvent } from "../src/intake/parked";
 import { type ParkedBodies, UNREAD_BODY_TTL_MS } from "../src/intake/parked-bodies";
 import { DEAD_LETTER_RETRY_SECONDS } from "../src/intake/store-dead-letters";

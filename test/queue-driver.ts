@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
-import type { DeliveryMessage } from "../src/delivery/message";
+import type { DeliveryMessage } from "../src/db/records";
 import { worker } from "./helpers";
 
 /**

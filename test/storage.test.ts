@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../src/app";
 import { idFloor, timeOrderedId } from "../src/db/ids";
-import type { DeliveryMessage } from "../src/delivery/message";
+import type { DeliveryMessage } from "../src/db/records";
 import { sweep } from "../src/sweeper/sweep";
 import { ADMIN, consume, countingD1, createChannel, INTAKE, makeDelivery, recordingQueue, target, uniqueUserRegistered, worker } from "./helpers";
 

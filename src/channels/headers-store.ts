@@ -3,22 +3,9 @@ import type { Db } from "../db/client";
 import { channelHeaders } from "../db/schema";
 import { NotFound, Refused } from "../errors";
 import type { SecretBox } from "../security/secret-box";
-import { type ChannelRecord, findChannel, type HeaderRow } from "./store";
+import { type ChannelRecord, findChannel, type HeaderRow, headerRows } from "./store";
 
 /** The headers sub-resource (`/webhooks/{id}/headers`): its rules hold in the database write. */
-
-export async function headerRows(box: SecretBox, channelId: string, headers: { Name: string; Value: string }[], now: number) {
-  // Distinct creation times keep the admin's order without a position column.
-  return Promise.all(
-    headers.map(async (h, i) => ({
-      id: crypto.randomUUID(),
-      channelId,
-      name: h.Name,
-      value: await box.encrypt(h.Value),
-      createdAt: now + i,
-    })),
-  );
-}
 
 /**
  * Adds a header in one statement that checks both rules as it writes, so concurrent adds

@@ -1,15 +1,15 @@
 import { and, asc, eq, inArray, isNull, notInArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { sqlLane } from "../db/lanes";
+import type { DeliveryMessage } from "../db/records";
 import { channelEvents, channelHeaders, channels, deletedChannels, deliveries, LIVE_STATUSES } from "../db/schema";
-import { type DeliveryMessage, messageFor } from "../delivery/message";
+import { messageFor } from "../delivery/message";
 import { UNSUBSCRIBED } from "../delivery/outcome";
 import { NotFound, Refused } from "../errors";
 import { type EventType, eventTypes } from "../events/catalog";
-import { sqlLane } from "../flow/lanes";
 import { type AuthInput, sealAuth } from "../integrations/auth";
 import type { SecretBox } from "../security/secret-box";
 import { countBulk } from "../stats/counters";
-import { headerRows } from "./headers-store";
 import type { ChannelCreateInput, ChannelPatchInput } from "./schemas";
 
 type ChannelRow = typeof channels.$inferSelect;
@@ -225,6 +225,20 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
     // Oldest first (ids are in time order): the order they reach the queue is the order they are sent.
     released: released.sort((a, b) => (a.id < b.id ? -1 : 1)).map(messageFor),
   };
+}
+
+/** A channel's custom headers as rows, values encrypted, in the order given. */
+export async function headerRows(box: SecretBox, channelId: string, headers: { Name: string; Value: string }[], now: number) {
+  // Distinct creation times keep the admin's order without a position column.
+  return Promise.all(
+    headers.map(async (h, i) => ({
+      id: crypto.randomUUID(),
+      channelId,
+      name: h.Name,
+      value: await box.encrypt(h.Value),
+      createdAt: now + i,
+    })),
+  );
 }
 
 /** The stored form of an `Auth` (its secret encrypted, or kept when left out). */

@@ -1,9 +1,9 @@
 import { sqlRunIsCurrent } from "../db/current-run";
+import type { BatchChannel, BatchData, BatchDelivery, DeliveryChange, DeliveryMessage, OperationalEvent } from "../db/records";
 import type { AttemptRecord, DeliveryStatus } from "../db/schema";
-import { type OperationalEvent, raisedMessages, raiseStatements } from "../operational/events";
+import { raisedMessages, raiseStatements } from "../operational/events";
 import type { Format } from "../routing/formats";
 import type { CountChanges } from "../stats/counters";
-import type { DeliveryMessage } from "./message";
 
 /*
  * The consumer's SQL: its one read and its one write per batch, and the dead-letter
@@ -11,57 +11,6 @@ import type { DeliveryMessage } from "./message";
  * and the CPU profiles showed the query builder costing most of the consumer's own CPU
  * (see "How it is built" in the README for the rule).
  */
-
-/** What the consumer reads of a delivery, with its event's body (null if the event was purged). */
-export interface BatchDelivery {
-  id: string;
-  eventId: string;
-  eventType: string;
-  channelId: string;
-  status: DeliveryStatus;
-  attemptCount: number;
-  retryBase: number;
-  generation: number;
-  nextAttemptAt: number | null;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  createdAt: number;
-  body: string | null;
-  /** Whether the channel still subscribes to the delivery's event type. */
-  subscribed: boolean;
-  /** Its lane on an ordered channel, and that lane's head as the batch read it (src/flow/lanes.ts); null if none. */
-  lane: string | null;
-  laneHead: string | null;
-}
-
-/** What the consumer reads of a channel; the secret and header values still encrypted. */
-export interface BatchChannel {
-  id: string;
-  name: string;
-  url: string;
-  method: string;
-  timeoutSeconds: number;
-  enabled: boolean;
-  disabledReason: string | null;
-  secret: string;
-  previousSecret: string | null;
-  previousSecretExpiresAt: number | null;
-  /** Start of the channel's current run of failed attempts, if it is in one. */
-  failingSince: number | null;
-  /** Its custom headers, in the order they were added. */
-  headers: { name: string; value: string }[];
-  paused: boolean;
-  rateLimit: number | null;
-  format: Format;
-  /** Integrations: the JSONata expression that writes the body, and the auth (secret encrypted), or null. */
-  transform: string | null;
-  auth: string | null;
-}
-
-export interface BatchData {
-  deliveries: Map<string, BatchDelivery>;
-  channels: Map<string, BatchChannel>;
-}
 
 /*
  * The consumer's read and write are prepared SQL: they run for every batch, and building
@@ -146,19 +95,6 @@ export async function loadBatch(d1: D1Database, messages: DeliveryMessage[]): Pr
 /** Attempts kept per delivery: an admin's redelivers could otherwise grow a row past D1's limit. */
 export const MAX_KEPT_ATTEMPTS = 100;
 
-export interface DeliveryChange {
-  channelId: string;
-  id: string;
-  /** The generation the decision was made for: the change holds only while it is current. */
-  generation: number;
-  status: DeliveryStatus;
-  /** The attempt this change records, if it records one. */
-  attempt?: AttemptRecord;
-  nextAttemptAt: number | null;
-  lastStatusCode: number | null;
-  lastError: string | null;
-}
-
 export interface BatchWrites {
   changes: DeliveryChange[];
   /** Channels whose failure streak ends (a success) or starts (only failures). */
@@ -227,7 +163,7 @@ const PARK = `
 
 // The next delivery of each lane whose delivery ended is due now, if it was waiting: the
 // sequencer's wake-up is then only the fast way; if it is lost, the sweeper sends it.
-const NEXT_IN_LANE = `
+export const NEXT_IN_LANE = `
   update deliveries set next_attempt_at = ?2
   from (select l.channel_id, min(l.id) as id
         from json_each(?1) as e
@@ -293,51 +229,4 @@ export async function recordBatch(d1: D1Database, writes: BatchWrites, now: numb
   const rows = (changesAt >= 0 ? results[changesAt]!.results : []) as { id: string; generation: number; status: string }[];
   const applied = new Set(rows.filter((r) => r.generation === decided.get(r.id)?.generation && r.status === decided.get(r.id)?.status).map((r) => r.id));
   return { raised: raisedAt >= 0 ? await raisedMessages(d1, results.slice(0, raisedAt + 1), now) : [], applied };
-}
-
-/**
- * Marks dead-lettered deliveries failed, unless they already reached an end, the message
- * was of an older generation (a newer message is looking after the delivery), or no
- * attempt of the current run was ever recorded: a result that never reached D1 is not a
- * failure, and such a delivery stays live for the sweeper to send again.
- */
-export async function failDeliveries(d1: D1Database, messages: DeliveryMessage[], reason: string, now: number) {
-  const { results } = await d1
-    .prepare(
-      `update deliveries set status = 'failed', last_error = ?2, next_attempt_at = null, updated_at = ?3
-       from json_each(?1) as m
-       where deliveries.channel_id = m.value->>'channelId' and deliveries.id = m.value->>'deliveryId'
-         and deliveries.generation = coalesce(m.value->>'generation', 0)
-         and deliveries.status in ('pending', 'retrying')
-         and deliveries.attempt_count > deliveries.retry_base
-       returning deliveries.id as deliveryId, channel_id as channelId, event_id as eventId, event_type as eventType,
-                 attempt_count as attempts, last_status_code as lastStatusCode, last_error as lastError, created_at as createdAt, lane`,
-    )
-    .bind(JSON.stringify(messages), reason, now)
-    .all<{
-      deliveryId: string;
-      channelId: string;
-      eventId: string;
-      eventType: string;
-      attempts: number;
-      lastStatusCode: number | null;
-      lastError: string;
-      createdAt: number;
-      lane: string | null;
-    }>();
-  return results;
-}
-
-/** The statement that makes due the next delivery of each lane whose delivery ended (NEXT_IN_LANE). */
-export const nextInLane = (d1: D1Database, laneEnds: { channelId: string; lane: string }[], now: number) =>
-  d1.prepare(NEXT_IN_LANE).bind(JSON.stringify(laneEnds), now);
-
-/**
- * Stores operational events and their deliveries, after any `first` statements, in one
- * round trip; returns the messages to queue.
- */
-export async function raiseEvents(d1: D1Database, raise: OperationalEvent[], now: number, first: D1PreparedStatement[] = []): Promise<DeliveryMessage[]> {
-  if (!raise.length && !first.length) return [];
-  const results = await d1.batch([...first, ...(raise.length ? raiseStatements(d1, raise, now) : [])]);
-  return raise.length ? raisedMessages(d1, results, now) : [];
 }

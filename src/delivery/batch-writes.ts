@@ -1,8 +1,8 @@
 import { runGuard } from "../db/current-run";
+import type { BatchData, BatchDelivery, DeliveryChange, Handled } from "../db/records";
 import { webhookDisabled } from "../operational/events";
 import { CountChanges } from "../stats/counters";
-import type { BatchData, BatchDelivery, BatchWrites, DeliveryChange } from "./batch-sql";
-import type { Handled } from "./decide";
+import type { BatchWrites } from "./batch-sql";
 
 const ENDS = new Set(["succeeded", "failed", "cancelled"]);
 

@@ -1,17 +1,13 @@
-import { database } from "../db/client";
 import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
+import type { BatchData, DeliveryMessage, Handled, Sendable, Triaged } from "../db/records";
 import { type Config, config, type Env } from "../env";
-import { isOperational } from "../events/catalog";
 import { paceRateLimited, parkBehindLaneHeads, settleLanes } from "../flow/sequence";
 import { errorText, log } from "../log";
-import { deliveryFailed } from "../operational/events";
 import { type SecretBox, secretBox } from "../security/secret-box";
-import { CountChanges } from "../stats/counters";
-import { type BatchData, failDeliveries, loadBatch, nextInLane, raiseEvents, recordBatch } from "./batch-sql";
+import { loadBatch, recordBatch } from "./batch-sql";
 import { collectWrites } from "./batch-writes";
-import { CRASH_RETRY_SECONDS, crashed, type Handled, judgeAttempt, type Sendable, type Triaged, triage } from "./decide";
-import { type DeliveryMessage, enqueueCommitted } from "./message";
-import { channelNames } from "./queries";
+import { CRASH_RETRY_SECONDS, crashed, judgeAttempt, triage } from "./decide";
+import { enqueueCommitted } from "./message";
 import { buildFault, buildRequest, callTarget } from "./request";
 import { sendBackLater } from "./stall";
 
@@ -162,31 +158,6 @@ async function send({ delivery, channel }: Sendable, box: SecretBox, cfg: Config
   const { result, built: sent } = await callTarget(built, channel.timeoutSeconds * 1000);
   if (result.ok) result.body = sent.mask(result.body);
   return judgeAttempt(delivery, channel, startedAt, result, cfg, sent.sent);
-}
-
-/** The dead-letter queue: messages that crashed the consumer too often end as `failed`. */
-export async function consumeDeadLetters(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
-  const messages = batch.messages.map((m) => m.body).filter((body) => Boolean(body?.deliveryId));
-  const db = database(env.DB);
-  try {
-    const now = Date.now();
-    const ended = await failDeliveries(env.DB, messages, "dead-lettered: the consumer failed on it too many times", now);
-    const counts = new CountChanges();
-    for (const d of ended) counts.ended(d.channelId, d.createdAt, "failed");
-    const failed = ended.filter((d) => !isOperational(d.eventType));
-    const names = await channelNames(db, [...new Set(failed.map((d) => d.channelId))]);
-    const raise = failed.map((d) => deliveryFailed({ ...d, channelName: names.get(d.channelId) ?? null }, now));
-    // An ordered lane goes on with its next delivery (src/flow/lanes.ts).
-    const laneEnds = ended.flatMap((d) => (d.lane === null ? [] : [{ channelId: d.channelId, lane: d.lane }]));
-    const first = [...(counts.size ? [counts.statement(env.DB)] : []), ...(laneEnds.length ? [nextInLane(env.DB, laneEnds, now)] : [])];
-    const raised = await raiseEvents(env.DB, raise, now, first);
-    log.warn("dead-lettered", { deliveries: messages.length });
-    batch.ackAll();
-    await enqueueCommitted(env.DELIVERIES, raised, "operational events");
-  } catch (err) {
-    log.error("dead-letter consumer could not record", { error: errorText(err) });
-    batch.retryAll({ delaySeconds: CRASH_RETRY_SECONDS });
-  }
 }
 
 /** The positions of messages that repeat an earlier message of the batch (same delivery and generation). */

@@ -1,11 +1,10 @@
+import type { BatchChannel, BatchData, BatchDelivery, DeliveryChange, DeliveryMessage, Handled, OperationalEvent, Triaged } from "../db/records";
 import type { AttemptRecord } from "../db/schema";
 import type { Config } from "../env";
 import { isOperational } from "../events/catalog";
 import { log } from "../log";
-import { deliveryFailed, type OperationalEvent } from "../operational/events";
+import { deliveryFailed } from "../operational/events";
 import { targetUrlProblem } from "../security/target-url";
-import type { BatchChannel, BatchData, BatchDelivery, DeliveryChange } from "./batch-sql";
-import type { DeliveryMessage } from "./message";
 import { type AttemptOutcome, GONE, judge, type Next, next, UNSUBSCRIBED } from "./outcome";
 import { type AttemptResult, isBuildFault } from "./request";
 
@@ -19,29 +18,6 @@ import { type AttemptResult, isBuildFault } from "./request";
 export const MAX_QUEUE_DELAY_SECONDS = 12 * 60 * 60;
 /** Retry delay when the consumer itself could not do its work (D1 unavailable, a bug). */
 export const CRASH_RETRY_SECONDS = 30;
-
-/** What the consumer decided for one message. */
-export type Plan = { ack: true } | { ack: false; delaySeconds: number };
-
-export interface Handled {
-  plan: Plan;
-  change?: DeliveryChange;
-  /** What the attempt says of the channel; `quiet`: an operational event's delivery, whose outcome raises nothing. */
-  channel?: { id: string; ok: boolean; gone?: string; quiet: boolean };
-  /** Raised when the delivery ends failed (never for an operational event's own delivery). */
-  raise?: OperationalEvent;
-  /** Waits behind its lane's head: no message until woken (src/flow/lanes.ts). */
-  park?: Park;
-  /** Comes back to the queue as a new message (a rate-limit start later than this batch waits for). */
-  resend?: DeliveryMessage;
-}
-
-/** A delivery waiting in its lane behind `behind` (the lane's head as the batch read it). */
-export type Park = { channelId: string; id: string; generation: number; lane: string; behind: string };
-
-/** A message that may send: its delivery and channel, and when its rate limit lets it start (unix ms). */
-export type Sendable = { delivery: BatchDelivery; channel: BatchChannel; startAt?: number };
-export type Triaged = Handled | Sendable;
 
 /** A message the consumer could not handle (a bug, D1 down): it comes back later. */
 export const crashed = (): Handled => ({ plan: { ack: false, delaySeconds: CRASH_RETRY_SECONDS } });

@@ -1,27 +1,5 @@
+import type { DeliveryMessage } from "../db/records";
 import { errorText, log } from "../log";
-
-/**
- * A queue message names one delivery by its key (channel and id), and the generation it
- * was sent for; everything else is read from D1 when it is handled.
- */
-export interface DeliveryMessage {
-  deliveryId: string;
-  /**
-   * Absent in messages sent before deliveries were keyed by channel: their ids were
-   * rewritten since, so they find nothing and the sweeper sends their deliveries again.
-   */
-  channelId?: string;
-  /** Absent in messages sent before generations existed: read as 0. */
-  generation?: number;
-  /** Times in a row D1 could not read or record this message's batch (src/delivery/stall.ts). */
-  stalls?: number;
-  /**
-   * When its channel's rate limit lets it start (unix ms), handed out once by the channel's
-   * sequencer (src/flow/sequencer.ts): the message is sent with the delay to it, and the
-   * consumer starts it then without asking again.
-   */
-  startAt?: number;
-}
 
 /** The message that sends a delivery in its current generation. */
 export const messageFor = (delivery: { channelId: string; id: string; generation: number }): DeliveryMessage => ({

@@ -1,5 +1,5 @@
+import type { DeliveryMessage } from "../db/records";
 import { errorText, log } from "../log";
-import type { DeliveryMessage } from "./message";
 
 /*
  * A consumer batch that D1 could not read or record, even after retrying within the

@@ -12,21 +12,6 @@ import type { Db } from "../db/client";
  * the next one up).
  */
 
-/** A channel's `Ordering` as stored (JSON in `channels.ordering`) and as the API shows it. */
-export type Ordering = { Key: string | null } | null;
-
-/**
- * SQL for a new delivery's lane: `channel` names the channels row, `body` an SQL
- * expression for the event's body, read only for a channel ordered by a key. Null on a
- * channel without `Ordering`. The key is a dotted path of plain names (checked where it is
- * set), quoted here for SQLite's JSON path: `Message.ID` → `$."Message"."ID"`.
- */
-export const sqlLane = (channel: string, body: string) => `
-  case when ${channel}.ordering is null then null
-       when ${channel}.ordering->>'Key' is null then ''
-       else coalesce(cast(json_extract(${body}, '$."' || replace(${channel}.ordering->>'Key', '.', '"."') || '"') as text), '')
-  end`;
-
 /** The lanes of a channel that have deliveries waiting behind their head, as the API shows them. */
 export interface LaneView {
   Key: string | null;

@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getChannel } from "../channels/store";
 import { database } from "../db/client";
+import type { Ordering } from "../db/lanes";
 import { admin, errorResponses, IdParam, json, router } from "../openapi";
-import { type Ordering, waitingLanes } from "./lanes";
+import { waitingLanes } from "./lanes";
 
 const Lane = z
   .object({

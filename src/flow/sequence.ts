@@ -1,6 +1,4 @@
-import type { BatchData } from "../delivery/batch-sql";
-import type { Handled, Park, Sendable, Triaged } from "../delivery/decide";
-import type { DeliveryMessage } from "../delivery/message";
+import type { BatchData, DeliveryMessage, Handled, Park, Sendable, Triaged } from "../db/records";
 import type { Env } from "../env";
 import { errorText, log } from "../log";
 

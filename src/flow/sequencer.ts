@@ -1,6 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Park } from "../delivery/decide";
-import type { DeliveryMessage } from "../delivery/message";
+import type { DeliveryMessage, Park } from "../db/records";
 import type { Env } from "../env";
 
 /**

@@ -1,8 +1,8 @@
 import { type RunGuard, sqlIsCurrent } from "../db/current-run";
 import { sqlDeliveryId, timeOrderedId } from "../db/ids";
-import type { DeliveryMessage } from "../delivery/message";
+import { sqlLane } from "../db/lanes";
+import type { DeliveryMessage, OperationalEvent } from "../db/records";
 import type { OperationalEventType } from "../events/catalog";
-import { sqlLane } from "../flow/lanes";
 import { judgeByFilters, learnFilters } from "../routing/filter-cache";
 
 /**
@@ -12,18 +12,6 @@ import { judgeByFilters, learnFilters } from "../routing/filter-cache";
  * channel subscribed to the type), written by statements that join the writer's own D1
  * batch, so raising one costs no round trip of its own.
  */
-export interface OperationalEvent {
-  id: string;
-  type: OperationalEventType;
-  receivedAt: number;
-  /** The envelope, `{"Event", "Message", "Timestamp"}`, as it will be sent. */
-  body: string;
-  /** Raised only if this channel is disabled as of this write (two batches may both see a 410). */
-  disabledChannel?: string;
-  /** Raised only if this delivery's run is still the one judged (a late result raises nothing). */
-  ifCurrent?: RunGuard;
-}
-
 function envelope(type: OperationalEventType, message: object, now: number): OperationalEvent {
   return { id: timeOrderedId(now), type, receivedAt: now, body: JSON.stringify({ Event: type, Message: message, Timestamp: new Date(now).toISOString() }) };
 }

@@ -2,9 +2,10 @@ import { and, asc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { idFloor, sqlDeliveryId, sqlSameMillisecond } from "../db/ids";
+import { sqlLane } from "../db/lanes";
+import type { DeliveryMessage } from "../db/records";
 import { events } from "../db/schema";
-import { type DeliveryMessage, enqueueCommitted, messageFor } from "../delivery/message";
-import { sqlLane } from "../flow/lanes";
+import { enqueueCommitted, messageFor } from "../delivery/message";
 import { compileFilter, type Predicate } from "../routing/filter";
 
 /*

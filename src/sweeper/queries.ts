@@ -3,8 +3,8 @@ import { disableLongFailing } from "../channels/health";
 import type { Db } from "../db/client";
 import { idFloor } from "../db/ids";
 import { channelsWithCounts, channelsWithDeliveries, typesWithEvents } from "../db/partitions";
+import type { DeliveryMessage } from "../db/records";
 import { channels, deliveries, deliveryCounts, events, eventsStoredLate, isEnabledAndFailing, isLive } from "../db/schema";
-import type { DeliveryMessage } from "../delivery/message";
 import { raisedMessages, raiseStatements, webhookDisabled } from "../operational/events";
 import { hourOf } from "../stats/counters";
 

@@ -1,7 +1,8 @@
 import { reencryptStale } from "../channels/secrets";
 import { type Db, database } from "../db/client";
 import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
-import { type DeliveryMessage, enqueueCommitted } from "../delivery/message";
+import type { DeliveryMessage } from "../db/records";
+import { enqueueCommitted } from "../delivery/message";
 import { type Config, config, type Env } from "../env";
 import { errorText, log } from "../log";
 import { secretBox } from "../security/secret-box";
