@@ -13,7 +13,7 @@ import { eventRoutes } from "./events/routes";
 import { laneRoutes } from "./flow/routes";
 import { checkedJsonBody } from "./http/json-body";
 import { intakeAdminRoutes } from "./intake/admin-routes";
-import { intakeRoutes } from "./intake/routes";
+import { intakeRoutes, postEventsDocument } from "./intake/routes";
 import { integrationRoutes } from "./integrations/routes";
 import { type AppEnv, router } from "./openapi";
 import { replayRoutes } from "./replay/routes";
@@ -50,6 +50,13 @@ portalApi.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
   scheme: "bearer",
   description: "The ADMIN_TOKEN secret, as `Bearer <token>` or bare.",
 });
+portalApi.openAPIRegistry.registerComponent("securitySchemes", "IntakeToken", {
+  type: "http",
+  scheme: "bearer",
+  description: "The INTAKE_TOKEN secret, as `Bearer <token>` or bare.",
+});
+// The route the portal calls, served outside this router (it reads raw bytes), documented here.
+portalApi.openAPIRegistry.registerPath(postEventsDocument);
 
 // Built on first use: the routes are all registered by then.
 let openApiDocument: ReturnType<typeof portalApi.getOpenAPI31Document> | undefined;

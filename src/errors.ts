@@ -3,7 +3,8 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { isRetryableD1Error } from "./db/d1-retry";
-import { log } from "./log";
+import { errorText, log } from "./log";
+import type { AppEnv } from "./openapi";
 
 /** The contract's cap: a huge invalid input must not become a huge (or failing) answer. */
 export const MAX_ERRORS = 20;
@@ -15,6 +16,8 @@ export const MAX_ERRORS = 20;
  */
 export class ApiError extends Error {
   readonly errors: string[];
+  /** Seconds after which the same request may work (sent as `Retry-After`). */
+  retryAfter?: number;
 
   /** `total` counts every problem found, when only some of them were put into words. */
   constructor(
@@ -33,6 +36,13 @@ export class ApiError extends Error {
 
   static notFound(what: string) {
     return new ApiError(404, [`${what}: not found`]);
+  }
+
+  /** A 503 for a moment's trouble of ours: the caller is told when to try again. */
+  static unavailable(errors: readonly string[], retryAfterSeconds: number) {
+    const err = new ApiError(503, errors);
+    err.retryAfter = retryAfterSeconds;
+    return err;
   }
 
   static fromZod(error: z.ZodError, root = "body") {
@@ -100,21 +110,40 @@ const DATABASE_RETRY_AFTER_SECONDS = 5;
  */
 const databaseUnavailable = (err: Error) => isRetryableD1Error(err) || /D1_ERROR\b.*internal error/i.test(err.message);
 
-export function errorResponse(err: Error, c: Context): Response {
-  if (err instanceof ApiError) return c.json({ errors: err.errors }, err.status);
-  if (err instanceof NotFound) return c.json({ errors: [err.message] }, 404);
-  if (err instanceof Refused) return c.json({ errors: [err.message] }, 422);
+type Answer = { status: ContentfulStatusCode; errors: string[]; retryAfter?: number };
+
+/** What an error comes to for the caller; what is not the caller's doing is logged. */
+function answerFor(err: Error, c: Context, logged: ReturnType<typeof log.forRequest>): Answer {
+  const where = { path: c.req.path, method: c.req.method };
+  if (err instanceof ApiError) {
+    if (err.status >= 500) logged.warn("answered with an error", { ...where, status: err.status, error: err.message });
+    return err;
+  }
+  if (err instanceof NotFound) return { status: 404, errors: [err.message] };
+  if (err instanceof Refused) return { status: 422, errors: [err.message] };
   if (err instanceof HTTPException) {
     const field = HTTP_STATUS_FIELDS[err.status] ?? "request";
-    return c.json({ errors: [`${field}: ${err.message || "rejected"}`] }, err.status);
+    return { status: err.status, errors: [`${field}: ${err.message || "rejected"}`] };
   }
   // The database is down or overloaded for a moment: nothing was wrong with the request.
   if (databaseUnavailable(err)) {
-    log.warn("database unavailable", { path: c.req.path, method: c.req.method, error: err.message });
-    c.header("Retry-After", String(DATABASE_RETRY_AFTER_SECONDS));
-    return c.json({ errors: ["database: unavailable for a moment; try again shortly"] }, 503);
+    logged.warn("database unavailable", { ...where, error: err.message });
+    return { status: 503, errors: ["database: unavailable for a moment; try again shortly"], retryAfter: DATABASE_RETRY_AFTER_SECONDS };
   }
   // Never echo internals: the log has the details, the caller gets a reference.
-  log.error("unhandled", { path: c.req.path, method: c.req.method, error: err.message });
-  return c.json({ errors: ["server: internal error"] }, 500);
+  // drizzle wraps D1's error ("Failed query: …"): its cause says what went wrong.
+  logged.error("unhandled", { ...where, error: err.message, cause: err.cause === undefined ? undefined : errorText(err.cause) });
+  return { status: 500, errors: ["server: internal error"] };
+}
+
+/**
+ * The one error response. Every response carries `X-Request-Id` (the requestId
+ * middleware); a 5xx, ours to explain, also names it in its body as `RequestId`, and the
+ * log lines written for it carry the same id.
+ */
+export function errorResponse(err: Error, c: Context<AppEnv>): Response {
+  const requestId = c.get("requestId");
+  const { status, errors, retryAfter } = answerFor(err, c, log.forRequest(requestId));
+  if (retryAfter !== undefined) c.header("Retry-After", String(retryAfter));
+  return c.json(status >= 500 ? { errors, RequestId: requestId } : { errors }, status);
 }

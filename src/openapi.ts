@@ -1,8 +1,9 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { RequestIdVariables } from "hono/request-id";
 import type { Env } from "./env";
 import { ApiError } from "./errors";
 
-export type AppEnv = { Bindings: Env };
+export type AppEnv = { Bindings: Env; Variables: RequestIdVariables };
 
 /**
  * A router whose validation failures become the one error shape (422, fields named), and
@@ -45,10 +46,15 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { "application/json": { schema } },
 });
 
+/** A 5xx names the request (also in `X-Request-Id`): its id is in the log lines written for it. */
+export const ServerError = Errors.extend({ RequestId: z.string() }).openapi("ServerError");
+
 export const errorResponses = {
   401: json(Errors, "Missing or wrong token"),
   404: json(Errors, "Not found"),
   422: json(Errors, "Invalid input; each entry names its field"),
+  500: json(ServerError, "An error of ours; the log has the details under RequestId"),
+  503: json(ServerError, "The database is unavailable for a moment (Retry-After), or a var is misconfigured"),
 };
 
 /** Strict, like every query (see `router`): a route extends it with its own parameters. */

@@ -347,6 +347,8 @@ describe("misc routes", () => {
     expect(intake.responses["202"].content["application/json"].schema.properties).toHaveProperty("Deliveries");
     expect(doc.components.schemas.PortalEvent.anyOf ?? doc.components.schemas.PortalEvent.oneOf).toHaveLength(14);
     expect(doc.paths["/events"].get.servers).toBeUndefined();
+    // The admin UI takes its status list from here (public/js/api-facts.js).
+    expect(doc.components.schemas.Delivery.properties.Status.enum).toEqual(["pending", "retrying", "held", "succeeded", "failed", "cancelled"]);
   });
 
   it("unknown paths answer 404 in the error shape", async () => {

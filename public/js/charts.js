@@ -11,10 +11,15 @@ export function svg(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** The order outcomes stack in, bottom up, and their names in the legend. */
-export const OUTCOMES = ["succeeded", "failed", "retrying", "held", "pending", "cancelled"];
+/**
+ * The order outcomes stack in, bottom up, and the legend's: the statuses the API counts
+ * (the keys of its `Counts`), in its order, but with the two that ended a delivery's run
+ * at the bottom, where they read first.
+ */
+export const stackOrder = (statuses) => [...statuses].sort((a, b) => endedFirst(a) - endedFirst(b));
+const endedFirst = (status) => ({ succeeded: 0, failed: 1 })[status] ?? 2;
 
-const total = (counts) => OUTCOMES.reduce((n, s) => n + (counts[s] ?? 0), 0);
+const total = (counts) => Object.values(counts).reduce((n, c) => n + c, 0);
 
 /** A round axis top at or above `n`, whose half is a whole number: 2, 4, 6, 8, 10, 20, … */
 export function niceMax(n) {
@@ -31,13 +36,14 @@ export function niceMax(n) {
  */
 export function stackedBars(h, series, format, { height = 160 } = {}) {
   const width = 600;
+  const outcomes = stackOrder(Object.keys(series[0]?.Counts ?? {}));
   const top = niceMax(Math.max(0, ...series.map((b) => total(b.Counts))));
   const slot = width / Math.max(1, series.length);
   const gap = Math.min(2, slot * 0.2);
   const describe = (i) => {
     const bucket = series[i];
     const end = series[i + 1]?.Start;
-    const what = OUTCOMES.filter((s) => bucket.Counts[s]).map((s) => `${bucket.Counts[s]} ${s}`);
+    const what = outcomes.filter((s) => bucket.Counts[s]).map((s) => `${bucket.Counts[s]} ${s}`);
     return `${format(bucket.Start)}${end ? ` to ${format(end).split(" ")[1]}` : ""}: ${what.join(", ") || "no deliveries"}`;
   };
   const readout = h(
@@ -55,17 +61,19 @@ export function stackedBars(h, series, format, { height = 160 } = {}) {
   };
   const bars = series.map((bucket, i) => {
     let y = height;
-    const parts = OUTCOMES.filter((s) => bucket.Counts[s] > 0).map((s) => {
-      const barHeight = (bucket.Counts[s] / top) * height;
-      y -= barHeight;
-      return svg("rect", {
-        class: `bar-${s}`,
-        x: (i * slot + gap / 2).toFixed(2),
-        y: y.toFixed(2),
-        width: (slot - gap).toFixed(2),
-        height: barHeight.toFixed(2),
+    const parts = outcomes
+      .filter((s) => bucket.Counts[s] > 0)
+      .map((s) => {
+        const barHeight = (bucket.Counts[s] / top) * height;
+        y -= barHeight;
+        return svg("rect", {
+          class: `bar-${s}`,
+          x: (i * slot + gap / 2).toFixed(2),
+          y: y.toFixed(2),
+          width: (slot - gap).toFixed(2),
+          height: barHeight.toFixed(2),
+        });
       });
-    });
     const g = svg(
       "g",
       { class: "bar-slot", id: `bar-${i}`, role: "img", "aria-label": describe(i) },
@@ -76,9 +84,10 @@ export function stackedBars(h, series, format, { height = 160 } = {}) {
     g.addEventListener("pointerenter", () => select(i));
     return g;
   });
-  const sums = Object.fromEntries(OUTCOMES.map((s) => [s, series.reduce((n, b) => n + (b.Counts[s] ?? 0), 0)]));
+  const sums = Object.fromEntries(outcomes.map((s) => [s, series.reduce((n, b) => n + (b.Counts[s] ?? 0), 0)]));
   const description = `Deliveries over time: ${
-    OUTCOMES.filter((s) => sums[s])
+    outcomes
+      .filter((s) => sums[s])
       .map((s) => `${sums[s]} ${s}`)
       .join(", ") || "none"
   }.`;
@@ -139,10 +148,10 @@ export function sparkline(trend) {
 }
 
 /** The legend under a chart. */
-export function legend(h) {
+export function legend(h, statuses) {
   return h(
     "ul",
     { class: "legend" },
-    OUTCOMES.map((s) => h("li", {}, h("span", { class: `swatch bar-${s}`, "aria-hidden": "true" }), s)),
+    stackOrder(statuses).map((s) => h("li", {}, h("span", { class: `swatch bar-${s}`, "aria-hidden": "true" }), s)),
   );
 }

@@ -1,6 +1,8 @@
 // A tiny element builder: every string becomes a text node, so nothing from the API is
 // ever parsed as HTML.
 
+import { humanError } from "./api.js";
+
 /**
  * h("a", { href: "#/", class: "x", onclick: fn }, "text", child, [more])
  * Attributes starting with "on" become listeners; false/null/undefined ones are left out.
@@ -93,8 +95,16 @@ export function copyButton(label, text) {
       class: "secondary small copy",
       "aria-label": `Copy ${label}`,
       onclick: async () => {
+        let value;
         try {
-          await navigator.clipboard.writeText(typeof text === "function" ? await text() : text);
+          value = typeof text === "function" ? await text() : text;
+        } catch (err) {
+          // The API would not give it (a secret read that failed): say why, not "copying".
+          toast(humanError(err), "error");
+          return;
+        }
+        try {
+          await navigator.clipboard.writeText(value);
           toast(`${label.charAt(0).toUpperCase()}${label.slice(1)} copied.`, "success");
         } catch {
           toast(`Copying is not allowed here; select the ${label} and copy it by hand.`, "error");

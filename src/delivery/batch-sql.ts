@@ -1,8 +1,6 @@
 import { sqlRunIsCurrent } from "../db/current-run";
 import type { BatchChannel, BatchData, BatchDelivery, DeliveryChange, DeliveryMessage, OperationalEvent } from "../db/records";
-import type { AttemptRecord, DeliveryStatus } from "../db/schema";
 import { raisedMessages, raiseStatements } from "../operational/events";
-import type { Format } from "../routing/formats";
 import type { CountChanges } from "../stats/counters";
 
 /*

@@ -1,4 +1,4 @@
-import type { BatchChannel, BatchData, BatchDelivery, DeliveryChange, DeliveryMessage, Handled, OperationalEvent, Triaged } from "../db/records";
+import type { BatchChannel, BatchData, BatchDelivery, DeliveryMessage, Handled, Triaged } from "../db/records";
 import type { AttemptRecord } from "../db/schema";
 import type { Config } from "../env";
 import { isOperational } from "../events/catalog";

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type ChannelRecord, getChannel } from "../channels/store";
 import { database } from "../db/client";
-import { ApiError } from "../errors";
+import { ApiError, NotFound } from "../errors";
 import { type EventType, timestamp } from "../events/catalog";
-import { admin, errorResponses, IdParam, json, jsonBody, Pagination, router } from "../openapi";
+import { admin, Errors, errorResponses, IdParam, json, jsonBody, Pagination, router } from "../openapi";
 import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../paging";
 import { enqueueCommitted, messageFor } from "./message";
 import { deliveryByKey, failedSince, findDelivery, listChannelDeliveries, restartDeliveries } from "./queries";
@@ -60,7 +60,7 @@ const redeliver = createRoute({
   request: { params: IdParam },
   responses: {
     202: json(Delivery, "The delivery, queued again"),
-    409: json(z.object({ errors: z.array(z.string()) }), "The webhook is disabled"),
+    409: json(Errors, "The webhook is disabled or deleted, or no longer subscribed to the delivery's type"),
     ...errorResponses,
   },
 });
@@ -108,8 +108,10 @@ export const deliveryRoutes = router()
     const db = database(c.env.DB);
     const found = await findDelivery(db, c.req.valid("param").id);
     if (!found) throw ApiError.notFound("Delivery");
-    const channel = await getChannel(db, found.channelId).catch(() => {
-      throw new ApiError(409, ["WebhookID: the webhook was deleted"]);
+    // Only a channel that is gone is the caller's conflict; any other failure (D1's
+    // included) is the error handler's, like everywhere else.
+    const channel = await getChannel(db, found.channelId).catch((err: unknown) => {
+      throw err instanceof NotFound ? new ApiError(409, ["WebhookID: the webhook was deleted"]) : err;
     });
     requireEnabled(channel);
     requireSubscribed(channel, found.eventType);

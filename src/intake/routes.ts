@@ -1,3 +1,4 @@
+import { createRoute, z } from "@hono/zod-openapi";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requireToken } from "../auth";
@@ -6,10 +7,10 @@ import { INTAKE_RETRY, withD1Retry } from "../db/d1-retry";
 import { timeOrderedId } from "../db/ids";
 import { enqueueCommitted, messageFor } from "../delivery/message";
 import { ApiError, Refused } from "../errors";
-import { portalEvent } from "../events/catalog";
+import { catalog, portalEvent, portalEventTypes, timestamp } from "../events/catalog";
 import { assertJsonStructure } from "../http/json-body";
 import { errorText, log } from "../log";
-import type { AppEnv } from "../openapi";
+import { type AppEnv, Errors, json, ServerError } from "../openapi";
 import { bytesToHex } from "../security/encoding";
 import { AFTER_ABANDONED_TRY_SECONDS, park, TimedOut, within } from "./parked";
 import { recordSeen, refusedNoteDue } from "./seen";
@@ -25,13 +26,73 @@ const RETRY_AFTER_SECONDS = 30;
 
 /** Work that must not hold up the answer (kept alive by waitUntil where the runtime gives one). */
 function inBackground(c: Context<AppEnv>, work: Promise<unknown>) {
-  const quiet = work.catch((err) => log.warn("background work failed", { error: errorText(err) }));
+  const quiet = work.catch((err) => log.forRequest(c.get("requestId")).warn("background work failed", { error: errorText(err) }));
   try {
     c.executionCtx.waitUntil(quiet);
   } catch {
     // No execution context (a direct app.request in tests): the promise still runs.
   }
 }
+
+const errors = (description: string) => json(Errors, description);
+
+/**
+ * `POST /events` in the OpenAPI document. Documentation only: the route below reads the
+ * raw bytes itself (they are forwarded byte for byte), so nothing here parses a request.
+ * Its own `servers` entry, since the document's paths are under `/portal-api`.
+ */
+export const postEventsDocument = createRoute({
+  method: "post",
+  path: "/events",
+  servers: [{ url: "/", description: "The dispatcher's root: intake is not under /portal-api" }],
+  tags: ["Intake"],
+  security: [{ IntakeToken: [] }],
+  summary: "Receive an event from the portal: stored, then one delivery queued per subscribed enabled webhook",
+  request: {
+    headers: z.object({
+      "Idempotency-Key": z
+        .string()
+        .regex(/^[\x21-\x7e]{1,255}$/)
+        .optional()
+        .openapi({ description: "The same key within 24 hours is the same event (with another body: a 422)" }),
+    }),
+    body: {
+      required: true,
+      description: `At most ${MAX_EVENT_BYTES / 1024} KiB. Message fields beyond the ones shown are kept.`,
+      content: {
+        "application/json": {
+          schema: z
+            .union(portalEventTypes.map((type) => z.looseObject({ Event: z.literal(type), Message: catalog[type], Timestamp: timestamp })))
+            .openapi("PortalEvent"),
+        },
+      },
+    },
+  },
+  responses: {
+    202: json(
+      z.object({
+        ID: z.string(),
+        Deliveries: z.int().nullable().openapi({ description: "null: stored through a database outage, its deliveries not known yet" }),
+      }),
+      "Accepted: stored (or, through a database outage, durably queued to be stored under this ID)",
+    ),
+    200: json(
+      z.object({ ID: z.string().openapi({ description: "The first event's ID" }), Deliveries: z.int(), Duplicate: z.literal(true) }),
+      "The same body, or the same Idempotency-Key, within 24 hours: nothing new is queued",
+    ),
+    400: errors("Not valid UTF-8, or malformed JSON"),
+    401: errors("Missing or wrong intake token"),
+    413: errors(`Body larger than ${MAX_EVENT_BYTES / 1024} KiB`),
+    415: errors("Content-Type is not application/json"),
+    422: errors(
+      "An unknown Event, a Timestamp that is not RFC 3339, a Message that does not fit its type, or an Idempotency-Key already used for another body; each entry names its field",
+    ),
+    503: {
+      ...json(ServerError, "Neither the database nor the storing queue can take the event now: send it again after Retry-After"),
+      headers: { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait" } },
+    },
+  },
+});
 
 export const intakeRoutes = new Hono<AppEnv>()
   // The portal's Test Connection sends a bare HEAD; GET answers HEAD too. The HEAD is
@@ -101,9 +162,9 @@ export const intakeRoutes = new Hono<AppEnv>()
         if (err instanceof Refused) throw err;
         // D1 cannot take it now (an outage, an overload, a hang): the storing queue keeps it
         // under its id until D1 can. Never a 500: a 503 with Retry-After only if that fails too.
-        log.error("D1 could not take an event", { eventId: id, error: errorText(err) });
+        log.forRequest(c.get("requestId")).error("D1 could not take an event", { eventId: id, error: errorText(err) });
         if (!(await park(c.env, event, bytes, err instanceof TimedOut ? AFTER_ABANDONED_TRY_SECONDS : 0))) {
-          return c.json({ errors: ["server: the event could not be stored now; send it again later"] }, 503, { "Retry-After": String(RETRY_AFTER_SECONDS) });
+          throw ApiError.unavailable(["server: the event could not be stored now; send it again later"], RETRY_AFTER_SECONDS);
         }
         return c.json({ ID: id, Deliveries: null }, 202);
       }

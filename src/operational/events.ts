@@ -1,4 +1,4 @@
-import { type RunGuard, sqlIsCurrent } from "../db/current-run";
+import { sqlIsCurrent } from "../db/current-run";
 import { sqlDeliveryId, timeOrderedId } from "../db/ids";
 import { sqlLane } from "../db/lanes";
 import type { DeliveryMessage, OperationalEvent } from "../db/records";

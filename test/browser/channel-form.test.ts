@@ -2,7 +2,7 @@
  * The channel form: filter problems said where they are, a misspelt path warned of, and
  * flow control (rate limit, pause, delivery order) edited beside each other.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hasChromium, useHarness, userRegistered } from "./harness";
 
 describe.runIf(hasChromium)("the channel form", () => {

@@ -2,7 +2,7 @@
  * The channel page: its first screen (state and actions), what refreshes on it, the IDs
  * it shows, its deliveries' pages in the address bar, and an ordered channel's lanes.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deliveriesOf, hasChromium, useHarness, userRegistered } from "./harness";
 
 describe.runIf(hasChromium)("the channel page", () => {
@@ -48,6 +48,22 @@ describe.runIf(hasChromium)("the channel page", () => {
     await page.getByRole("button", { name: "Copy channel ID" }).click();
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(channel.ID);
     await expect.poll(() => page.locator("#toast").textContent()).toBe("Channel ID copied.");
+  });
+
+  it("keeps its signing secret masked until asked: Copy copies it unseen, Reveal shows it, Hide masks it again", async () => {
+    const channel = await h.channel();
+    const { Secret } = await h.json("GET", `/webhooks/${channel.ID}/secret`);
+    const page = await h.page();
+    await h.open(page, `#/channels/${channel.ID}`);
+    const value = page.locator("#secret-value");
+    await page.getByRole("button", { name: "Copy signing secret" }).click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(Secret);
+    expect(await value.textContent()).toBe("whsec_••••••••••••••••");
+    expect(await page.content()).not.toContain(Secret);
+    await page.getByRole("button", { name: "Reveal" }).click();
+    await expect.poll(() => value.textContent()).toBe(Secret);
+    await page.getByRole("button", { name: "Hide" }).click();
+    await expect.poll(() => value.textContent()).toBe("whsec_••••••••••••••••");
   });
 
   it("shows a delivery's ID and its event's, each with a copy button, in its attempts", async () => {

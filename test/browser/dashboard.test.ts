@@ -2,7 +2,7 @@
  * The dashboard: an old error of a channel that works again reads as recovered, the page
  * refreshes (by itself and on demand), and the chart says its counts and what a bar holds.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { deliveriesOf, hasChromium, seed, useHarness, userRegistered } from "./harness";
 
 describe.runIf(hasChromium)("the dashboard", () => {

@@ -2,7 +2,7 @@
  * The Deliveries and Events lists: filters a keyboard can use, an event ID read as one,
  * and IDs and payloads that can be selected and copied.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deliveriesOf, hasChromium, useHarness, userRegistered } from "./harness";
 
 describe.runIf(hasChromium)("the Deliveries and Events lists", () => {

@@ -2,7 +2,7 @@
  * Moving between views: where a view opens (its top, focus on its heading), an address
  * that names no view, unsaved changes, what create and delete say, and how times read.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deliveriesOf, hasChromium, useHarness, userRegistered } from "./harness";
 
 describe.runIf(hasChromium)("moving between views", () => {

@@ -1,4 +1,6 @@
-import { api, humanError, splitError } from "../api.js";
+import { api, splitError } from "../api.js";
+import { splitEventTypes } from "../api-facts.js";
+import { whileBusy } from "../controls.js";
 import { confirmDialog, h, mount, prettyJson, time, toast } from "../dom.js";
 import { connectionTest } from "./connection-test.js";
 import { integrationFields } from "./integration-fields.js";
@@ -97,48 +99,52 @@ export async function channelForm(id) {
   };
   filter.addEventListener("change", () => checkPaths().catch(() => {}));
   const tryIt = h("button", { type: "button", class: "secondary" }, "Try it on the last 20 events");
-  tryIt.addEventListener("click", async () => {
-    let parsed;
-    try {
-      parsed = filter.value.trim() ? JSON.parse(filter.value) : null;
-    } catch (err) {
-      previewOut.replaceChildren(h("p", { class: "field-error" }, jsonProblem(filter.value, err)));
-      return;
-    }
-    try {
-      const r = await api("POST", "/routing/preview", { Event: previewType.value, Format: format.value, ...(parsed ? { Filter: parsed } : {}) });
-      const matched = r.Matches.filter((m) => m.Matched).length;
-      mount(
-        previewOut,
-        parsed
-          ? h(
-              "p",
-              {},
-              r.Matches.length
-                ? `${matched} of the last ${r.Matches.length} ${previewType.value} events would have been sent.`
-                : `No ${previewType.value} events yet to try it on.`,
-            )
-          : h("p", {}, "No filter: every event of the subscribed types is sent."),
-        r.Matches.length
-          ? h(
-              "ul",
-              { class: "small" },
-              r.Matches.map((m) => h("li", {}, m.Matched ? "✓ sent " : "✗ not sent ", time(m.ReceivedAt), h("span", { class: "muted" }, ` ${m.ID}`))),
-            )
-          : null,
-        h("p", { class: "muted small" }, "What this channel sends for the type's sample:"),
-        h("pre", { tabindex: 0 }, prettyJson(JSON.parse(r.Body))),
-      );
-    } catch (err) {
-      previewOut.replaceChildren(h("p", { class: "field-error" }, (err.errors ?? [err.message]).join(" ")));
-    }
-  });
+  const showPreviewError = (err) => previewOut.replaceChildren(h("p", { class: "field-error" }, (err.errors ?? [err.message]).join(" ")));
+  tryIt.addEventListener("click", () =>
+    whileBusy(
+      tryIt,
+      async () => {
+        let parsed;
+        try {
+          parsed = filter.value.trim() ? JSON.parse(filter.value) : null;
+        } catch (err) {
+          previewOut.replaceChildren(h("p", { class: "field-error" }, jsonProblem(filter.value, err)));
+          return;
+        }
+        const r = await api("POST", "/routing/preview", { Event: previewType.value, Format: format.value, ...(parsed ? { Filter: parsed } : {}) });
+        const matched = r.Matches.filter((m) => m.Matched).length;
+        mount(
+          previewOut,
+          parsed
+            ? h(
+                "p",
+                {},
+                r.Matches.length
+                  ? `${matched} of the last ${r.Matches.length} ${previewType.value} events would have been sent.`
+                  : `No ${previewType.value} events yet to try it on.`,
+              )
+            : h("p", {}, "No filter: every event of the subscribed types is sent."),
+          r.Matches.length
+            ? h(
+                "ul",
+                { class: "small" },
+                r.Matches.map((m) => h("li", {}, m.Matched ? "✓ sent " : "✗ not sent ", time(m.ReceivedAt), h("span", { class: "muted" }, ` ${m.ID}`))),
+              )
+            : null,
+          h("p", { class: "muted small" }, "What this channel sends for the type's sample:"),
+          h("pre", { tabindex: 0 }, prettyJson(JSON.parse(r.Body))),
+        );
+      },
+      showPreviewError,
+    ),
+  );
 
   // Events: the portal's, with "select all", then the dispatcher's own alerts apart.
   const box = (type) =>
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "Events", value: type, checked: value.Events.includes(type) }), type);
-  const boxes = eventTypes.filter((t) => !t.startsWith("Dispatcher.")).map(box);
-  const alertBoxes = eventTypes.filter((t) => t.startsWith("Dispatcher.")).map(box);
+  const { portal, operational } = splitEventTypes(eventTypes);
+  const boxes = portal.map(box);
+  const alertBoxes = operational.map(box);
   const all = h("input", { type: "checkbox", id: "events-all" });
   const syncAll = () => {
     const checked = boxes.filter((b) => b.firstChild.checked).length;
@@ -307,17 +313,16 @@ export async function channelForm(id) {
       Filter: filterValue,
       ...integration.values(),
     };
-    save.disabled = true;
-    try {
-      const saved = await api(channel ? "PUT" : "POST", channel ? `/webhooks/${channel.ID}` : "/webhooks", body);
-      clean = snapshot();
-      toast.next(channel ? `Channel “${saved.Name}” saved.` : `Channel “${saved.Name}” created.`);
-      location.hash = `#/channels/${saved.ID}`;
-    } catch (err) {
-      showErrors(err.errors ?? [err.message]);
-    } finally {
-      save.disabled = false;
-    }
+    await whileBusy(
+      save,
+      async () => {
+        const saved = await api(channel ? "PUT" : "POST", channel ? `/webhooks/${channel.ID}` : "/webhooks", body);
+        clean = snapshot();
+        toast.next(channel ? `Channel “${saved.Name}” saved.` : `Channel “${saved.Name}” created.`);
+        location.hash = `#/channels/${saved.ID}`;
+      },
+      (err) => showErrors(err.errors ?? [err.message]),
+    );
   }
 
   function showErrors(errors) {
@@ -375,19 +380,15 @@ export async function channelForm(id) {
           {
             type: "button",
             class: "danger",
-            onclick: async () => {
-              const ask = `Delete the channel “${channel.Name}”? Deliveries waiting to be sent to it (pending, retrying or held) are cancelled. Its delivery history stays: under its events, and in Deliveries.`;
-              if (!(await confirmDialog(ask, "Delete"))) return;
-              try {
+            onclick: (event) =>
+              whileBusy(event.currentTarget, async () => {
+                const ask = `Delete the channel “${channel.Name}”? Deliveries waiting to be sent to it (pending, retrying or held) are cancelled. Its delivery history stays: under its events, and in Deliveries.`;
+                if (!(await confirmDialog(ask, "Delete"))) return;
                 await api("DELETE", `/webhooks/${channel.ID}`);
-              } catch (err) {
-                toast(humanError(err), "error");
-                return;
-              }
-              clean = snapshot();
-              toast.next(`Channel “${channel.Name}” deleted.`);
-              location.hash = "#/channels";
-            },
+                clean = snapshot();
+                toast.next(`Channel “${channel.Name}” deleted.`);
+                location.hash = "#/channels";
+              }),
           },
           "Delete channel",
         ),

@@ -1,4 +1,6 @@
 import { api, apiPage, humanError } from "../api.js";
+import { deliveryStatuses, splitEventTypes } from "../api-facts.js";
+import { secretField, whileBusy } from "../controls.js";
 import {
   badge,
   confirmDialog,
@@ -19,8 +21,6 @@ import { connectionTest } from "./connection-test.js";
 import { deliveryTable } from "./deliveries.js";
 import { offerReplayAfterEnable, replayCard } from "./replay.js";
 
-const STATUSES = ["pending", "retrying", "held", "succeeded", "failed", "cancelled"];
-
 /**
  * One channel. Its first screen is its state and what can be done: the actions, whether
  * it sends, holds or waits (held deliveries, lanes of an ordered channel), then its
@@ -29,7 +29,11 @@ const STATUSES = ["pending", "retrying", "held", "succeeded", "failed", "cancell
  */
 export async function channelPage(id, query = new URLSearchParams()) {
   const status = query.get("status") ?? "";
-  const [types, stats] = await Promise.all([api("GET", "/event-types"), api("GET", `/stats?webhook_id=${encodeURIComponent(id)}`)]);
+  const [types, stats, statuses] = await Promise.all([
+    api("GET", "/event-types"),
+    api("GET", `/stats?webhook_id=${encodeURIComponent(id)}`),
+    deliveryStatuses(),
+  ]);
   let channel = await api("GET", `/webhooks/${id}`);
 
   const statusFilter = h(
@@ -40,7 +44,7 @@ export async function channelPage(id, query = new URLSearchParams()) {
       onchange: () => (location.hash = withQuery(`#/channels/${id}`, { status: statusFilter.value })),
     },
     h("option", { value: "" }, "All"),
-    STATUSES.map((s) => h("option", { value: s, selected: s === status }, s)),
+    statuses.map((s) => h("option", { value: s, selected: s === status }, s)),
   );
   // The page of deliveries is in the address bar with the status, like every list.
   const deliveries = deliveryTable({
@@ -328,11 +332,10 @@ function settingsList(channel, types) {
 
 /** The channel's types, "all N portal event types" when it has every one the API lists. */
 const describeEvents = (events, types) => {
-  const portalTypes = types.filter((t) => !t.startsWith("Dispatcher."));
-  const portal = events.filter((t) => !t.startsWith("Dispatcher."));
-  const alerts = events.filter((t) => t.startsWith("Dispatcher."));
+  const portalTypes = splitEventTypes(types).portal;
+  const { portal, operational } = splitEventTypes(events);
   const all = portalTypes.every((t) => portal.includes(t));
-  return [all ? `All ${portalTypes.length} portal event types` : portal.join(", "), ...alerts].filter(Boolean).join(", ");
+  return [all ? `All ${portalTypes.length} portal event types` : portal.join(", "), ...operational].filter(Boolean).join(", ");
 };
 
 /** What a pause is holding, and how long before the oldest of it would be purged. */
@@ -363,17 +366,14 @@ function flagToggle(channel, field, { on, off, said, ask, after }) {
       type: "button",
       class: "secondary",
       dataset: { keepFocus: `toggle-${field}` },
-      onclick: async () => {
-        if (ask && !(await ask(value))) return;
-        try {
+      onclick: (event) =>
+        whileBusy(event.currentTarget, async () => {
+          if (ask && !(await ask(value))) return;
           await api("PATCH", `/webhooks/${channel.ID}`, { [field]: !value });
           toast(said(!value), "success");
           if (after) await after(!value);
           window.dispatchEvent(new HashChangeEvent("hashchange"));
-        } catch (err) {
-          toast(humanError(err), "error");
-        }
-      },
+        }),
     },
     value ? on : off,
   );
@@ -404,6 +404,7 @@ function testEventCard(id, types, format) {
     types.map((t) => h("option", { value: t }, t)),
   );
   const result = h("div", { class: "test-event-result", "aria-live": "polite" });
+  const showFailure = (err) => result.replaceChildren(h("p", { class: "test-result fail" }, humanError(err)));
   const send = h(
     "button",
     {
@@ -417,17 +418,18 @@ function testEventCard(id, types, format) {
     {
       type: "button",
       class: "secondary",
-      onclick: async () => {
-        try {
-          const r = await api("POST", "/routing/preview", { Event: type.value, Format: format });
-          result.replaceChildren(
-            h("p", { class: "muted small" }, `What this channel sends for a ${type.value} (${format}):`),
-            h("pre", { class: "message-preview", tabindex: 0 }, prettyJson(JSON.parse(r.Body))),
-          );
-        } catch (err) {
-          result.replaceChildren(h("p", { class: "test-result fail" }, humanError(err)));
-        }
-      },
+      onclick: () =>
+        whileBusy(
+          preview,
+          async () => {
+            const r = await api("POST", "/routing/preview", { Event: type.value, Format: format });
+            result.replaceChildren(
+              h("p", { class: "muted small" }, `What this channel sends for a ${type.value} (${format}):`),
+              h("pre", { class: "message-preview", tabindex: 0 }, prettyJson(JSON.parse(r.Body))),
+            );
+          },
+          showFailure,
+        ),
     },
     "Preview",
   );
@@ -435,27 +437,26 @@ function testEventCard(id, types, format) {
     "form",
     {
       class: "card",
-      onsubmit: async (event) => {
+      onsubmit: (event) => {
         event.preventDefault();
-        send.disabled = true;
-        result.replaceChildren(h("p", { class: "muted" }, "Sending…"));
-        try {
-          const r = await api("POST", `/webhooks/${id}/test-event`, { Event: type.value });
-          // mount() leaves out an absent response body; replaceChildren(null) would print "null".
-          mount(
-            result,
-            h(
-              "p",
-              { class: `test-result ${r.Success ? "ok" : "fail"}` },
-              r.Success ? `Delivered: ${r.StatusCode} in ${r.DurationMs} ms` : `Failed: ${r.Error} (${r.DurationMs} ms)`,
-            ),
-            r.ResponseBody ? h("pre", { tabindex: 0 }, r.ResponseBody) : null,
-          );
-        } catch (err) {
-          result.replaceChildren(h("p", { class: "test-result fail" }, humanError(err)));
-        } finally {
-          send.disabled = false;
-        }
+        whileBusy(
+          send,
+          async () => {
+            result.replaceChildren(h("p", { class: "muted" }, "Sending…"));
+            const r = await api("POST", `/webhooks/${id}/test-event`, { Event: type.value });
+            // mount() leaves out an absent response body; replaceChildren(null) would print "null".
+            mount(
+              result,
+              h(
+                "p",
+                { class: `test-result ${r.Success ? "ok" : "fail"}` },
+                r.Success ? `Delivered: ${r.StatusCode} in ${r.DurationMs} ms` : `Failed: ${r.Error} (${r.DurationMs} ms)`,
+              ),
+              r.ResponseBody ? h("pre", { tabindex: 0 }, r.ResponseBody) : null,
+            );
+          },
+          showFailure,
+        );
       },
     },
     h("h3", {}, "Send a test event"),
@@ -468,61 +469,30 @@ function testEventCard(id, types, format) {
 }
 
 function secretCard(id) {
-  const value = h("code", { id: "secret-value", class: "secret" }, "whsec_••••••••••••••••");
   const previous = h("p", { class: "muted small" });
-  let revealed = null;
-
-  const show = async () => {
-    const s = await api("GET", `/webhooks/${id}/secret`);
-    revealed = s.Secret;
-    value.textContent = s.Secret;
-    previous.textContent = s.PreviousSecret ? "The previous secret also signs until " : "";
-    if (s.PreviousSecret) previous.append(time(s.PreviousSecretExpiresAt), ".");
-    reveal.textContent = "Hide";
-  };
-  const reveal = h(
-    "button",
-    {
-      type: "button",
-      class: "secondary small",
-      onclick: async () => {
-        if (revealed) {
-          revealed = null;
-          value.textContent = "whsec_••••••••••••••••";
-          reveal.textContent = "Reveal";
-        } else await show();
-      },
+  const secret = secretField({
+    id: "secret-value",
+    label: "signing secret",
+    mask: "whsec_••••••••••••••••",
+    load: async () => {
+      const s = await api("GET", `/webhooks/${id}/secret`);
+      previous.textContent = s.PreviousSecret ? "The previous secret also signs until " : "";
+      if (s.PreviousSecret) previous.append(time(s.PreviousSecretExpiresAt), ".");
+      return s.Secret;
     },
-    "Reveal",
-  );
-  const copy = h(
-    "button",
-    {
-      type: "button",
-      class: "secondary small",
-      onclick: async () => {
-        const s = revealed ?? (await api("GET", `/webhooks/${id}/secret`)).Secret;
-        try {
-          await navigator.clipboard.writeText(s);
-          toast("Secret copied.", "success");
-        } catch {
-          toast("Copying is not allowed here; reveal the secret and copy it by hand.", "error");
-        }
-      },
-    },
-    "Copy",
-  );
+  });
   const rotate = h(
     "button",
     {
       type: "button",
       class: "secondary small",
-      onclick: async () => {
-        if (!(await confirmDialog("Rotate the signing secret? The current one keeps signing beside the new one for 24 hours.", "Rotate"))) return;
-        await api("POST", `/webhooks/${id}/secret/rotate`);
-        toast("Secret rotated.", "success");
-        await show();
-      },
+      onclick: () =>
+        whileBusy(rotate, async () => {
+          if (!(await confirmDialog("Rotate the signing secret? The current one keeps signing beside the new one for 24 hours.", "Rotate"))) return;
+          await api("POST", `/webhooks/${id}/secret/rotate`);
+          toast("Secret rotated.", "success");
+          await secret.show();
+        }),
     },
     "Rotate",
   );
@@ -532,8 +502,8 @@ function secretCard(id) {
     { class: "card" },
     h("h3", {}, "Signing secret"),
     h("p", { class: "hint" }, "Receivers verify webhook-signature with it (Standard Webhooks)."),
-    value,
-    h("div", { class: "inline" }, reveal, copy, rotate),
+    secret.value,
+    h("div", { class: "inline" }, secret.reveal, secret.copy, rotate),
     previous,
   );
 }
@@ -554,21 +524,23 @@ function recoverCard(id, onRecovered) {
           return;
         }
         const from = at.toISOString();
-        try {
-          // Count first, then ask.
-          const { WouldRequeue } = await api("POST", "/deliveries/recover", { Since: from, WebhookID: id, DryRun: true });
-          if (WouldRequeue === 0) {
-            result.textContent = "No failed deliveries since then.";
-            return;
-          }
-          const what = `${WouldRequeue} failed ${WouldRequeue === 1 ? "delivery" : "deliveries"}`;
-          if (!(await confirmDialog(`Send again ${what}? Each starts a fresh retry schedule.`, `Recover ${WouldRequeue}`))) return;
-          const { Requeued } = await api("POST", `/webhooks/${id}/recover`, { Since: from });
-          result.textContent = `${Requeued} failed ${Requeued === 1 ? "delivery" : "deliveries"} queued again.`;
-          onRecovered();
-        } catch (err) {
-          result.textContent = humanError(err);
-        }
+        await whileBusy(
+          event.submitter,
+          async () => {
+            // Count first, then ask.
+            const { WouldRequeue } = await api("POST", "/deliveries/recover", { Since: from, WebhookID: id, DryRun: true });
+            if (WouldRequeue === 0) {
+              result.textContent = "No failed deliveries since then.";
+              return;
+            }
+            const what = `${WouldRequeue} failed ${WouldRequeue === 1 ? "delivery" : "deliveries"}`;
+            if (!(await confirmDialog(`Send again ${what}? Each starts a fresh retry schedule.`, `Recover ${WouldRequeue}`))) return;
+            const { Requeued } = await api("POST", `/webhooks/${id}/recover`, { Since: from });
+            result.textContent = `${Requeued} failed ${Requeued === 1 ? "delivery" : "deliveries"} queued again.`;
+            onRecovered();
+          },
+          (err) => (result.textContent = humanError(err)),
+        );
       },
     },
     h("h3", {}, "Recover"),

@@ -1,5 +1,7 @@
 import { api } from "../api.js";
-import { h, mount, time, toast } from "../dom.js";
+import { splitEventTypes } from "../api-facts.js";
+import { secretField } from "../controls.js";
+import { copyButton, h, mount, time } from "../dom.js";
 
 /**
  * "Connect your portal": the exact settings to paste into the portal's webhook form, each
@@ -8,23 +10,15 @@ import { h, mount, time, toast } from "../dom.js";
  */
 export async function connectPage() {
   const [status, types] = await Promise.all([api("GET", "/intake"), api("GET", "/event-types")]);
-  const portalTypes = types.filter((t) => !t.startsWith("Dispatcher."));
+  const portalTypes = splitEventTypes(types).portal;
 
-  let token = null;
-  const fetchToken = async () => (token ??= (await api("GET", "/intake/token")).Token);
-  const tokenValue = h("code", { id: "intake-token" }, "Bearer ••••••••••••••••");
-  const reveal = h(
-    "button",
-    {
-      type: "button",
-      class: "secondary small",
-      onclick: async () => {
-        tokenValue.textContent = `Bearer ${await fetchToken()}`;
-        reveal.remove();
-      },
-    },
-    "Reveal",
-  );
+  const token = secretField({
+    id: "intake-token",
+    label: "Header value",
+    mask: "Bearer ••••••••••••••••",
+    load: async () => (await api("GET", "/intake/token")).Token,
+    format: (secret) => `Bearer ${secret}`,
+  });
 
   const state = h("div", { id: "connection-state", role: "status", "aria-live": "polite" });
   const show = (s) =>
@@ -55,34 +49,13 @@ export async function connectPage() {
     2000,
   );
 
-  const setting = (label, value, copyValue = async () => value, extra = null) =>
+  /** One setting to paste: its value, and its copy button (the token's: Reveal, then Copy). */
+  const setting = (label, value, ...controls) =>
     h(
       "div",
       { class: "setting" },
       h("dt", {}, label),
-      h(
-        "dd",
-        {},
-        typeof value === "string" ? h("code", {}, value) : value,
-        extra,
-        h(
-          "button",
-          {
-            type: "button",
-            class: "secondary small",
-            "aria-label": `Copy ${label}`,
-            onclick: async () => {
-              try {
-                await navigator.clipboard.writeText(await copyValue());
-                toast(`${label} copied`);
-              } catch {
-                toast(`Could not copy; select the ${label} and copy it by hand`, "error");
-              }
-            },
-          },
-          "Copy",
-        ),
-      ),
+      h("dd", {}, typeof value === "string" ? h("code", {}, value) : value, controls.length ? controls : copyButton(label, value)),
     );
 
   const element = h(
@@ -101,7 +74,7 @@ export async function connectPage() {
         setting("Target URL", status.URL),
         setting("Method", "POST"),
         setting("Header name", "Authorization"),
-        setting("Header value", tokenValue, async () => `Bearer ${await fetchToken()}`, reveal),
+        setting("Header value", token.value, token.reveal, token.copy),
       ),
       h("p", {}, `Events: tick all ${portalTypes.length}. Channels here choose which of them each target gets.`),
       h(

@@ -70,7 +70,7 @@ async function build(range, refresh) {
         ),
       ),
       stackedBars(h, shown.Series, formatTime),
-      legend(h),
+      legend(h, Object.keys(shown.Counts)),
     ),
     h(
       "div",

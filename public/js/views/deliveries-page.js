@@ -1,14 +1,14 @@
-import { api, apiPage, humanError } from "../api.js";
+import { api, apiPage } from "../api.js";
+import { deliveryStatuses, retentionDays } from "../api-facts.js";
+import { whileBusy } from "../controls.js";
 import { confirmDialog, h, pageInQuery, parseLocalText, timeHint, timeInput, toast, withQuery } from "../dom.js";
 import { deliveryTable } from "./deliveries.js";
 
-const STATUSES = ["pending", "retrying", "held", "succeeded", "failed", "cancelled"];
-const RETENTION_DAYS = 30;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Every channel's deliveries, filtered; failed ones can be sent again in bulk, after a count. */
 export async function deliveriesPage(query) {
-  const [types, channels] = await Promise.all([api("GET", "/event-types"), api("GET", "/webhooks?per_page=100")]);
+  const [types, channels, statuses] = await Promise.all([api("GET", "/event-types"), api("GET", "/webhooks?per_page=100"), deliveryStatuses()]);
   const filters = Object.fromEntries(["q", "status", "webhook_id", "event_type", "event_id", "since", "until"].map((k) => [k, query.get(k) ?? ""]));
 
   const errorFor = (name) => h("p", { class: "field-error", id: `filter-${name}-error`, dataset: { errorFor: name } });
@@ -84,7 +84,7 @@ export async function deliveriesPage(query) {
       select(
         "status",
         "Status",
-        STATUSES.map((s) => [s, s]),
+        statuses.map((s) => [s, s]),
       ),
       select(
         "webhook_id",
@@ -119,32 +119,33 @@ export async function deliveriesPage(query) {
   await table.refresh();
   const timer = setInterval(() => table.refresh().catch(() => {}), 5000);
 
-  const retry = h("button", { type: "button", class: "secondary", onclick: () => retryFailed(filters, () => table.refresh()) }, "Retry failed…");
+  const retry = h(
+    "button",
+    { type: "button", class: "secondary", onclick: () => whileBusy(retry, () => retryFailed(filters, () => table.refresh())) },
+    "Retry failed…",
+  );
 
   const element = h("section", {}, h("div", { class: "page-head" }, h("h1", {}, "Deliveries"), retry), form, h("div", { class: "card" }, table.element));
   return { element, cleanup: () => clearInterval(timer) };
 }
 
-/** Counts the failed deliveries the filters match (DryRun), asks, then sends them again. */
+/** Counts the failed deliveries the filters match (DryRun), asks, then sends them again (its button shows a failure). */
 async function retryFailed(filters, onDone) {
   const body = {
-    Since: filters.since || new Date(Date.now() - RETENTION_DAYS * 86_400_000).toISOString(),
+    // No time given: every failure still kept.
+    Since: filters.since || new Date(Date.now() - (await retentionDays()) * 86_400_000).toISOString(),
     ...(filters.until ? { Until: filters.until } : {}),
     ...(filters.webhook_id ? { WebhookID: filters.webhook_id } : {}),
     ...(filters.event_type ? { EventType: filters.event_type } : {}),
   };
-  try {
-    const { WouldRequeue } = await api("POST", "/deliveries/recover", { ...body, DryRun: true });
-    if (WouldRequeue === 0) {
-      toast("No failed deliveries match these filters.");
-      return;
-    }
-    const what = `${WouldRequeue} failed ${WouldRequeue === 1 ? "delivery" : "deliveries"}`;
-    if (!(await confirmDialog(`Send again ${what}? Each starts a fresh retry schedule.`, `Retry ${WouldRequeue}`))) return;
-    const { Requeued } = await api("POST", "/deliveries/recover", body);
-    toast(`${Requeued} queued to send again.`, "success");
-    onDone();
-  } catch (err) {
-    toast(humanError(err), "error");
+  const { WouldRequeue } = await api("POST", "/deliveries/recover", { ...body, DryRun: true });
+  if (WouldRequeue === 0) {
+    toast("No failed deliveries match these filters.");
+    return;
   }
+  const what = `${WouldRequeue} failed ${WouldRequeue === 1 ? "delivery" : "deliveries"}`;
+  if (!(await confirmDialog(`Send again ${what}? Each starts a fresh retry schedule.`, `Retry ${WouldRequeue}`))) return;
+  const { Requeued } = await api("POST", "/deliveries/recover", body);
+  toast(`${Requeued} queued to send again.`, "success");
+  onDone();
 }

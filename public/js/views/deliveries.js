@@ -1,4 +1,5 @@
-import { api, humanError } from "../api.js";
+import { api } from "../api.js";
+import { whileBusy } from "../controls.js";
 import { badge, copyButton, cursorPager, h, idWithCopy, relativeTime, time, toast } from "../dom.js";
 
 const FIRST_PAGE = { cursor: null, trail: [], number: 1 };
@@ -93,15 +94,13 @@ export function deliveryTable({ load, showChannel = false, perPage = 50, at: sta
         refresh();
       });
       const redeliver = h("button", { type: "button", class: "secondary small redeliver" }, "Redeliver");
-      redeliver.addEventListener("click", async () => {
-        try {
+      redeliver.addEventListener("click", () =>
+        whileBusy(redeliver, async () => {
           await api("POST", `/deliveries/${row.dataset.delivery}/redeliver`);
           toast("Queued to send again.", "success");
           refresh();
-        } catch (err) {
-          toast(humanError(err), "error");
-        }
-      });
+        }),
+      );
       row.lastChild.append(toggle, redeliver);
     }
     const cells = row.children;

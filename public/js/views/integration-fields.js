@@ -1,4 +1,5 @@
 import { api } from "../api.js";
+import { whileBusy } from "../controls.js";
 import { h, prettyJson } from "../dom.js";
 
 /**
@@ -114,7 +115,8 @@ export function integrationFields(value, form) {
       previewOut.replaceChildren(h("p", { class: "field-error" }, (err.errors ?? [err.message]).join(" ")));
     }
   }
-  previewButton.addEventListener("click", preview);
+  // The button shows it is busy; a template picked previews at once, without it.
+  previewButton.addEventListener("click", () => whileBusy(previewButton, preview));
 
   templatePick.addEventListener("change", () => {
     const t = templates.find((x) => x.ID === templatePick.value);

@@ -1,4 +1,5 @@
 import { api, humanError } from "../api.js";
+import { whileBusy } from "../controls.js";
 import { confirmDialog, formatTime, h, parseLocalText, timeHint, timeInput, toast } from "../dom.js";
 
 /*
@@ -57,13 +58,15 @@ export function replayCard(channel, onReplayed) {
           since.focus();
           return;
         }
-        try {
-          const { created, message } = await askAndReplay(channel, { Since: from.toISOString() }, `received since ${formatTime(from)}`);
-          result.textContent = message;
-          if (created) onReplayed();
-        } catch (err) {
-          result.textContent = humanError(err);
-        }
+        await whileBusy(
+          event.submitter,
+          async () => {
+            const { created, message } = await askAndReplay(channel, { Since: from.toISOString() }, `received since ${formatTime(from)}`);
+            result.textContent = message;
+            if (created) onReplayed();
+          },
+          (err) => (result.textContent = humanError(err)),
+        );
       },
     },
     h("h3", {}, "Replay missed events"),
@@ -117,15 +120,17 @@ export function sendToControl(event, deliveries, channels, onSent) {
       onsubmit: async (e) => {
         e.preventDefault();
         const channel = candidates.find((c) => c.ID === select.value);
-        try {
-          const created = await runReplay(channel.ID, { Since: event.ReceivedAt, EventID: event.ID });
-          result.textContent = created
-            ? `Sent to ${channel.Name}${channel.Paused ? " (held: the channel is paused)" : ""}.`
-            : `${channel.Name}'s filter does not pass this event.`;
-          if (created) onSent();
-        } catch (err) {
-          result.textContent = humanError(err);
-        }
+        await whileBusy(
+          e.submitter,
+          async () => {
+            const created = await runReplay(channel.ID, { Since: event.ReceivedAt, EventID: event.ID });
+            result.textContent = created
+              ? `Sent to ${channel.Name}${channel.Paused ? " (held: the channel is paused)" : ""}.`
+              : `${channel.Name}'s filter does not pass this event.`;
+            if (created) onSent();
+          },
+          (err) => (result.textContent = humanError(err)),
+        );
       },
     },
     h("label", { for: selectId }, "Send to"),
