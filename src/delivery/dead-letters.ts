@@ -1,3 +1,4 @@
+import { channelNames } from "../db/channel-names";
 import { database } from "../db/client";
 import type { DeliveryMessage, OperationalEvent } from "../db/records";
 import type { Env } from "../env";
@@ -8,7 +9,6 @@ import { CountChanges } from "../stats/counters";
 import { NEXT_IN_LANE } from "./batch-sql";
 import { CRASH_RETRY_SECONDS } from "./decide";
 import { enqueueCommitted } from "./message";
-import { channelNames } from "./queries";
 
 /*
  * The dead-letter queue's consumer: a message that crashed the consumer too often ends its

@@ -3,7 +3,7 @@ import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { channelsWithDeliveries, typesWithEvents } from "../db/partitions";
 import { channels, deliveries, events } from "../db/schema";
-import { deliveryChannel, deliveryListFields, ofEvent } from "../delivery/queries";
+import { deliveryChannel, deliveryListFields, ofEvent } from "../delivery-api/queries";
 
 /** The admin API's reads of events. Events are keyed by (type, id), ids in time order. */
 

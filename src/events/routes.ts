@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database, iso } from "../db/client";
-import { Delivery } from "../delivery/schemas";
-import { deliveryView } from "../delivery/views";
+import { Delivery } from "../delivery-api/schemas";
+import { deliveryView } from "../delivery-api/views";
 import { ApiError } from "../errors";
 import { timestamp } from "../http/rfc3339";
 import { admin, errorResponses, IdParam, json, Pagination, router } from "../openapi";

@@ -103,10 +103,3 @@ export function ofEvent(eventId: string) {
 }
 
 export const deliveryByKey = (key: { channelId: string; id: string }) => and(eq(deliveries.channelId, key.channelId), eq(deliveries.id, key.id));
-
-/** Channels' names by id (deleted ones are missing). */
-export async function channelNames(db: Db, ids: string[]): Promise<Map<string, string>> {
-  if (!ids.length) return new Map();
-  const rows = await db.select({ id: channels.id, name: channels.name }).from(channels).where(inArray(channels.id, ids));
-  return new Map(rows.map((r) => [r.id, r.name]));
-}

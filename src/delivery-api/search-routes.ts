@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
+import { enqueueCommitted, messageFor } from "../delivery/message";
 import { searchWindow } from "../events/search";
 import { admin, errorResponses, json, jsonBody, Pagination, router } from "../openapi";
 import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../paging";
-import { enqueueCommitted, messageFor } from "./message";
 import { restartDeliveries } from "./queries";
 import { Delivery, DeliveryFilters, RecoverAll, RequeuedCount, WouldRequeue } from "./schemas";
 import { countDeliveries, recoverable, searchDeliveries } from "./search";
