@@ -114,33 +114,44 @@ describe("Paused", () => {
 describe("RateLimit", () => {
   it("paces a batch: starts spaced at the limit, waited for in the batch; a later start comes back once, told when", async () => {
     const url = target();
-    const channel = await createChannel({ URL: url, RateLimit: 2 });
+    const channel = await createChannel({ URL: url, RateLimit: 1 });
     const ids = [];
-    for (let i = 0; i < 5; i++) ids.push((await makeDelivery(channel.ID)).deliveryId);
+    for (let i = 0; i < 11; i++) ids.push((await makeDelivery(channel.ID)).deliveryId);
     const queue = recordingQueue();
     const { db, counter } = countingD1(env.DB);
     const result = await consume(ids, { DELIVERIES: queue, DB: db });
-    // The limiter is a Durable Object, not D1: still one read and one write.
+    // The sequencer is a Durable Object, not D1: still one read and one write.
     expect(counter.roundTrips).toBe(2);
-    expect(result.acked).toHaveLength(5);
-    // Starts 525 ms apart (the limit, 5% wider): four fit the 2 s a batch waits, in order.
+    expect(result.acked).toHaveLength(11);
+    // Starts 1,050 ms apart (the limit, 5% wider), in order: ten fit the 10 s a batch waits.
     const arrivals = await receivedAt(url);
-    expect(arrivals).toHaveLength(4);
-    for (let i = 2; i < arrivals.length; i++) expect(arrivals[i]!.at - arrivals[i - 2]!.at).toBeGreaterThanOrEqual(1000);
-    for (const id of ids.slice(0, 4)) expect((await delivery(id)).status).toBe("succeeded");
-    // The fifth comes back as a new message that carries its start, due then in D1 (not lost).
+    expect(arrivals).toHaveLength(10);
+    for (let i = 1; i < arrivals.length; i++) expect(arrivals[i]!.at - arrivals[i - 1]!.at).toBeGreaterThanOrEqual(1000);
+    for (const id of ids.slice(0, 10)) expect((await delivery(id)).status).toBe("succeeded");
+    // The eleventh comes back as a new message that carries its start, due then in D1 (not lost).
     const [resent] = queue.sent.flat() as { body: { deliveryId: string; startAt: number }; delaySeconds?: number }[];
     expect(queue.sent.flat()).toHaveLength(1);
-    expect(resent!.body.deliveryId).toBe(ids[4]);
-    // Its start keeps the spacing after the fourth (it is sent with the whole seconds until then as its delay).
-    expect(resent!.body.startAt - arrivals[3]!.at).toBeGreaterThanOrEqual(490);
-    expect(await delivery(ids[4]!)).toMatchObject({ status: "pending", attempt_count: 0, next_attempt_at: resent!.body.startAt });
+    expect(resent!.body.deliveryId).toBe(ids[10]);
+    expect(resent!.body.startAt - arrivals[9]!.at).toBeGreaterThanOrEqual(990);
+    expect(await delivery(ids[10]!)).toMatchObject({ status: "pending", attempt_count: 0, next_attempt_at: resent!.body.startAt });
 
     // When it comes back it starts at its time, without asking again.
-    await consume([ids[4]!], { DELIVERIES: recordingQueue() }, undefined, [{ startAt: resent!.body.startAt }]);
-    const fifth = (await receivedAt(url))[4]!;
-    expect(fifth.at).toBeGreaterThanOrEqual(resent!.body.startAt);
-    expect((await delivery(ids[4]!)).status).toBe("succeeded");
+    await consume([ids[10]!], { DELIVERIES: recordingQueue() }, undefined, [{ startAt: resent!.body.startAt }]);
+    const eleventh = (await receivedAt(url))[10]!;
+    expect(eleventh.at).toBeGreaterThanOrEqual(resent!.body.startAt);
+    expect((await delivery(ids[10]!)).status).toBe("succeeded");
+  });
+
+  it("gives a message that comes back after its start a new one, rather than start it at once", async () => {
+    const url = target();
+    const channel = await createChannel({ URL: url, RateLimit: 1 });
+    const first = await makeDelivery(channel.ID);
+    const late = await makeDelivery(channel.ID);
+    await consume([first.deliveryId]);
+    // Its start passed 5 s ago (a busy queue): starting it now would be the second in this second.
+    await consume([late.deliveryId], {}, undefined, [{ startAt: Date.now() - 5000 }]);
+    const [a, b] = await receivedAt(url);
+    expect(b!.at - a!.at).toBeGreaterThanOrEqual(1000);
   });
 
   it("asks no sequencer for a channel without a limit", async () => {

@@ -24,13 +24,27 @@ process.on("exit", () => {
 });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 
+/** A free loopback port: any, or one of `DEV_PORT_RANGE` ("8840-8860") when that is set, on a machine shared with fixed ports. */
 export async function freePort() {
-  const server = http.createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  const range = process.env.DEV_PORT_RANGE?.match(/^(\d+)-(\d+)$/);
+  const candidates = range ? Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i) : [0];
+  for (const candidate of candidates) {
+    if (range && taken.has(candidate)) continue;
+    const server = http.createServer();
+    const listening = await new Promise((resolve) => {
+      server.once("error", () => resolve(false));
+      server.listen(candidate, "127.0.0.1", () => resolve(true));
+    });
+    if (!listening) continue;
+    const { port } = server.address();
+    await new Promise((resolve) => server.close(resolve));
+    // Handed out once: the caller may not bind it before the next call.
+    if (range) taken.add(port);
+    return port;
+  }
+  throw new Error(`no free port in DEV_PORT_RANGE ${process.env.DEV_PORT_RANGE}`);
 }
+const taken = new Set();
 
 /**
  * @typedef {{ url: string, port: number, inspectorPort: number, pid: number, state: string, vars: Record<string, string>,

@@ -11,11 +11,17 @@ import { errorText, log } from "../log";
  */
 
 /**
- * How long a consumer waits in its invocation for a start time: a batch of 10 at 5 a
- * second is paced within the batch, with no message of its own. A later start goes back
- * to the queue with the delay to it (at most one more message per delivery).
+ * How long a consumer waits in its invocation for a start time (wall time, not CPU): a
+ * backlog handed over batch by batch is paced within each batch, in order, with no
+ * message of its own. A later start goes back to the queue with the delay to it (at most
+ * one more message per delivery).
  */
-export const WAIT_IN_BATCH_MS = 2000;
+export const WAIT_IN_BATCH_MS = 10_000;
+/**
+ * A message that comes back this much after its start (a busy queue) asks for a new one:
+ * its own slot has passed, and starting it now could put more than the limit in a second.
+ */
+const LATE_MS = 500;
 /** When the sequencer cannot be asked, its deliveries ask again after this; they never start unpaced. */
 const SEQUENCER_UNREACHABLE_SECONDS = 5;
 
@@ -37,7 +43,7 @@ export function parkBehindLaneHeads(triaged: Triaged[]): void {
 /**
  * Start times for the sendable deliveries of rate-limited channels: one call to each
  * channel's sequencer per batch, its deliveries in the order received (by id). A message
- * that already has a start time keeps it. A start within `WAIT_IN_BATCH_MS` is waited for
+ * that already has a start time keeps it, unless it came back late. A start within `WAIT_IN_BATCH_MS` is waited for
  * here; a later one becomes a new message with the delay to it, and the delivery's due
  * time in D1 is that start, so the sweeper knows it waits and is not lost.
  */
@@ -46,7 +52,7 @@ export async function paceRateLimited(env: Env, triaged: Triaged[], messages: re
   triaged.forEach((t, i) => {
     if ("plan" in t || t.channel.rateLimit === null) return;
     const told = messages[i]?.startAt;
-    if (told !== undefined) t.startAt = told;
+    if (told !== undefined && Date.now() - told <= LATE_MS) t.startAt = told;
     else asking.set(t.channel.id, [...(asking.get(t.channel.id) ?? []), i]);
   });
   await Promise.all(

@@ -107,7 +107,7 @@ export class Sequencer extends DurableObject<Env> {
 }
 
 /** How long the sequencer gathers asks for start times before it answers them together (ms). */
-const GATHER_MS = 20;
+const GATHER_MS = 50;
 /** Starts are spaced 5% wider than the limit allows, so a few ms of jitter at the target cannot fit N+1 starts in a second. */
 const PACE_MARGIN = 1.05;
 const ENDED_KEPT_MS = 10 * 60 * 1000;
