@@ -366,8 +366,13 @@ describe("unknown query parameters", () => {
   it("every route refuses a parameter it does not declare, before it reads or changes anything", async () => {
     const { channel, deliveryId, row } = await failedDelivery();
     const channels = await count("channels");
-    const doc = await (await app.request("/portal-api/openapi.json", {}, env)).json<{ paths: Record<string, Record<string, unknown>> }>();
-    const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => [method.toUpperCase(), path] as const));
+    const doc = await (await app.request("/portal-api/openapi.json", {}, env)).json<{ paths: Record<string, Record<string, { servers?: unknown }>> }>();
+    // The admin API's routes: the intake (`POST /events`, on a server of its own) takes the portal's URL as configured.
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, operation]) => !operation.servers)
+        .map(([method]) => [method.toUpperCase(), path] as const),
+    );
     expect(operations.length).toBeGreaterThan(20);
     for (const [method, path] of operations) {
       const concrete = `/portal-api${path.replace(/\{id\}/g, path.startsWith("/deliveries/") ? deliveryId : channel.ID).replace(/\{\w+\}/g, "x")}`;

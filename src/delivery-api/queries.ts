@@ -20,7 +20,8 @@ export const deliveryListFields = {
   ...deliverySummary,
   webhookName: sql<string | null>`coalesce(channels.name, (select name from deleted_channels where id = deliveries.channel_id))`,
   webhookDeleted: sql<number>`channels.id is null`,
-  canRedeliver: sql<number>`coalesce(channels.enabled = 1 and exists (select 1 from channel_events as ce
+  // A held delivery waits for its channel's resume: sending it again now would only hold it again.
+  canRedeliver: sql<number>`coalesce(channels.enabled = 1 and deliveries.status <> 'held' and exists (select 1 from channel_events as ce
                    where ce.channel_id = deliveries.channel_id and ce.event_type = deliveries.event_type), 0)`,
   lastAttemptAt: sql<number | null>`deliveries.attempts->>'$[#-1].startedAt'`,
   lastDurationMs: sql<number | null>`deliveries.attempts->>'$[#-1].durationMs'`,

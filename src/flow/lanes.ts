@@ -67,7 +67,8 @@ export async function waitingLanes(db: Db, channelId: string, keyed: boolean, li
       EventType: r.eventType,
       Status: r.status,
       AttemptCount: r.attemptCount,
-      NextAttemptAt: r.nextAttemptAt === null ? null : new Date(r.nextAttemptAt).toISOString(),
+      // A held head waits for the channel's resume, not for a time.
+      NextAttemptAt: r.nextAttemptAt === null || r.status === "held" ? null : new Date(r.nextAttemptAt).toISOString(),
       LastError: r.lastError,
     },
     Waiting: r.waiting,

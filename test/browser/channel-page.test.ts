@@ -117,7 +117,7 @@ describe.runIf(hasChromium)("the channel page", () => {
     expect(await lane.locator('td[data-label="Lane"]').textContent()).toBe("Message.ID = 77");
     const [head] = await h.json("GET", `/webhooks/${channel.ID}/lanes`);
     expect(await lane.locator('td[data-label="Head delivery"] code.id').textContent()).toBe(head.Head.ID);
-    expect(await lane.locator('td[data-label="Since"] time').getAttribute("datetime")).toBe(head.Since);
+    expect(await lane.locator('td[data-label="Head created"] time').getAttribute("datetime")).toBe(head.Since);
     // The head links to the delivery.
     await lane.getByRole("link", { name: "UserRegistered" }).click();
     await page.locator('main[aria-busy="false"][data-route^="#/deliveries?"]').waitFor();

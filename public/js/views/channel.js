@@ -205,7 +205,7 @@ function stateSummary(channel, held, retentionDays) {
       "ul",
       { class: "state-line", "aria-label": "State" },
       h("li", {}, channel.Enabled ? badge("enabled") : h("span", {}, badge("disabled"), " ", channel.DisabledReason ?? "")),
-      h("li", {}, channel.Paused ? badge("paused") : "sending", channel.RateLimit ? `, at most ${channel.RateLimit} a second` : ", no rate limit"),
+      h("li", {}, channel.Paused ? badge("paused") : "sending", channel.RateLimit ? ` · at most ${channel.RateLimit} a second` : " · no rate limit"),
       h("li", {}, describeOrdering(channel.Ordering)),
     ),
     channel.Paused ? heldNotice(channel, held, retentionDays) : null,
@@ -257,7 +257,7 @@ function lanesSection(channel, lanes) {
           h(
             "tr",
             {},
-            ["Lane", "Head delivery", "Head status", "Waiting behind it", "Since"].map((t) => h("th", { scope: "col" }, t)),
+            ["Lane", "Head delivery", "Head status", "Waiting behind it", "Head created"].map((t) => h("th", { scope: "col" }, t)),
           ),
         ),
         h(
@@ -270,7 +270,11 @@ function lanesSection(channel, lanes) {
               h(
                 "td",
                 { dataset: { label: "Lane" } },
-                lane.Key == null ? "whole channel" : h("span", {}, h("code", {}, channel.Ordering.Key ?? "key"), " = ", h("code", {}, lane.Key)),
+                lane.Key == null
+                  ? "whole channel"
+                  : lane.Key === ""
+                    ? h("span", {}, "events without ", h("code", {}, channel.Ordering?.Key ?? "the key"))
+                    : h("span", {}, h("code", {}, channel.Ordering?.Key ?? "key"), " = ", h("code", {}, lane.Key)),
               ),
               h(
                 "td",
@@ -295,7 +299,7 @@ function lanesSection(channel, lanes) {
                 ),
               ),
               h("td", { dataset: { label: "Waiting behind it" } }, String(lane.Waiting)),
-              h("td", { dataset: { label: "Since" } }, time(lane.Since)),
+              h("td", { dataset: { label: "Head created" } }, time(lane.Since)),
             ),
           ),
         ),
@@ -311,7 +315,7 @@ function settingsList(channel, types) {
     h("dt", {}, "State"),
     h("dd", {}, channel.Enabled ? badge("enabled") : h("span", {}, badge("disabled"), " ", channel.DisabledReason ?? "")),
     h("dt", {}, "Flow"),
-    h("dd", {}, channel.Paused ? badge("paused") : "sending", channel.RateLimit ? `, at most ${channel.RateLimit} a second` : ", no rate limit"),
+    h("dd", {}, channel.Paused ? badge("paused") : "sending", channel.RateLimit ? ` · at most ${channel.RateLimit} a second` : " · no rate limit"),
     h("dt", {}, "Order"),
     h("dd", {}, describeOrdering(channel.Ordering)),
     h("dt", {}, "Routing"),
