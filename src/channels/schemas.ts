@@ -79,7 +79,10 @@ const channelFields = {
         Key: z
           .string("must be a dotted path of names, or null for the whole channel")
           .max(200, "must be at most 200 characters")
-          .regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, "must be a dotted path of names (letters, digits, _), e.g. Message.ID")
+          .regex(
+            /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+            "must be a dotted path of names (a letter or _, then letters, digits, _), e.g. Message.ID",
+          )
           .nullable(),
       },
       { error: 'must be null, {"Key": null} or {"Key": "<dotted path>"}' },

@@ -163,8 +163,9 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
   }
   const resumed = current.row.paused && !row.paused && row.enabled;
   const reordered = row.ordering !== current.row.ordering && row.enabled;
-  const events = patch.Events?.map((eventType) => ({ channelId: id, eventType }));
   const dropped = patch.Events ? current.events.filter((type) => !patch.Events!.includes(type)) : [];
+  const releasing = reordered || (dropped.length > 0 && row.ordering !== null && row.enabled);
+  const events = patch.Events?.map((eventType) => ({ channelId: id, eventType }));
   const headers = patch.Headers && (await headerRows(box, id, patch.Headers, now));
   const results = await db.batch([
     db
@@ -210,14 +211,16 @@ export async function updateChannel(db: Db, box: SecretBox, id: string, patch: C
     ...(events ? [db.delete(channelEvents).where(eq(channelEvents.channelId, id)), db.insert(channelEvents).values(events)] : []),
     ...(headers ? [db.delete(channelHeaders).where(eq(channelHeaders.channelId, id))] : []),
     ...(headers?.length ? [db.insert(channelHeaders).values(headers)] : []),
-    // A new Ordering puts the waiting deliveries in its lanes, and sends those that waited
-    // behind a head of the old lanes again, to be judged by the new ones.
-    ...(reordered ? [relane(db, id), releaseWaiting(db, id, now)] : []),
+    // A new Ordering puts the waiting deliveries in its lanes; those that waited behind a
+    // head are sent again, to be judged by the new lanes. So are they when a cancelled
+    // type may have been their head: each parks anew behind the next head, or starts.
+    ...(reordered ? [relane(db, id)] : []),
+    ...(releasing ? [releaseWaiting(db, id, now)] : []),
     // Last, so the subscription above is the one that counts: held deliveries go back in line.
     ...(resumed ? [releaseHeld(db, id, now)] : []),
   ]);
   type Released = { channelId: string; id: string; generation: number }[];
-  const released = [...(resumed ? (results.at(-1) as Released) : []), ...(reordered ? (results.at(resumed ? -2 : -1) as Released) : [])];
+  const released = [...(resumed ? (results.at(-1) as Released) : []), ...(releasing ? (results.at(resumed ? -2 : -1) as Released) : [])];
   return {
     row,
     events: patch.Events ? [...patch.Events].sort(catalogOrder) : current.events,

@@ -21,7 +21,10 @@ export const Delivery = z
     // In lists, beside the contract's fields:
     WebhookName: z.string().nullable().optional().openapi({ description: "In lists: the channel's name, kept after it is deleted" }),
     WebhookDeleted: z.boolean().optional().openapi({ description: "In lists: the channel was deleted" }),
-    CanRedeliver: z.boolean().optional().openapi({ description: "In lists: the channel exists, is enabled and still subscribes to the type, and the delivery is not held" }),
+    CanRedeliver: z
+      .boolean()
+      .optional()
+      .openapi({ description: "In lists: the channel exists, is enabled and still subscribes to the type, and the delivery is not held" }),
     LastAttemptAt: z.string().nullable().optional(),
     LastDurationMs: z.int().nullable().optional(),
   })

@@ -61,7 +61,9 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
 
   // Sent in the order of their start times, so a later start does not hold a connection an earlier one needs.
   const handled = new Array<Handled>(triaged.length);
+  const starts = new StartsInBatch();
   const sending = mapConcurrently(triaged, MAX_CONCURRENT_CALLS, startOrder(triaged), async (t, i) => {
+    if (!("plan" in t) && t.startAt !== undefined) await starts.waitFor(t.channel.id, t.channel.rateLimit ?? Infinity, t.startAt);
     handled[i] = "plan" in t ? t : await sendOne(t, batch.messages[i]!, box, cfg);
   });
 
@@ -88,6 +90,23 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
     if (plan.ack || (change && !applied.has(change.id))) message.ack();
     else message.retry({ delaySeconds: plan.delaySeconds });
   });
+}
+
+/**
+ * The starts of a batch's rate-limited requests, per channel: a request starts at its
+ * start time, and never less than a second after the one `limit` places before it
+ * started (a start the isolate began late must not bunch with the next ones, on time).
+ */
+class StartsInBatch {
+  private readonly started = new Map<string, number[]>();
+
+  async waitFor(channelId: string, limit: number, startAt: number): Promise<void> {
+    const started = this.started.get(channelId) ?? this.started.set(channelId, []).get(channelId)!;
+    const floor = started.length >= limit ? started[started.length - limit]! + 1000 : 0;
+    const at = Math.max(startAt, floor);
+    if (at > Date.now()) await scheduler.wait(at - Date.now());
+    started.push(Date.now());
+  }
 }
 
 /** How long a batch with ordered deliveries waits for all its requests before it records the lanes' ends (ms). */
@@ -136,7 +155,6 @@ function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
 /** A sendable message: waits for its start time, sends; an unforeseen error is still a failed attempt. */
 async function sendOne(t: Sendable, message: Message<DeliveryMessage>, box: SecretBox, cfg: Config): Promise<Handled> {
   try {
-    if (t.startAt !== undefined) await scheduler.wait(Math.max(0, t.startAt - Date.now()));
     return await send(t, box, cfg);
   } catch (err) {
     // Not foreseen: still an attempt that failed, with the reason, on the retry schedule.

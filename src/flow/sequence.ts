@@ -51,8 +51,10 @@ export async function paceRateLimited(env: Env, triaged: Triaged[], messages: re
   const asking = new Map<string, number[]>();
   triaged.forEach((t, i) => {
     if ("plan" in t || t.channel.rateLimit === null) return;
+    // A start is the message's it was granted for: D1 has it as the due time until an
+    // attempt; a retry of that message (its body unchanged) asks again.
     const told = messages[i]?.startAt;
-    if (told !== undefined && Date.now() - told <= LATE_MS) t.startAt = told;
+    if (told !== undefined && told === t.delivery.nextAttemptAt && Date.now() - told <= LATE_MS) t.startAt = told;
     else asking.set(t.channel.id, [...(asking.get(t.channel.id) ?? []), i]);
   });
   await Promise.all(

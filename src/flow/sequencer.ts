@@ -77,6 +77,9 @@ export class Sequencer extends DurableObject<Env> {
     const moved = new Set(ended.map((e) => e.lane));
     for (const { lane, id } of ended) {
       this.sql.exec("insert into ended (lane, id, at) values (?, ?, ?) on conflict do update set id = max(id, excluded.id), at = excluded.at", lane, id, now);
+      // It may have waited here before it was sent another way (a resume, an admin's
+      // change, the sweeper): it must not be the one woken next.
+      this.sql.exec("delete from waiting where lane = ? and id = ?", lane, id);
     }
     for (const p of parked) {
       this.sql.exec(

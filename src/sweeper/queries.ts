@@ -117,3 +117,20 @@ function statement(d1: D1Database, query: SQLWrapper & { toSQL(): { sql: string;
   const { sql: text, params } = query.toSQL();
   return d1.prepare(text).bind(...params);
 }
+
+/**
+ * The safety net of ordered lanes (src/flow/lanes.ts): a lane whose head has no due time
+ * (waiting as if behind another, after a wake-up and its due time were both lost, say
+ * an admin change that ended the head outside the consumer) gets one, so the reclaim
+ * above sends it after its grace. Reads the live deliveries of ordered channels only
+ * (the `deliveries_lane` index). Returns how many lanes it moved.
+ */
+export async function dueStrandedLaneHeads(db: Db, now: number): Promise<number> {
+  const moved = await db.all<{ id: string }>(sql`
+    update deliveries set next_attempt_at = ${now}
+    where (channel_id, id) in (select channel_id, min(id) from deliveries
+                               where lane is not null and status in ('pending', 'retrying', 'held') group by channel_id, lane)
+      and next_attempt_at is null and status in ('pending', 'retrying')
+    returning id`);
+  return moved.length;
+}

@@ -6,7 +6,7 @@ import { enqueueCommitted } from "../delivery/message";
 import { type Config, config, type Env } from "../env";
 import { errorText, log } from "../log";
 import { secretBox } from "../security/secret-box";
-import { housekeeping, reclaimLostDeliveries } from "./queries";
+import { dueStrandedLaneHeads, housekeeping, reclaimLostDeliveries } from "./queries";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -35,6 +35,7 @@ export async function sweep(env: Env, now = Date.now()) {
   // that still fails is logged and left for the next minute, and the others run anyway.
   // Reclaiming commits the new generations before it sends: if the send fails, the
   // deliveries are reclaimed again after their grace.
+  const stranded = await step("lanes", 0, () => dueStrandedLaneHeads(db, now));
   const reclaimed = await reclaim(env, db, now, cfg.lostAfter);
   // Disabling and raising Dispatcher.WebhookDisabled are one batch: never one without the other.
   const { disabledChannels, raised } = await step("housekeeping", { disabledChannels: [], raised: [] }, () =>
@@ -43,7 +44,7 @@ export async function sweep(env: Env, now = Date.now()) {
   if (raised.length) await enqueueCommitted(env.DELIVERIES, raised, "operational events");
   // During an ENCRYPTION_KEY rotation, move a slice of the stored secrets to the new key.
   const reencrypted = env.ENCRYPTION_KEY_PREVIOUS ? await step("reencrypt", 0, async () => reencryptStale(db, await secretBox(env))) : 0;
-  log.info("sweep", { reclaimed: reclaimed.length, disabledChannels: disabledChannels.length, reencrypted });
+  log.info("sweep", { reclaimed: reclaimed.length, stranded, disabledChannels: disabledChannels.length, reencrypted });
   return { reclaimed, disabledChannels, reencrypted };
 }
 
