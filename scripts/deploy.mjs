@@ -9,6 +9,8 @@
 //   npm run deploy -- --rotate-key               a new ENCRYPTION_KEY, the old one kept as
 //                                                ENCRYPTION_KEY_PREVIOUS
 //   npm run deploy -- --batch-size 5             consumer batches of 5 (the Free plan's CPU)
+//   npm run deploy -- --upgrade-in-batches       migration 0010 in chunks, for a database
+//                                                too large for its one query
 //
 // docs/deploy.md says what each step does. The rule it keeps: a secret it generates is
 // never lost. Everything that can be checked is checked before the upload; the generated
@@ -17,12 +19,14 @@
 // and a re-run uses those same values instead of making new ones.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
 import { cloudflareApi } from "./lib/cloudflare.mjs";
+import { upgradeInBatches } from "./lib/upgrade-0010.mjs";
+import { apiRunner } from "./upgrade-0010.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const SECRETS = ["ADMIN_TOKEN", "INTAKE_TOKEN", "ENCRYPTION_KEY"];
@@ -44,8 +48,10 @@ const PORTAL_EVENTS = [
 ];
 // Migration 0010 rebuilds events and deliveries in one query, and D1 stops a query after
 // 30 s. Measured locally: 1,000,000 deliveries took 31 s (docs/deploy.md, "Upgrading").
+// Above the safe size, --upgrade-in-batches does it in chunks (scripts/upgrade-0010.mjs).
 const REBUILD_MIGRATION = "0010_rows_per_delivery.sql";
 const REBUILD_SAFE_DELIVERIES = 300_000;
+const BEFORE_REBUILD = "0009_routing.sql";
 
 class Stop extends Error {}
 
@@ -56,11 +62,12 @@ const { values: args } = parseArgs({
     "no-workers-dev": { type: "boolean" },
     "rotate-key": { type: "boolean" },
     "batch-size": { type: "string" },
+    "upgrade-in-batches": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   },
 });
 if (args.help) {
-  console.log(`Usage: npm run deploy -- [--name NAME] [--domain HOST [--no-workers-dev]] [--rotate-key] [--batch-size N]
+  console.log(`Usage: npm run deploy -- [--name NAME] [--domain HOST [--no-workers-dev]] [--rotate-key] [--batch-size N] [--upgrade-in-batches]
   (or DISPATCHER_NAME, DISPATCHER_DOMAIN, DISPATCHER_WORKERS_DEV=false, QUEUE_BATCH_SIZE); docs/deploy.md`);
   process.exit(0);
 }
@@ -82,11 +89,25 @@ if (domain !== undefined && !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])
   usage(`--domain takes a host name such as webhooks.example.com, not "${domain}".`);
 if (!workersDev && !domain) usage("--no-workers-dev needs --domain: without either, the worker would have no address.");
 
-const names = { worker: name, database: name, queue: `${name}-deliveries`, deadLetters: `${name}-deliveries-dlq`, store: `${name}-events-to-store` };
+const names = {
+  worker: name,
+  database: name,
+  queue: `${name}-deliveries`,
+  deadLetters: `${name}-deliveries-dlq`,
+  store: `${name}-events-to-store`,
+  storeDeadLetters: `${name}-events-to-store-dlq`,
+};
+// Every queue, created before the worker that consumes them.
+const allQueues = [names.queue, names.deadLetters, names.store, names.storeDeadLetters];
 // wrangler.toml's queue names, and this deployment's for each.
 const STORE_QUEUE = "tyk-webhook-events-to-store";
 const renamed = (queue) =>
-  ({ "tyk-webhook-deliveries": names.queue, "tyk-webhook-deliveries-dlq": names.deadLetters, [STORE_QUEUE]: names.store })[queue] ?? queue;
+  ({
+    "tyk-webhook-deliveries": names.queue,
+    "tyk-webhook-deliveries-dlq": names.deadLetters,
+    [STORE_QUEUE]: names.store,
+    [`${STORE_QUEUE}-dlq`]: names.storeDeadLetters,
+  })[queue] ?? queue;
 const wrangler = process.env.WRANGLER ?? path.join(root, "node_modules", ".bin", "wrangler");
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" };
 // The deploy's config and kept secrets ($DEPLOY_STATE_DIR lets the tests use their own).
@@ -183,7 +204,7 @@ try {
 
 async function deploy() {
   console.log(
-    `Deploying "${name}": worker ${names.worker}, database ${names.database}, queues ${names.queue}, ${names.deadLetters} and ${names.store}` +
+    `Deploying "${name}": worker ${names.worker}, database ${names.database}, queues ${names.queue}, ${names.deadLetters}, ${names.store} and ${names.storeDeadLetters}` +
       `${domain ? `, custom domain ${domain}` : ""}${workersDev ? "" : ", no workers.dev address"}.\n`,
   );
   if (base.routes || base.route || base.workers_dev !== undefined) {
@@ -195,6 +216,7 @@ async function deploy() {
 
   // 1. Who is deploying, and the reads that change nothing, side by side.
   let api;
+  let apiToken;
   let accountId;
   await step("Checking the Cloudflare login", async () => {
     const [who, token] = await Promise.all([run("whoami", "--json"), run("auth", "token", "--json")]);
@@ -212,6 +234,7 @@ async function deploy() {
     const credentials = jsonIn(token.out);
     if (!credentials.token) fail("Checking the Cloudflare login", "Log in with an API token or `wrangler login` (a global API key is not supported here).");
     api = cloudflareApi(credentials.token, accountId);
+    apiToken = credentials.token;
     return me.email ? `logged in as ${me.email}` : "logged in";
   });
   const apiStep = async (title, fn) => {
@@ -224,7 +247,7 @@ async function deploy() {
   };
 
   const [queueInfos, databaseList, secretList, subdomain, domainOwner] = await Promise.all([
-    Promise.all([names.queue, names.deadLetters, names.store].map((queue) => run("queues", "info", queue))),
+    Promise.all(allQueues.map((queue) => run("queues", "info", queue))),
     run("d1", "list", "--json"),
     run("secret", "list", "--name", names.worker, "--format", "json"),
     apiStep("Checking the account's workers.dev subdomain", () => (workersDev ? api.subdomain() : null)),
@@ -257,7 +280,7 @@ async function deploy() {
 
   // 3. The queues: Workers cannot deploy a consumer of a queue that does not exist. One
   // used by another worker is not taken over; one found unused is named.
-  for (const [i, queue] of [names.queue, names.deadLetters, names.store].entries()) {
+  for (const [i, queue] of allQueues.entries()) {
     const info = queueInfos[i];
     await step(`Queue ${queue}`, async () => {
       if (info.ok) {
@@ -289,6 +312,8 @@ async function deploy() {
   // anything but this dispatcher's migrations is not taken over.
   let databaseId;
   let applied = [];
+  // A batched upgrade of 0010 that was begun (its own table is there) is finished first.
+  let upgradeBegun = false;
   await step(`D1 database ${names.database}`, async () => {
     const find = (list) => {
       if (!list.ok) fail("Listing the D1 databases", list.said);
@@ -310,6 +335,7 @@ async function deploy() {
         (r) => r.name,
       );
       if (tables.includes("d1_migrations")) applied = (await api.query(databaseId, "SELECT name FROM d1_migrations ORDER BY id")).map((r) => r.name);
+      upgradeBegun = tables.includes("__0010_state");
     });
     const foreign = applied.filter((m) => !ours.has(m));
     if ((tables.length && !tables.includes("d1_migrations")) || foreign.length) {
@@ -349,11 +375,17 @@ async function deploy() {
         ...c,
         queue: renamed(c.queue),
         ...(c.dead_letter_queue ? { dead_letter_queue: renamed(c.dead_letter_queue) } : {}),
-        // The batch size is the deliveries' (the storing queue keeps wrangler.toml's).
-        ...(batchSize && c.queue !== STORE_QUEUE ? { max_batch_size: Number(batchSize) } : {}),
+        // The batch size is the deliveries' (the storing queues keep wrangler.toml's).
+        ...(batchSize && !c.queue.startsWith(STORE_QUEUE) ? { max_batch_size: Number(batchSize) } : {}),
       })),
     },
-    vars: { ...base.vars, DELIVERY_QUEUE: names.queue, DEAD_LETTER_QUEUE: names.deadLetters, STORE_QUEUE: names.store },
+    vars: {
+      ...base.vars,
+      DELIVERY_QUEUE: names.queue,
+      DEAD_LETTER_QUEUE: names.deadLetters,
+      STORE_QUEUE: names.store,
+      STORE_DEAD_LETTER_QUEUE: names.storeDeadLetters,
+    },
   };
 
   // 6. Secrets, checked (and a key rotation refused) before anything changes.
@@ -384,18 +416,53 @@ async function deploy() {
   }
 
   // 7. Migrations before the code that needs them goes live; the one that rebuilds the
-  // big tables only where it fits in D1's 30 s.
+  // big tables only where it fits in D1's 30 s. Above that size (when asked, or when an
+  // upgrade in batches was begun before) it is done in chunks first.
+  let inBatches = upgradeBegun;
   if (applied.length && !applied.includes(REBUILD_MIGRATION)) {
-    const [{ n }] = await apiStep("Counting the deliveries", () => api.query(databaseId, "SELECT count(*) AS n FROM deliveries"));
+    inBatches ||= Boolean(args["upgrade-in-batches"]);
+    const [{ n }] = inBatches ? [{ n: 0 }] : await apiStep("Counting the deliveries", () => api.query(databaseId, "SELECT count(*) AS n FROM deliveries"));
     if (n > REBUILD_SAFE_DELIVERIES) {
+      const again = `npm run deploy -- ${name === base.name ? "" : `--name ${name} `}--upgrade-in-batches`;
       fail(
         `Upgrading the D1 database ${names.database}`,
         `Migration ${REBUILD_MIGRATION} rebuilds the deliveries and events tables in one query; this database has ${n.toLocaleString("en")} deliveries, more than the ${REBUILD_SAFE_DELIVERIES.toLocaleString("en")} it is safe for (D1 stops a query after 30 s).`,
-        "Follow docs/deploy.md, “Upgrading a large database”, then run `npm run deploy` again. Nothing was changed.",
+        `Run \`${again}\`: it moves the rows over in chunks that each take a few seconds, keeps every delivery and event, and can be stopped and run again (docs/deploy.md, “Upgrading a large database”). Nothing was changed.`,
       );
     }
   }
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  if (inBatches && !applied.includes(BEFORE_REBUILD)) {
+    // The migrations before 0010 first, on their own (wrangler applies every pending one).
+    const earlierDir = path.join(deployDir, `migrations-before-0010.${name}`);
+    rmSync(earlierDir, { recursive: true, force: true });
+    mkdirSync(earlierDir, { recursive: true });
+    for (const file of migrationFiles().filter((f) => f < REBUILD_MIGRATION)) {
+      copyFileSync(path.join(root, base.d1_databases[0].migrations_dir, file), path.join(earlierDir, file));
+    }
+    const earlierConfig = path.join(deployDir, `wrangler.${name}.before-0010.json`);
+    writeFileSync(earlierConfig, `${JSON.stringify({ ...config, d1_databases: [{ ...config.d1_databases[0], migrations_dir: earlierDir }] }, null, 2)}\n`);
+    await step("Applying the remote D1 migrations before 0010", async () => {
+      const result = await run("d1", "migrations", "apply", "DB", "--remote", "--config", earlierConfig);
+      if (!result.ok) fail("Applying the remote D1 migrations before 0010", result.said);
+      return "applied";
+    });
+  }
+  if (inBatches) {
+    console.log(`→ Upgrading the D1 database ${names.database} to ${REBUILD_MIGRATION} in batches (docs/deploy.md, “Upgrading a large database”)…`);
+    try {
+      await upgradeInBatches({
+        exec: apiRunner({ token: apiToken, accountId, databaseId }),
+        log: (line) => console.log(`    ${line}`),
+      });
+    } catch (error) {
+      fail(
+        `Upgrading the D1 database ${names.database} in batches`,
+        error instanceof Error ? error.message : String(error),
+        `Run \`npm run deploy -- ${name === base.name ? "" : `--name ${name} `}--upgrade-in-batches\` again: it goes on where it stopped. Nothing is lost, and the old code keeps serving meanwhile.`,
+      );
+    }
+  }
   await step("Applying the remote D1 migrations", async () => {
     const result = await run("d1", "migrations", "apply", "DB", "--remote", "--config", configPath);
     if (!result.ok) fail("Applying the remote D1 migrations", result.said);

@@ -108,14 +108,20 @@ describe("npm run deploy, with the real wrangler", { timeout: 180_000 }, () => {
     const run = await c.deploy();
     expect(run.status, run.output).toBe(0);
     expectPrintedAsDeployed(c, run.output, `https://${DEFAULT}.example.workers.dev`);
-    expect(c.account.queues.map((q) => q.queue_name)).toEqual([`${DEFAULT}-deliveries`, `${DEFAULT}-deliveries-dlq`, `${DEFAULT}-events-to-store`]);
+    expect(c.account.queues.map((q) => q.queue_name)).toEqual([
+      `${DEFAULT}-deliveries`,
+      `${DEFAULT}-deliveries-dlq`,
+      `${DEFAULT}-events-to-store`,
+      `${DEFAULT}-events-to-store-dlq`,
+    ]);
     expect(c.account.databases[0]!.migrations).toEqual(migrations);
     const worker = c.worker();
     expect(worker.workersDev).toBe(true);
     expect(worker.crons).toEqual(["* * * * *"]);
     expect(worker.bindings.find((b) => b.name === "DELIVERY_QUEUE")).toMatchObject({ text: `${DEFAULT}-deliveries` });
     expect(worker.bindings.find((b) => b.name === "STORE_QUEUE")).toMatchObject({ text: `${DEFAULT}-events-to-store` });
-    expect(c.account.queues.map((q) => q.consumers.map((x) => x.script))).toEqual([[DEFAULT], [DEFAULT], [DEFAULT]]);
+    expect(worker.bindings.find((b) => b.name === "STORE_DEAD_LETTER_QUEUE")).toMatchObject({ text: `${DEFAULT}-events-to-store-dlq` });
+    expect(c.account.queues.map((q) => q.consumers.map((x) => x.script))).toEqual([[DEFAULT], [DEFAULT], [DEFAULT], [DEFAULT]]);
   });
 
   it("keeps the tokens when a step after the upload fails, and the re-run uploads and prints the same ones", async () => {
