@@ -127,8 +127,10 @@ async function fullScans(statements: { sql: string; args: unknown[] }[]) {
       .bind(...args)
       .all<{ detail: string }>();
     for (const { detail } of results) {
-      // The tables' own names and the aliases the queries give them.
-      if (/^SCAN (deliveries|events|d|e|newest)\b/.test(detail) && !detail.includes("INDEX deliveries_live"))
+      // The tables' own names and the aliases the queries give them. The live partial
+      // indexes hold only live deliveries (of ordered channels, for deliveries_lane): reading
+      // one whole is the sweeper's bounded look at what waits.
+      if (/^SCAN (deliveries|events|d|e|newest)\b/.test(detail) && !/INDEX deliveries_(live|lane)\b/.test(detail))
         scans.add(`${detail} in: ${sql.replace(/\s+/g, " ")}`);
     }
   }
