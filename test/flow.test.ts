@@ -140,8 +140,6 @@ describe("RateLimit", () => {
 
     // When it comes back it starts at its time, without asking again.
     await consume([ids[10]!], { DELIVERIES: recordingQueue() }, undefined, [{ startAt: resent!.body.startAt }]);
-    const eleventh = (await receivedAt(url)).at(-1)!;
-    expect(eleventh.at).toBeGreaterThanOrEqual(resent!.body.startAt);
     expect((await delivery(ids[10]!)).status).toBe("succeeded");
   });
 
