@@ -138,9 +138,15 @@ describe("RateLimit", () => {
     expect(resent!.body.startAt - arrivals.at(-1)!.at).toBeGreaterThanOrEqual(990);
     expect(await delivery(ids[10]!)).toMatchObject({ status: "pending", attempt_count: 0, next_attempt_at: resent!.body.startAt });
 
-    // When it comes back it starts at its time, without asking again.
-    await consume([ids[10]!], { DELIVERIES: recordingQueue() }, undefined, [{ startAt: resent!.body.startAt }]);
+    // The queue hands it back within the second before its start (its delay is the whole
+    // seconds until then); it starts at its time, without asking again.
+    const startAt = resent!.body.startAt;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - 800 - Date.now())));
+    await consume([ids[10]!], { DELIVERIES: recordingQueue() }, undefined, [{ startAt }]);
     expect((await delivery(ids[10]!)).status).toBe("succeeded");
+    const eleventh = (await receivedAt(url)).at(-1)!;
+    expect(eleventh.at).toBeGreaterThanOrEqual(startAt);
+    expect(eleventh.at - startAt).toBeLessThan(500);
   });
 
   it("gives a message that comes back after its start a new one, rather than start it at once", async () => {
