@@ -36,6 +36,17 @@ const down = () => {
   return faultyD1(env.DB, plan);
 };
 
+/** The channel's hourly counts, summed: deliveries succeeded, and attempts in the latency histogram. */
+async function countsOf(channelId: string) {
+  const { results } = await env.DB.prepare("select succeeded, latency from delivery_counts where channel_id = ?")
+    .bind(channelId)
+    .all<{ succeeded: number; latency: string }>();
+  return {
+    succeeded: results.reduce((n, r) => n + r.succeeded, 0),
+    latencySamples: results.reduce((n, r) => n + (JSON.parse(r.latency) as (number | null)[]).reduce<number>((m, k) => m + (k ?? 0), 0), 0),
+  };
+}
+
 /** D1 whose first batch commits and then answers "Network connection lost" (what D1 may do). */
 function committedThenLost(): D1Database & { batches: () => number } {
   let batches = 0;
@@ -261,6 +272,18 @@ describe("the consumer under D1's trouble", () => {
     expect(flaky.batches()).toBe(2);
     expect(await delivery(deliveryId)).toMatchObject({ status: "succeeded", attempt_count: 1 });
     expect(await attemptsOf(deliveryId)).toHaveLength(1);
+    // Counted once in the stats too: its end, and its latency.
+    expect(await countsOf(channel.ID)).toEqual({ succeeded: 1, latencySamples: 1 });
+  });
+
+  it("counts a failed attempt's latency once when D1 committed the write but reported it failed", async () => {
+    const channel = await createChannel({ URL: target("status/500") });
+    const { deliveryId } = await makeDelivery(channel.ID);
+    const flaky = committedThenLost();
+    await consume([deliveryId], { DB: flaky });
+    expect(flaky.batches()).toBe(2);
+    expect(await delivery(deliveryId)).toMatchObject({ status: "retrying", attempt_count: 1 });
+    expect(await countsOf(channel.ID)).toEqual({ succeeded: 0, latencySamples: 1 });
   });
 
   it("sends a batch D1 cannot take back to the queue, later each time, without spending its retries or failing anything", async () => {

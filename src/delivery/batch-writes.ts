@@ -8,7 +8,7 @@ const ENDS = new Set(["succeeded", "failed", "cancelled"]);
 
 /** A change's part in the stats: an attempt's latency and failure, and an end. */
 function countChange(counts: CountChanges, change: DeliveryChange, delivery: BatchDelivery) {
-  if (change.attempt) counts.attempt(delivery.channelId, delivery.createdAt, change.attempt);
+  if (change.attempt) counts.attempt(delivery.channelId, delivery.id, delivery.createdAt, change.attempt);
   if (change.status === "succeeded" || change.status === "failed" || change.status === "cancelled") {
     counts.ended(delivery.channelId, delivery.createdAt, change.status, runGuard(change));
   }

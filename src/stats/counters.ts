@@ -40,6 +40,9 @@ interface GuardedEnd {
 export class CountChanges {
   private readonly deltas = new Map<string, Delta>();
   private readonly guardedEnds: GuardedEnd[] = [];
+  private readonly attempts: (Omit<Delta, "succeeded" | "failed" | "cancelled"> & {
+    fresh: { channelId: string; id: string; startedAt: number; durationMs: number };
+  })[] = [];
 
   private at(channelId: string, createdAt: number): Delta {
     const hour = hourOf(createdAt);
@@ -58,26 +61,38 @@ export class CountChanges {
     else this.at(channelId, createdAt)[status]++;
   }
 
-  /** An attempt: its latency counts if the target answered; a failure is remembered. */
-  attempt(channelId: string, createdAt: number, attempt: { startedAt: number; durationMs: number; statusCode: number | null; error: string | null }) {
-    const delta = this.at(channelId, createdAt);
-    if (attempt.statusCode !== null) {
-      const k = bucketOf(attempt.durationMs);
-      delta.latency[k] = (delta.latency[k] ?? 0) + 1;
-    }
-    if (attempt.error !== null && attempt.startedAt >= (delta.lastFailureAt ?? 0)) {
-      delta.lastError = attempt.error;
-      delta.lastFailureAt = attempt.startedAt;
-    }
+  /**
+   * An attempt of delivery `deliveryId`: its latency counts if the target answered; a
+   * failure is remembered. Counted only while the attempt is not its delivery's last
+   * recorded one yet, so a batch written again (D1 committed, then reported the write
+   * lost) does not count it twice (the same test as RECORD_CHANGES's `fresh`).
+   */
+  attempt(
+    channelId: string,
+    deliveryId: string,
+    createdAt: number,
+    attempt: { startedAt: number; durationMs: number; statusCode: number | null; error: string | null },
+  ) {
+    const latency: number[] = [];
+    if (attempt.statusCode !== null) latency[bucketOf(attempt.durationMs)] = 1;
+    const failed = attempt.error !== null;
+    this.attempts.push({
+      channelId,
+      hour: hourOf(createdAt),
+      latency,
+      lastError: failed ? attempt.error : null,
+      lastFailureAt: failed ? attempt.startedAt : null,
+      fresh: { channelId, id: deliveryId, startedAt: attempt.startedAt, durationMs: attempt.durationMs },
+    });
   }
 
   get size() {
-    return this.deltas.size + this.guardedEnds.length;
+    return this.deltas.size + this.guardedEnds.length + this.attempts.length;
   }
 
   /** The one statement that adds these changes to the counts (before the changes themselves, in their batch). */
   statement(d1: D1Database): D1PreparedStatement {
-    return d1.prepare(UPSERT).bind(JSON.stringify([...this.deltas.values(), ...this.guardedEnds]));
+    return d1.prepare(UPSERT).bind(JSON.stringify([...this.deltas.values(), ...this.guardedEnds, ...this.attempts]));
   }
 }
 
@@ -94,7 +109,11 @@ const UPSERT = `
          json_array(${BUCKET_BOUNDS.map((_, k) => `sum(coalesce(n.value->>'$.latency[${k}]', 0))`).join(", ")}),
          n.value->>'lastError', max(n.value->>'lastFailureAt')
   from json_each(?1) as n
-  where n.value->>'guard' is null or ${sqlIsCurrent("n.value->'guard'")}
+  where (n.value->>'guard' is null or ${sqlIsCurrent("n.value->'guard'")})
+    and (n.value->>'fresh' is null or not exists (
+      select 1 from deliveries as d
+      where d.channel_id = n.value->>'$.fresh.channelId' and d.id = n.value->>'$.fresh.id'
+        and d.attempts->>'$[#-1].startedAt' = n.value->>'$.fresh.startedAt' and d.attempts->>'$[#-1].durationMs' = n.value->>'$.fresh.durationMs'))
   group by 1, 2
   on conflict (channel_id, hour) do update set
     succeeded = succeeded + excluded.succeeded,
