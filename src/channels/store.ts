@@ -1,8 +1,7 @@
-import { and, asc, eq, inArray, isNull, notInArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { sqlLane } from "../db/lanes";
 import type { DeliveryMessage } from "../db/records";
-import { channelEvents, channelHeaders, channels, deletedChannels, deliveries, LIVE_STATUSES } from "../db/schema";
+import { channelEvents, channelHeaders, channels, deletedChannels, deliveries } from "../db/schema";
 import { messageFor } from "../delivery/message";
 import { UNSUBSCRIBED } from "../delivery/outcome";
 import { NotFound, Refused } from "../errors";
@@ -11,6 +10,7 @@ import { type AuthInput, sealAuth } from "../integrations/auth";
 import type { SecretBox } from "../security/secret-box";
 import { countBulk } from "../stats/counters";
 import type { ChannelCreateInput, ChannelPatchInput } from "./schemas";
+import { liveOf, relane, releaseHeld, releaseWaiting, unsubscribedLive } from "./waiting-deliveries";
 
 type ChannelRow = typeof channels.$inferSelect;
 export type HeaderRow = typeof channelHeaders.$inferSelect;
@@ -250,38 +250,6 @@ async function sealed(box: SecretBox, input: AuthInput | null, stored: string | 
   if (!result.ok) throw new Refused(result.field, result.message);
   return result.value;
 }
-
-const LIVE_BODY = "(select e.body from events as e where e.type = deliveries.event_type and e.id = deliveries.event_id)";
-
-/** The lanes of the channel's live deliveries under its Ordering as now stored (src/flow/lanes.ts). */
-function relane(db: Db, channelId: string) {
-  return db
-    .update(deliveries)
-    .set({ lane: sql.raw(`(select ${sqlLane("c", LIVE_BODY)} from channels as c where c.id = deliveries.channel_id)`) })
-    .where(liveOf(channelId));
-}
-
-/** Live deliveries with no queue message (waiting behind a lane's head, not held): due now, in a new generation. */
-function releaseWaiting(db: Db, channelId: string, now: number) {
-  return db
-    .update(deliveries)
-    .set({ nextAttemptAt: now, generation: sql`${deliveries.generation} + 1`, reclaims: 0, updatedAt: now })
-    .where(and(eq(deliveries.channelId, channelId), inArray(deliveries.status, ["pending", "retrying"]), isNull(deliveries.nextAttemptAt)))
-    .returning({ channelId: deliveries.channelId, id: deliveries.id, generation: deliveries.generation });
-}
-
-/** A resumed channel's held deliveries, due now, in a new generation. */
-function releaseHeld(db: Db, channelId: string, now: number) {
-  return db
-    .update(deliveries)
-    .set({ status: "pending", nextAttemptAt: now, generation: sql`${deliveries.generation} + 1`, reclaims: 0, updatedAt: now })
-    .where(heldOf(channelId))
-    .returning({ channelId: deliveries.channelId, id: deliveries.id, generation: deliveries.generation });
-}
-
-const heldOf = (channelId: string) => and(eq(deliveries.channelId, channelId), eq(deliveries.status, "held"));
-const liveOf = (channelId: string) => and(eq(deliveries.channelId, channelId), inArray(deliveries.status, [...LIVE_STATUSES]));
-const unsubscribedLive = (channelId: string, events: string[]) => and(liveOf(channelId), notInArray(deliveries.eventType, events));
 
 /** Deletes the channel and cancels its deliveries still waiting to be sent, atomically. */
 export async function deleteChannel(db: Db, id: string): Promise<void> {
