@@ -148,6 +148,12 @@ const accepted = [];
 const laneOf = new Map();
 /** Events answered 202 with Deliveries null: parked on the storing queue, stored later. */
 const parked = new Set();
+/**
+ * Which of the order violations found (their positions) involve an event parked during
+ * the D1 outage: its deliveries exist only once it is stored, after events of its lane
+ * received later may have been delivered (README, Flow control: a known limit). Reported apart.
+ */
+const outageReordered = new Set();
 let refused503 = 0;
 let next = 0;
 async function post(until) {
@@ -336,13 +342,6 @@ async function pendingCount() {
   }
   return n;
 }
-
-/**
- * Which of the order violations found involve an event parked during the D1 outage: its
- * deliveries exist only once it is stored, after events of its lane received later may
- * have been delivered (README, Flow control: a known limit). Reported apart.
- */
-const outageReordered = new Set();
 
 /**
  * The ordered channel's arrivals that broke their lane's order, described. Per lane, events
