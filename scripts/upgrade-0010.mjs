@@ -54,66 +54,58 @@ export function wranglerRunner({
   persistTo,
   env = process.env,
 }) {
-  return (statements) =>
-    new Promise((resolve, reject) => {
-      const args = ["d1", "execute", database, "--config", config, remote ? "--remote" : "--local", "--json", "--command", statements.join(";\n")];
-      if (persistTo) args.push("--persist-to", persistTo);
-      const child = spawn(wrangler, args, { env: { WRANGLER_SEND_METRICS: "false", ...env, CI: "true" }, stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (c) => {
-        out += c;
-      });
-      child.stderr.on("data", (c) => {
-        err += c;
-      });
-      child.on("error", reject);
-      child.on("close", (status) => {
-        const said = `${out}\n${err}`.trim();
-        if (status !== 0) return reject(new Error(`wrangler d1 execute failed:\n${said.split("\n").slice(-15).join("\n")}`));
-        let parsed;
-        try {
-          parsed = JSON.parse(out.slice(out.search(/[[{]/)));
-        } catch {
-          return reject(new Error(`wrangler d1 execute printed no JSON:\n${said}`));
-        }
-        const results = (Array.isArray(parsed) ? parsed : [parsed]).map((r) => r.results ?? []);
-        const durations = (Array.isArray(parsed) ? parsed : [parsed]).map((r) => r.meta?.duration);
-        if (durations.every((d) => typeof d === "number")) Object.assign(results, { sqlMs: durations.reduce((a, b) => a + b, 0) });
-        resolve(results);
-      });
+  return async (statements) => {
+    const args = ["d1", "execute", database, "--config", config, remote ? "--remote" : "--local", "--json", "--command", statements.join(";\n")];
+    if (persistTo) args.push("--persist-to", persistTo);
+    const { status, out, err } = await run(wrangler, args, { env: { WRANGLER_SEND_METRICS: "false", ...env, CI: "true" } });
+    const said = `${out}\n${err}`.trim();
+    if (status !== 0) throw new Error(`wrangler d1 execute failed:\n${said.split("\n").slice(-15).join("\n")}`);
+    let parsed;
+    try {
+      parsed = JSON.parse(out.slice(out.search(/[[{]/)));
+    } catch {
+      throw new Error(`wrangler d1 execute printed no JSON:\n${said}`);
+    }
+    const results = (Array.isArray(parsed) ? parsed : [parsed]).map((r) => r.results ?? []);
+    const durations = (Array.isArray(parsed) ? parsed : [parsed]).map((r) => r.meta?.duration);
+    if (durations.every((d) => typeof d === "number")) Object.assign(results, { sqlMs: durations.reduce((a, b) => a + b, 0) });
+    return results;
+  };
+}
+
+/** Runs a command to its end: its exit status and everything it printed; `input` goes to its stdin. */
+function run(command, args, { env, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c) => {
+      out += c;
     });
+    child.stderr.on("data", (c) => {
+      err += c;
+    });
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, out, err }));
+    if (input !== undefined) child.stdin.end(input);
+  });
 }
 
 /** Runs the statements in one transaction of the sqlite3 CLI on a file (for measuring). */
 export function sqliteRunner(file) {
   const MARK = "~~~ statement end ~~~";
-  return (statements) =>
-    new Promise((resolve, reject) => {
-      const child = spawn("sqlite3", ["-bail", file], { stdio: ["pipe", "pipe", "pipe"] });
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (c) => {
-        out += c;
-      });
-      child.stderr.on("data", (c) => {
-        err += c;
-      });
-      child.on("error", reject);
-      const started = performance.now();
-      child.on("close", (status) => {
-        const sqlMs = performance.now() - started;
-        if (status !== 0) return reject(new Error(`sqlite3 failed: ${err.trim()}`));
-        const parts = out.split(`${MARK}\n`).slice(0, statements.length);
-        resolve(
-          Object.assign(
-            parts.map((p) => (p.trim() ? JSON.parse(p) : [])),
-            { sqlMs },
-          ),
-        );
-      });
-      child.stdin.end(`.mode json\nBEGIN;\n${statements.map((s) => `${s};\n.print '${MARK}'`).join("\n")}\nCOMMIT;\n`);
-    });
+  return async (statements) => {
+    const started = performance.now();
+    const input = `.mode json\nBEGIN;\n${statements.map((s) => `${s};\n.print '${MARK}'`).join("\n")}\nCOMMIT;\n`;
+    const { status, out, err } = await run("sqlite3", ["-bail", file], { env: process.env, input });
+    const sqlMs = performance.now() - started;
+    if (status !== 0) throw new Error(`sqlite3 failed: ${err.trim()}`);
+    const parts = out.split(`${MARK}\n`).slice(0, statements.length);
+    return Object.assign(
+      parts.map((p) => (p.trim() ? JSON.parse(p) : [])),
+      { sqlMs },
+    );
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -127,6 +127,9 @@ export const LIVE_STATUSES = ["pending", "retrying", "held"] as const;
  * The condition of the deliveries_live index. A query that should use the index repeats
  * it as it is (SQLite matches a partial index's condition by its terms), then narrows.
  */
+/** Whether a delivery in this status has ended (succeeded, failed or cancelled). */
+export const hasEnded = (status: DeliveryStatus): status is Exclude<DeliveryStatus, (typeof LIVE_STATUSES)[number]> =>
+  !(LIVE_STATUSES as readonly DeliveryStatus[]).includes(status);
 export const isLive = (status: SQLiteColumn) => sql`${status} in ('pending', 'retrying', 'held')`;
 
 /** One attempt to send a delivery, kept in its delivery's `attempts` column. */

@@ -1,15 +1,14 @@
 import { runGuard } from "../db/current-run";
 import type { BatchData, BatchDelivery, DeliveryChange, Handled } from "../db/records";
+import { hasEnded } from "../db/schema";
 import { webhookDisabled } from "../operational/events";
 import { CountChanges } from "../stats/counters";
 import type { BatchWrites } from "./batch-sql";
 
-const ENDS = new Set(["succeeded", "failed", "cancelled"]);
-
 /** A change's part in the stats: an attempt's latency and failure, and an end. */
 function countChange(counts: CountChanges, change: DeliveryChange, delivery: BatchDelivery) {
   if (change.attempt) counts.attempt(delivery.channelId, delivery.id, delivery.createdAt, change.attempt);
-  if (change.status === "succeeded" || change.status === "failed" || change.status === "cancelled") {
+  if (hasEnded(change.status)) {
     counts.ended(delivery.channelId, delivery.createdAt, change.status, runGuard(change));
   }
 }
@@ -22,7 +21,7 @@ export function collectWrites(handled: Handled[], { channels, deliveries }: Batc
       const delivery = deliveries.get(h.change.id)!;
       writes.changes.push(h.change);
       countChange(writes.counts, h.change, delivery);
-      if (delivery.lane !== null && ENDS.has(h.change.status)) writes.laneEnds.push({ channelId: delivery.channelId, lane: delivery.lane });
+      if (delivery.lane !== null && hasEnded(h.change.status)) writes.laneEnds.push({ channelId: delivery.channelId, lane: delivery.lane });
     }
     if (h.park) writes.parks.push({ channelId: h.park.channelId, id: h.park.id, generation: h.park.generation });
     // A delivery's failure is raised only if the change that ends it holds.

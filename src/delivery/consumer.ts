@@ -1,5 +1,6 @@
 import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
 import type { BatchData, DeliveryMessage, Handled, Sendable, Triaged } from "../db/records";
+import { hasEnded } from "../db/schema";
 import { type Config, config, type Env } from "../env";
 import { paceRateLimited, parkBehindLaneHeads, settleLanes } from "../flow/sequence";
 import { errorText, log } from "../log";
@@ -141,7 +142,7 @@ async function record(env: Env, positions: number[], handled: Handled[], data: B
 
 /** Whether the delivery's change ends it on an ordered channel: its lane's next one waits for that to be written. */
 function endsLane({ change }: Handled, data: BatchData): boolean {
-  return Boolean(change && data.deliveries.get(change.id)?.lane != null && ["succeeded", "failed", "cancelled"].includes(change.status));
+  return Boolean(change && data.deliveries.get(change.id)?.lane != null && hasEnded(change.status));
 }
 
 /** Whether `work` is done within `ms`. */

@@ -1,4 +1,5 @@
 import type { BatchData, DeliveryMessage, Handled, Park, Sendable, Triaged } from "../db/records";
+import { hasEnded } from "../db/schema";
 import type { Env } from "../env";
 import { errorText, log } from "../log";
 
@@ -106,7 +107,7 @@ export async function settleLanes(env: Env, handled: readonly Handled[], data: B
   for (const h of handled) {
     if (h.park) of(h.park.channelId).parked.push(h.park);
     const change = h.change;
-    if (!change || !ENDS.has(change.status) || !applied.has(change.id)) continue;
+    if (!change || !hasEnded(change.status) || !applied.has(change.id)) continue;
     const lane = data.deliveries.get(change.id)?.lane;
     if (lane != null) of(change.channelId).ended.push({ lane, id: change.id });
   }
@@ -122,7 +123,5 @@ export async function settleLanes(env: Env, handled: readonly Handled[], data: B
   );
   return woken.flat();
 }
-
-const ENDS = new Set(["succeeded", "failed", "cancelled"]);
 
 const sequencer = (env: Env, channelId: string) => env.SEQUENCER.get(env.SEQUENCER.idFromName(channelId));

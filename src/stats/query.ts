@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { iso } from "../db/client";
 import { idFloor } from "../db/ids";
 import { channelsWithDeliveries } from "../db/partitions";
-import { channels, type DeliveryStatus, deletedChannels, deliveries, deliveryCounts, deliveryStatuses, eventsStoredLate, isLive } from "../db/schema";
+import { channels, type DeliveryStatus, deletedChannels, deliveries, deliveryCounts, deliveryStatuses, eventsStoredLate, hasEnded, isLive } from "../db/schema";
 import { HOUR_MS, hourOf } from "./counters";
 import { addTo, type Histogram, percentile } from "./latency";
 
@@ -43,7 +43,6 @@ function noteFailure(t: Tally, error: string | null, at: number | null) {
 }
 
 /** An ended status counted from a delivery itself. */
-const isEnded = (status: DeliveryStatus) => status === "succeeded" || status === "failed" || status === "cancelled";
 
 export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQuery) {
   // Whole hours inside the window, read from the counts; the rest from the deliveries.
@@ -141,13 +140,13 @@ export async function deliveryStats(db: Db, { since, until, webhookId }: StatsQu
   for (const row of [...edgeA, ...edgeB]) {
     const attempts = JSON.parse(row.attempts) as [number, number, number, string | null][];
     for (const t of [total, of(row.channelId)]) {
-      if (isEnded(row.status)) t.counts[row.status]++;
+      if (hasEnded(row.status)) t.counts[row.status]++;
       for (const [durationMs, answered, startedAt, error] of attempts) {
         if (answered) t.exact.push(Number(durationMs));
         noteFailure(t, error, Number(startedAt));
       }
     }
-    if (isEnded(row.status)) series.add(row.createdAt, row.status, 1, row.channelId);
+    if (hasEnded(row.status)) series.add(row.createdAt, row.status, 1, row.channelId);
   }
   for (const row of live) {
     total.counts[row.status]++;

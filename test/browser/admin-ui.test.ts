@@ -1,22 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startDispatcher } from "../../scripts/lib/dev-server.mjs";
+import { hasChromium, launchChromium, seed } from "./harness";
 import { type Receiver, startReceiver } from "./receiver";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const root = path.resolve(import.meta.dirname, "../..");
-const seed: { type: string; body: string }[] = JSON.parse(readFileSync(path.join(root, "test/fixtures/seed-payloads.json"), "utf8"));
-
-if (!existsSync(CHROMIUM)) {
-  // CI installs Chromium (.ci/run); a developer without it is told how, and CI never passes without it.
-  const message = `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH.`;
-  if (process.env.CI) throw new Error(message);
-  console.warn(`${message} Browser tests not run.`);
-}
-
-describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
+describe.runIf(hasChromium)("admin UI in Chromium", () => {
   let server: Awaited<ReturnType<typeof startDispatcher>> & { adminToken: string; intakeToken: string };
   let receiver: Receiver;
   let browser: Browser;
@@ -28,19 +16,7 @@ describe.runIf(existsSync(CHROMIUM))("admin UI in Chromium", () => {
     const [worker, target] = await Promise.all([startDispatcher(), startReceiver()]);
     server = Object.assign(worker, { adminToken: worker.vars.ADMIN_TOKEN!, intakeToken: worker.vars.INTAKE_TOKEN! });
     receiver = target;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      // launch() gives the browser a fresh, temporary profile of its own.,
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(10_000);
     page.on("pageerror", (err) => pageErrors.push(err));

@@ -68,23 +68,16 @@ export function useHarness(): Harness {
   });
 }
 
+/** Headless Chromium with a fresh, temporary profile of its own, nothing fetched in the background. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
 export async function startHarness(): Promise<Harness> {
-  const [server, receiver, browser] = await Promise.all([
-    startDispatcher(),
-    startReceiver(),
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    }),
-  ]);
+  const [server, receiver, browser] = await Promise.all([startDispatcher(), startReceiver(), launchChromium()]);
   const adminToken = server.vars.ADMIN_TOKEN!;
   const contexts: BrowserContext[] = [];
   const pageErrors: string[] = [];
