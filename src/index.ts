@@ -1,9 +1,8 @@
 import { app } from "./app";
-import type { DeliveryMessage } from "./db/records";
+import { type Config, config, type Env, storingQueues } from "./core/env";
+import type { DeliveryMessage, ParkedEvent } from "./db/records";
 import { consumeDeliveries } from "./delivery/consumer";
 import { consumeDeadLetters } from "./delivery/dead-letters";
-import { type Config, config, type Env, storingQueues } from "./env";
-import type { ParkedEvent } from "./intake/parked";
 import { keepDeadLetteredEvents } from "./intake/store-dead-letters";
 import { storeParked } from "./intake/store-parked";
 import { sweep } from "./sweeper/sweep";

@@ -8,7 +8,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../src/app";
-import { MAX_ERRORS } from "../src/errors";
+import { MAX_ERRORS } from "../src/core/errors";
 import {
   ADMIN,
   api,
@@ -434,7 +434,7 @@ describe("configuration", () => {
   });
 
   it("uses the defaults when a var is not set", async () => {
-    const { config } = await import("../src/env");
+    const { config } = await import("../src/core/env");
     const parsed = config({ DB: env.DB } as never);
     expect(parsed).toEqual({
       allowPrivateTargets: false,

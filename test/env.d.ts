@@ -1,4 +1,4 @@
-type DispatcherEnv = import("../src/env").Env;
+type DispatcherEnv = import("../src/core/env").Env;
 
 declare namespace Cloudflare {
   interface Env extends DispatcherEnv {

@@ -14,21 +14,36 @@ export const seed = seedPayloads as { type: string; body: string }[];
 export const ADMIN = { Authorization: `Bearer ${env.ADMIN_TOKEN}` };
 export const INTAKE = { Authorization: `Bearer ${env.INTAKE_TOKEN}` };
 
-export function request(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(new Request(`https://dispatcher.test${path}`, init));
+/** Bindings a test puts in place of the worker's own (a queue that records, a D1 that fails, a var). */
+export type Bindings = Record<string, unknown>;
+
+/**
+ * The one way the tests call the worker over HTTP. Without `bindings`, the worker as
+ * deployed (its own env, background work run by the runtime); with them, the same app on
+ * the worker's env with those replaced.
+ */
+export function request(path: string, init: RequestInit = {}, bindings?: Bindings): Promise<Response> {
+  const url = `https://dispatcher.test${path}`;
+  if (bindings) return Promise.resolve(app.request(url, init, { ...env, ...bindings }));
+  return exports.default.fetch(new Request(url, init));
 }
 
 /** An admin API call with a JSON body (a string is sent as it is). */
-export function api(method: string, path: string, body?: unknown, headers: Record<string, string> = ADMIN) {
-  return request(path, {
-    method,
-    headers: { ...headers, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
+export function api(method: string, path: string, body?: unknown, headers: Record<string, string> = ADMIN, bindings?: Bindings) {
+  return request(
+    path,
+    {
+      method,
+      headers: { ...headers, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    },
+    bindings,
+  );
 }
 
-export function postEvent(body: string, headers: Record<string, string> = {}) {
-  return request("/events", { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json", ...headers }, body });
+/** A portal event posted to intake (INTAKE_TOKEN, JSON). */
+export function postEvent(body: string, headers: Record<string, string> = {}, bindings?: Bindings) {
+  return request("/events", { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json", ...headers }, body }, bindings);
 }
 
 export interface ChannelJson {
@@ -95,22 +110,11 @@ export function uniqueUserRegistered(extra: Record<string, unknown> = {}): strin
   });
 }
 
-/** The app with bindings of the test's own (a queue that records or refuses): admin calls, and posts to intake. */
-export function appWith(bindings: Record<string, unknown>) {
-  const all = { ...env, ...bindings };
-  const call = (method: string, path: string, body?: unknown) =>
-    app.request(
-      path,
-      {
-        method,
-        headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      },
-      all,
-    );
-  const post = (body: string) =>
-    app.request("/events", { method: "POST", headers: { Authorization: `Bearer ${env.INTAKE_TOKEN}`, "Content-Type": "application/json" }, body }, all);
-  return { call, post, env: all };
+/** `api` and `postEvent` with the same `bindings` each time, and the env they make. */
+export function appWith(bindings: Bindings) {
+  const call = (method: string, path: string, body?: unknown) => api(method, path, body, ADMIN, bindings);
+  const post = (body: string) => postEvent(body, {}, bindings);
+  return { call, post, env: { ...env, ...bindings } };
 }
 
 /** A queue that records what was sent instead of delivering it. */
@@ -235,32 +239,18 @@ export async function makeDelivery(channelId: string, body = uniqueUserRegistere
 }
 
 /**
- * Runs the queue consumer on one message per id, as Queues would, and reports what it
- * decided. Each message carries the delivery's current generation, as the newest one does.
+ * The one way the tests hand the worker a queue batch: `bodies` as messages of `queue`
+ * (one attempt each unless `attempts` says otherwise), the worker's queue handler run on
+ * them with the worker's env and `bindings`, and what it did with each message.
  */
-export async function consume(ids: string[], bindings: Record<string, unknown> = {}, generations?: number[], extra?: Partial<DeliveryMessage>[]) {
-  const current = new Map(
-    (
-      await env.DB.prepare("select id, channel_id as channelId, generation from deliveries").all<{ id: string; channelId: string; generation: number }>()
-    ).results.map((r) => [r.id, r]),
-  );
-  const batch = createMessageBatch<DeliveryMessage>(
-    "tyk-webhook-deliveries",
-    ids.map((deliveryId, i) => ({
-      id: `msg-${i}`,
-      timestamp: new Date(),
-      attempts: 1,
-      body: {
-        deliveryId,
-        channelId: current.get(deliveryId)?.channelId,
-        generation: generations?.[i] ?? current.get(deliveryId)?.generation ?? 0,
-        ...extra?.[i],
-      },
-    })),
+export async function runQueue<Body>(queue: string, bodies: Body[], bindings: Bindings = {}, attempts: number[] = []) {
+  const batch = createMessageBatch<Body>(
+    queue,
+    bodies.map((body, i) => ({ id: `msg-${i}`, timestamp: new Date(), attempts: attempts[i] ?? 1, body })),
   );
   const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
   const ctx = createExecutionContext();
-  await worker.queue(batch, { ...env, ...bindings } as typeof env, ctx);
+  await (entry as unknown as { queue: ExportedHandlerQueueHandler<typeof env, Body> }).queue(batch, { ...env, ...bindings } as typeof env, ctx);
   const result = await getQueueResult(batch, ctx);
   return {
     acked: result.explicitAcks,
@@ -269,6 +259,25 @@ export async function consume(ids: string[], bindings: Record<string, unknown> =
     retriedBatch: result.retryBatch,
     delays: retries.map((spy) => spy.mock.calls[0]?.[0]?.delaySeconds),
   };
+}
+
+/**
+ * Runs the queue consumer on one message per id, as Queues would, and reports what it
+ * decided. Each message carries the delivery's current generation, as the newest one does.
+ */
+export async function consume(ids: string[], bindings: Bindings = {}, generations?: number[], extra?: Partial<DeliveryMessage>[]) {
+  const current = new Map(
+    (
+      await env.DB.prepare("select id, channel_id as channelId, generation from deliveries").all<{ id: string; channelId: string; generation: number }>()
+    ).results.map((r) => [r.id, r]),
+  );
+  const bodies = ids.map((deliveryId, i) => ({
+    deliveryId,
+    channelId: current.get(deliveryId)?.channelId,
+    generation: generations?.[i] ?? current.get(deliveryId)?.generation ?? 0,
+    ...extra?.[i],
+  }));
+  return runQueue<DeliveryMessage>("tyk-webhook-deliveries", bodies, bindings);
 }
 
 export async function delivery(id: string) {

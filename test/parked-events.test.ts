@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app";
 import type { DeliveryMessage } from "../src/db/records";
-import type { ParkedEvent } from "../src/intake/parked";
+import type { ParkedEvent } from "../src/db/records";
 import { type ParkedBodies, UNREAD_BODY_TTL_MS } from "../src/intake/parked-bodies";
 import { DEAD_LETTER_RETRY_SECONDS } from "../src/intake/store-dead-letters";
 import wranglerToml from "../wrangler.toml?raw";

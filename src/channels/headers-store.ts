@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
+import { NotFound, Refused } from "../core/errors";
 import type { Db } from "../db/client";
 import { channelHeaders } from "../db/schema";
-import { NotFound, Refused } from "../errors";
 import type { SecretBox } from "../security/secret-box";
 import { type ChannelRecord, findChannel, type HeaderRow, headerRows } from "./store";
 

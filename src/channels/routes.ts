@@ -1,12 +1,14 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../core/env";
+import { config } from "../core/env";
+import { ApiError } from "../core/errors";
+import { admin, errorResponses, IdParam, json, jsonBody, Ok, Pagination, router } from "../core/openapi";
+import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../core/paging";
 import { database, iso } from "../db/client";
 import { enqueueCommitted } from "../delivery/message";
-import { config } from "../env";
-import { ApiError } from "../errors";
-import { eventType } from "../events/catalog";
+import { previousSecretLive } from "../delivery/sign";
 import { urlWithPlaceholdersProblem } from "../integrations/url-fields";
-import { type AppEnv, admin, errorResponses, IdParam, json, jsonBody, Ok, Pagination, router } from "../openapi";
-import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../paging";
+import { eventType } from "../portal/catalog";
 import { secretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";
 import { addHeader, deleteHeader, updateHeader } from "./headers-store";
@@ -23,7 +25,7 @@ import {
   Secret,
   TestEventResult,
 } from "./schemas";
-import { newSigningSecret, previousSecretLive, rotateSecret } from "./secrets";
+import { newSigningSecret, rotateSecret } from "./secrets";
 import { createChannel, deleteChannel, getChannel, listChannels, updateChannel } from "./store";
 import { testConnection } from "./test-connection";
 import { sendTestEvent } from "./test-event";

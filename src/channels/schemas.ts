@@ -1,27 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { deliveryStatuses } from "../db/schema";
-import { boundedArray, eventType } from "../events/catalog";
+import { HEADER_NAME, HEADER_VALUE, isReservedHeader, methods, RESERVED_TEXT } from "../http/headers";
 import { AuthField, TransformField } from "../integrations/schemas";
 import { urlWithPlaceholdersProblem } from "../integrations/url-fields";
+import { boundedArray, eventType } from "../portal/catalog";
 import { checkFilter } from "../routing/filter";
-
-// RFC 9110 token characters.
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Visible ASCII, space and tab: no control character reaches a receiver's logs or parser.
-const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
-
-/**
- * Names the dispatcher sets or the HTTP layer owns. User-Agent is the dispatcher's own
- * (the contract names the project in it), so a channel cannot replace it.
- */
-const RESERVED = new Set(["host", "content-length", "content-type", "transfer-encoding", "connection", "expect", "te", "upgrade", "keep-alive", "user-agent"]);
-const RESERVED_PREFIXES = ["webhook-", "proxy-"];
-const RESERVED_TEXT = "Host, Content-Length, Content-Type, Transfer-Encoding, Connection, Expect, TE, Upgrade, Keep-Alive, User-Agent, Proxy-*, webhook-*";
-
-export const isReservedHeader = (name: string) => {
-  const lower = name.toLowerCase();
-  return RESERVED.has(lower) || RESERVED_PREFIXES.some((prefix) => lower.startsWith(prefix));
-};
+import { formatNames } from "../routing/formats";
 
 export const HeaderName = z
   .string()
@@ -37,8 +21,6 @@ export const HeaderPatch = HeaderInput.partial().openapi("HeaderPatch");
 
 export const Header = z.object({ ID: z.string(), Name: z.string(), Value: z.string(), WebhookID: z.string() }).openapi("Header");
 
-export const methods = ["POST", "PUT", "PATCH"] as const;
-export const formats = ["raw", "slack", "teams", "discord"] as const;
 export const MAX_HEADERS = 20;
 
 const headerList = boundedArray(HeaderInput, MAX_HEADERS, { tooMany: `must hold at most ${MAX_HEADERS} headers` }).refine(
@@ -99,7 +81,7 @@ const channelFields = {
     })
     .transform((filter) => (filter ?? null) as Record<string, never> | null)
     .openapi({ type: ["object", "null"], description: "A payload filter (see Routing); null lets every subscribed event through" }),
-  Format: z.enum(formats, { error: `must be one of ${formats.join(", ")}` }),
+  Format: z.enum(formatNames, { error: `must be one of ${formatNames.join(", ")}` }),
   Transform: TransformField,
   Auth: AuthField,
 };
@@ -147,7 +129,7 @@ export const Channel = z
     RateLimit: z.int().nullable(),
     Ordering: z.object({ Key: z.string().nullable() }).nullable(),
     Filter: z.record(z.string(), z.unknown()).nullable(),
-    Format: z.enum(formats),
+    Format: z.enum(formatNames),
     Transform: z.object({ Body: z.string() }).nullable(),
     Auth: z.record(z.string(), z.unknown()).nullable().openapi({ description: "basic or oauth2; the password or client secret shown as [set]" }),
     CreatedAt: z.string(),

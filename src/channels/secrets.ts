@@ -58,7 +58,3 @@ export async function reencryptStale(db: Db, box: SecretBox, limit = 200): Promi
   if (first) await db.batch([first, ...rest]);
   return updates.length;
 }
-
-/** The secret before the last rotation signs too until it expires. */
-export const previousSecretLive = (channel: { previousSecret: string | null; previousSecretExpiresAt: number | null }, now: number) =>
-  channel.previousSecret !== null && (channel.previousSecretExpiresAt ?? 0) > now;

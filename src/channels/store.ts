@@ -1,12 +1,12 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { NotFound, Refused } from "../core/errors";
 import type { Db } from "../db/client";
 import type { DeliveryMessage } from "../db/records";
 import { channelEvents, channelHeaders, channels, deletedChannels, deliveries } from "../db/schema";
 import { messageFor } from "../delivery/message";
 import { UNSUBSCRIBED } from "../delivery/outcome";
-import { NotFound, Refused } from "../errors";
-import { type EventType, eventTypes } from "../events/catalog";
 import { type AuthInput, sealAuth } from "../integrations/auth";
+import { type EventType, eventTypes } from "../portal/catalog";
 import type { SecretBox } from "../security/secret-box";
 import { countBulk } from "../stats/counters";
 import type { ChannelCreateInput, ChannelPatchInput } from "./schemas";

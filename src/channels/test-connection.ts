@@ -1,9 +1,9 @@
 import type { AttemptResult } from "../delivery/request";
-import type { EventType } from "../events/catalog";
-import { sampleEvent } from "../events/samples";
-import samples from "../events/samples.json";
 import { call } from "../http/outbound";
 import { expandUrl, hasPlaceholders } from "../integrations/url-fields";
+import type { EventType } from "../portal/catalog";
+import { sampleEvent } from "../portal/samples";
+import samples from "../portal/samples.json";
 import { targetUrlProblem } from "../security/target-url";
 
 /** What an admin's check of a target answers: success means a 2xx, as for a delivery. */

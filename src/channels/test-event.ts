@@ -1,7 +1,7 @@
+import type { Config } from "../core/env";
 import { buildRequest, callTarget } from "../delivery/request";
-import type { Config } from "../env";
-import type { EventType } from "../events/catalog";
-import { sampleEvent } from "../events/samples";
+import type { EventType } from "../portal/catalog";
+import { sampleEvent } from "../portal/samples";
 import type { SecretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";
 import type { ChannelRecord } from "./store";

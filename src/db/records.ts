@@ -136,3 +136,26 @@ export interface OperationalEvent {
   /** Raised only if this delivery's run is still the one judged (a late result raises nothing). */
   ifCurrent?: RunGuard;
 }
+
+/**
+ * A message of the storing queue: an event the intake accepted while D1 could not take
+ * it, with everything intake would have stored. Its body travels as base64 of its UTF-8
+ * bytes: ASCII, so its size is known whatever serializes it (a v8-serialized string of
+ * non-Latin-1 text takes two bytes a character; the local queue gave an ArrayBuffer back
+ * as something else). A body too large for a message is kept by a `ParkedBodies`
+ * Durable Object named by the event's id instead (src/intake/parked-bodies.ts).
+ */
+export interface ParkedEvent {
+  id: string;
+  type: string;
+  bodyHash: string;
+  idempotencyKey: string | null;
+  /** When intake accepted it, ms: the event's time, its dedupe window's end. */
+  receivedAt: number;
+  /** Base64 of the body's UTF-8 bytes; absent when they are kept by the Durable Object. */
+  body64?: string;
+  /** How many times the storing consumer could not store it yet (for its backoff). */
+  stalls?: number;
+  /** How many times it came through the storing dead-letter queue without being stored. */
+  deadLettered?: number;
+}

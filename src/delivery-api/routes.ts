@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type ChannelRecord, getChannel } from "../channels/store";
+import { ApiError, NotFound } from "../core/errors";
+import { admin, Errors, errorResponses, IdParam, json, jsonBody, Pagination, router } from "../core/openapi";
+import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../core/paging";
 import { database } from "../db/client";
 import { enqueueCommitted, messageFor } from "../delivery/message";
-import { ApiError, NotFound } from "../errors";
-import { type EventType, timestamp } from "../events/catalog";
-import { admin, Errors, errorResponses, IdParam, json, jsonBody, Pagination, router } from "../openapi";
-import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../paging";
+import { type EventType, timestamp } from "../portal/catalog";
 import { deliveryByKey, failedSince, findDelivery, listChannelDeliveries, restartDeliveries } from "./queries";
 import { Delivery, DeliveryWithAttempts, RequeuedCount, StatusFilter, WouldRequeue } from "./schemas";
 import { countDeliveries } from "./search";

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { deliveryStatuses } from "../db/schema";
-import { eventType } from "../events/catalog";
 import { timestamp } from "../http/rfc3339";
+import { eventType } from "../portal/catalog";
 
 /** The API's shapes for deliveries: what the routes answer and what they take. */
 

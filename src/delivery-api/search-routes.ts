@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { admin, errorResponses, json, jsonBody, Pagination, router } from "../core/openapi";
+import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../core/paging";
 import { database } from "../db/client";
 import { enqueueCommitted, messageFor } from "../delivery/message";
-import { searchWindow } from "../events/search";
-import { admin, errorResponses, json, jsonBody, Pagination, router } from "../openapi";
-import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../paging";
+import { searchWindow } from "../http/search-window";
 import { restartDeliveries } from "./queries";
 import { Delivery, DeliveryFilters, RecoverAll, RequeuedCount, WouldRequeue } from "./schemas";
 import { countDeliveries, recoverable, searchDeliveries } from "./search";

@@ -3,8 +3,8 @@ import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { idFloor } from "../db/ids";
 import { channelsWithDeliveries } from "../db/partitions";
+import { ofEventContaining } from "../db/payload-search";
 import { channels, type DeliveryStatus, deliveries, isLive, LIVE_STATUSES } from "../db/schema";
-import { ofEventContaining } from "../events/search";
 import { deliveryChannel, deliveryListFields, ofEvent } from "./queries";
 
 /** What an admin can narrow the deliveries of every channel down to. */

@@ -1,9 +1,9 @@
+import { type Config, config, type Env } from "../core/env";
+import { errorText, log } from "../core/log";
 import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
 import type { BatchData, DeliveryMessage, Handled, Sendable, Triaged } from "../db/records";
 import { hasEnded } from "../db/schema";
-import { type Config, config, type Env } from "../env";
 import { paceRateLimited, parkBehindLaneHeads, settleLanes } from "../flow/sequence";
-import { errorText, log } from "../log";
 import { type SecretBox, secretBox } from "../security/secret-box";
 import { loadBatch, recordBatch } from "./batch-sql";
 import { collectWrites } from "./batch-writes";

@@ -1,10 +1,10 @@
+import type { Env } from "../core/env";
+import { errorText, log } from "../core/log";
 import { channelNames } from "../db/channel-names";
 import { database } from "../db/client";
 import type { DeliveryMessage, OperationalEvent } from "../db/records";
-import type { Env } from "../env";
-import { isOperational } from "../events/catalog";
-import { errorText, log } from "../log";
 import { deliveryFailed, raisedMessages, raiseStatements } from "../operational/events";
+import { isOperational } from "../portal/catalog";
 import { CountChanges } from "../stats/counters";
 import { NEXT_IN_LANE } from "./batch-sql";
 import { CRASH_RETRY_SECONDS } from "./decide";

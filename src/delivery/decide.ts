@@ -1,9 +1,9 @@
+import type { Config } from "../core/env";
+import { log } from "../core/log";
 import type { BatchChannel, BatchData, BatchDelivery, DeliveryMessage, Handled, Triaged } from "../db/records";
 import type { AttemptRecord } from "../db/schema";
-import type { Config } from "../env";
-import { isOperational } from "../events/catalog";
-import { log } from "../log";
 import { deliveryFailed } from "../operational/events";
+import { isOperational } from "../portal/catalog";
 import { targetUrlProblem } from "../security/target-url";
 import { type AttemptOutcome, GONE, judge, type Next, next, UNSUBSCRIBED } from "./outcome";
 import { type AttemptResult, isBuildFault } from "./request";

@@ -1,5 +1,5 @@
+import { errorText, log } from "../core/log";
 import type { DeliveryMessage } from "../db/records";
-import { errorText, log } from "../log";
 
 /** The message that sends a delivery in its current generation. */
 export const messageFor = (delivery: { channelId: string; id: string; generation: number }): DeliveryMessage => ({

@@ -1,4 +1,4 @@
-import { retryAfterSeconds, scheduledDelay } from "./backoff";
+import { retryAfterSeconds, scheduledDelay } from "../retry/backoff";
 import { type AttemptResult, NOTHING_TO_SEND } from "./request";
 
 /** Why a delivery fails and its channel is disabled on a 410: one sentence for both. */

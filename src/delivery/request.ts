@@ -1,17 +1,13 @@
-import pkg from "../../package.json";
-import { isReservedHeader } from "../channels/schemas";
-import { previousSecretLive } from "../channels/secrets";
+import { errorText } from "../core/log";
+import { isReservedHeader, USER_AGENT } from "../http/headers";
 import { type CallResult, call, RESPONSE_SNIPPET_BYTES } from "../http/outbound";
 import { type AuthHeader, authorization, authSecrets, type OpenAuth, openAuth } from "../integrations/auth";
 import { runTransform } from "../integrations/transform";
 import { expandUrl, hasPlaceholders } from "../integrations/url-fields";
-import { errorText } from "../log";
 import { type Format, renderBody } from "../routing/formats";
 import { secretMasker } from "../security/mask";
 import type { SecretBox } from "../security/secret-box";
-import { signatureHeader } from "./sign";
-
-export const USER_AGENT = `${pkg.name}/${pkg.version}`;
+import { previousSecretLive, signatureHeader } from "./sign";
 
 /**
  * A channel's credentials, decrypted once per isolate rather than once per batch: at high

@@ -30,3 +30,7 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   }
   return key;
 }
+
+/** The secret before the last rotation signs too until it expires. */
+export const previousSecretLive = (channel: { previousSecret: string | null; previousSecretExpiresAt: number | null }, now: number) =>
+  channel.previousSecret !== null && (channel.previousSecretExpiresAt ?? 0) > now;

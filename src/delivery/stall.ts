@@ -1,5 +1,5 @@
+import { errorText, log } from "../core/log";
 import type { DeliveryMessage } from "../db/records";
-import { errorText, log } from "../log";
 
 /*
  * A consumer batch that D1 could not read or record, even after retrying within the

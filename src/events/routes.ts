@@ -1,14 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ApiError } from "../core/errors";
+import { admin, errorResponses, IdParam, json, Pagination, router } from "../core/openapi";
+import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../core/paging";
 import { database, iso } from "../db/client";
+import { listEvents } from "../db/newest-events";
 import { Delivery } from "../delivery-api/schemas";
 import { deliveryView } from "../delivery-api/views";
-import { ApiError } from "../errors";
 import { timestamp } from "../http/rfc3339";
-import { admin, errorResponses, IdParam, json, Pagination, router } from "../openapi";
-import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../paging";
-import { eventType, eventTypes } from "./catalog";
-import { findEvent, listEvents } from "./queries";
-import { MAX_QUERY_CHARS, searchEvents, searchWindow } from "./search";
+import { MAX_QUERY_CHARS, searchWindow } from "../http/search-window";
+import { eventType, eventTypes } from "../portal/catalog";
+import { findEvent } from "./queries";
+import { searchEvents } from "./search";
 
 const tags = ["Events"];
 const ms = (time: string | undefined) => (time === undefined ? undefined : Date.parse(time));

@@ -1,5 +1,8 @@
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import { NotFound } from "../core/errors";
 import type { Db } from "../db/client";
+import type { Ordering } from "../db/lanes";
+import { channels } from "../db/schema";
 
 /*
  * Ordered delivery. A channel with `Ordering` puts each delivery in a lane: the value of
@@ -74,4 +77,11 @@ export async function waitingLanes(db: Db, channelId: string, keyed: boolean, li
     Waiting: r.waiting,
     Since: new Date(r.createdAt).toISOString(),
   }));
+}
+
+/** A channel's Ordering (null when it has none); NotFound if the channel does not exist. */
+export async function channelOrdering(db: Db, channelId: string): Promise<Ordering | null> {
+  const [row] = await db.select({ ordering: channels.ordering }).from(channels).where(eq(channels.id, channelId));
+  if (!row) throw new NotFound("Webhook");
+  return row.ordering === null ? null : (JSON.parse(row.ordering) as Ordering);
 }

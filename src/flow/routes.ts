@@ -1,9 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { getChannel } from "../channels/store";
+import { admin, errorResponses, IdParam, json, router } from "../core/openapi";
 import { database } from "../db/client";
-import type { Ordering } from "../db/lanes";
-import { admin, errorResponses, IdParam, json, router } from "../openapi";
-import { waitingLanes } from "./lanes";
+import { channelOrdering, waitingLanes } from "./lanes";
 
 const Lane = z
   .object({
@@ -38,8 +36,7 @@ const lanesRoute = createRoute({
 export const laneRoutes = router().openapi(lanesRoute, async (c) => {
   const { id } = c.req.valid("param");
   const db = database(c.env.DB);
-  const channel = await getChannel(db, id);
-  const ordering = channel.row.ordering === null ? null : (JSON.parse(channel.row.ordering) as Ordering);
+  const ordering = await channelOrdering(db, id);
   // Lanes of an Ordering since removed still drain in their order: they are shown too.
   return c.json(await waitingLanes(db, id, ordering?.Key != null), 200);
 });

@@ -1,7 +1,7 @@
+import type { Env } from "../core/env";
+import { errorText, log } from "../core/log";
 import type { BatchData, DeliveryMessage, Handled, Park, Sendable, Triaged } from "../db/records";
 import { hasEnded } from "../db/schema";
-import type { Env } from "../env";
-import { errorText, log } from "../log";
 
 /*
  * The consumer's flow-control steps, for channels with `Ordering` or `RateLimit` (channels

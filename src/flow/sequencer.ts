@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
+import type { Env, SequencerApi } from "../core/env";
 import type { DeliveryMessage, Park } from "../db/records";
-import type { Env } from "../env";
 
 /**
  * One per channel that has `RateLimit` or `Ordering`: the one place where its deliveries'
@@ -16,7 +16,7 @@ import type { Env } from "../env";
  *
  * Channels with neither setting never reach it.
  */
-export class Sequencer extends DurableObject<Env> {
+export class Sequencer extends DurableObject<Env> implements SequencerApi {
   private readonly sql: SqlStorage;
 
   constructor(ctx: DurableObjectState, env: Env) {

@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { ApiError } from "../errors";
+import { ApiError } from "../core/errors";
 import { type JsonStructureRules, jsonStructureProblem } from "./json-structure";
 
 /** Deeper than any real event or setting; past it a 422, never a stack overflow later. */

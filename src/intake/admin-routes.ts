@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ConfigError } from "../core/errors";
+import { admin, errorResponses, json, router } from "../core/openapi";
 import { database } from "../db/client";
-import { ConfigError } from "../errors";
-import { admin, errorResponses, json, router } from "../openapi";
 import { intakeStatus } from "./seen";
 
 const tags = ["Intake"];

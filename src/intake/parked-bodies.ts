@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { log } from "../log";
+import type { ParkedBodiesApi } from "../core/env";
+import { log } from "../core/log";
 
 /**
  * The body of an event accepted during a D1 outage that is too large for its storing
@@ -24,7 +25,7 @@ const PIECE_BYTES = 64 * 1024;
  */
 export const UNREAD_BODY_TTL_MS = 14 * 24 * 60 * 60 * 1000;
 
-export class ParkedBodies extends DurableObject {
+export class ParkedBodies extends DurableObject implements ParkedBodiesApi {
   /** Keeps `bytes` (at most 256 KiB) until `forget`, or UNREAD_BODY_TTL_MS unread; a second call replaces them. */
   async keep(bytes: ArrayBuffer): Promise<void> {
     const pieces: Record<string, ArrayBuffer | number> = { count: Math.ceil(bytes.byteLength / PIECE_BYTES) };

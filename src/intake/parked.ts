@@ -1,30 +1,8 @@
-import type { Env } from "../env";
-import { errorText, log } from "../log";
+import type { Env } from "../core/env";
+import { errorText, log } from "../core/log";
+import type { ParkedEvent } from "../db/records";
 import { bytesToBase64 } from "../security/encoding";
 import type { NewEvent } from "./store";
-
-/**
- * A message of the storing queue: an event the intake accepted while D1 could not take
- * it, with everything intake would have stored. Its body travels as base64 of its UTF-8
- * bytes: ASCII, so its size is known whatever serializes it (a v8-serialized string of
- * non-Latin-1 text takes two bytes a character; the local queue gave an ArrayBuffer back
- * as something else). A body too large for a message is kept by a `ParkedBodies`
- * Durable Object named by the event's id instead.
- */
-export interface ParkedEvent {
-  id: string;
-  type: string;
-  bodyHash: string;
-  idempotencyKey: string | null;
-  /** When intake accepted it, ms: the event's time, its dedupe window's end. */
-  receivedAt: number;
-  /** Base64 of the body's UTF-8 bytes; absent when they are kept by the Durable Object. */
-  body64?: string;
-  /** How many times the storing consumer could not store it yet (for its backoff). */
-  stalls?: number;
-  /** How many times it came through the storing dead-letter queue without being stored. */
-  deadLettered?: number;
-}
 
 /** Whether a storing queue message is a parked event at all (a message that is not can never be stored). */
 export function isParkedEvent(body: unknown): body is ParkedEvent {

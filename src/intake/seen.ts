@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { iso } from "../db/client";
+import { listEvents } from "../db/newest-events";
 import { intakeSeen } from "../db/schema";
-import { listEvents } from "../events/queries";
 
 /** At most one write per kind in this long: HEAD needs no token, so anyone can send it. */
 const RECORD_EVERY_MS = 10_000;

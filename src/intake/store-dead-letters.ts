@@ -1,6 +1,7 @@
-import type { Env } from "../env";
-import { errorText, log } from "../log";
-import { isParkedEvent, type ParkedEvent } from "./parked";
+import type { Env } from "../core/env";
+import { errorText, log } from "../core/log";
+import type { ParkedEvent } from "../db/records";
+import { isParkedEvent } from "./parked";
 import { storeOne } from "./store-parked";
 
 /*

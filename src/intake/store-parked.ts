@@ -1,10 +1,11 @@
+import type { Env } from "../core/env";
+import { Refused } from "../core/errors";
+import { errorText, log } from "../core/log";
 import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
+import type { ParkedEvent } from "../db/records";
 import { enqueueCommitted, messageFor } from "../delivery/message";
-import type { Env } from "../env";
-import { Refused } from "../errors";
-import { errorText, log } from "../log";
 import { base64ToBytes } from "../security/encoding";
-import { isParkedEvent, type ParkedEvent } from "./parked";
+import { isParkedEvent } from "./parked";
 import { recordEvent } from "./store";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

@@ -1,7 +1,7 @@
+import { Refused } from "../core/errors";
 import { sqlDeliveryId, sqlSameMillisecond } from "../db/ids";
 import { sqlLane } from "../db/lanes";
 import { DELIVERY_CHANNELS } from "../db/partitions";
-import { Refused } from "../errors";
 import { judgeByFilters, learnFilters } from "../routing/filter-cache";
 
 export const DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;

@@ -1,4 +1,4 @@
-import { USER_AGENT } from "../delivery/request";
+import { USER_AGENT } from "../http/headers";
 import { MASK } from "../security/mask";
 import { runTransform } from "./transform";
 import { expandUrl, hasPlaceholders } from "./url-fields";

@@ -1,5 +1,5 @@
-import type { EventType } from "../events/catalog";
-import { sampleEvent } from "../events/samples";
+import type { EventType } from "../portal/catalog";
+import { sampleEvent } from "../portal/samples";
 import { templates } from "./templates";
 import { runTransform } from "./transform";
 import { expandUrl } from "./url-fields";

@@ -2,7 +2,7 @@ import { sqlIsCurrent } from "../db/current-run";
 import { sqlDeliveryId, timeOrderedId } from "../db/ids";
 import { sqlLane } from "../db/lanes";
 import type { DeliveryMessage, OperationalEvent } from "../db/records";
-import type { OperationalEventType } from "../events/catalog";
+import type { OperationalEventType } from "../portal/catalog";
 import { judgeByFilters, learnFilters } from "../routing/filter-cache";
 
 /**

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getChannel } from "../channels/store";
+import { ApiError } from "../core/errors";
+import { admin, errorResponses, IdParam, json, jsonBody, router } from "../core/openapi";
+import { decodeCursor, encodeCursor } from "../core/paging";
 import { database } from "../db/client";
-import { ApiError } from "../errors";
-import { eventType } from "../events/catalog";
 import { timestamp } from "../http/rfc3339";
-import { admin, errorResponses, IdParam, json, jsonBody, router } from "../openapi";
-import { decodeCursor, encodeCursor } from "../paging";
+import { eventType } from "../portal/catalog";
 import { replay } from "./replay";
 
 const Replay = z

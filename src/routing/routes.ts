@@ -1,21 +1,20 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { formats } from "../channels/schemas";
+import { config } from "../core/env";
+import { ApiError } from "../core/errors";
+import { admin, errorResponses, json, jsonBody, router } from "../core/openapi";
 import { database, iso } from "../db/client";
-import { config } from "../env";
-import { ApiError } from "../errors";
-import { eventType } from "../events/catalog";
-import { listEvents } from "../events/queries";
-import { sampleEvent } from "../events/samples";
-import { admin, errorResponses, json, jsonBody, router } from "../openapi";
+import { listEvents } from "../db/newest-events";
+import { eventType } from "../portal/catalog";
+import { sampleEvent } from "../portal/samples";
 import { checkFilter, compileFilter } from "./filter";
-import { renderBody } from "./formats";
+import { formatNames, renderBody } from "./formats";
 
 const RECENT = 20;
 
 const Preview = z
   .strictObject({
     Event: eventType,
-    Format: z.enum(formats, { error: `must be one of ${formats.join(", ")}` }).default("raw"),
+    Format: z.enum(formatNames, { error: `must be one of ${formatNames.join(", ")}` }).default("raw"),
     Filter: z.unknown().optional().openapi({ type: "object", description: "A filter to try on the last 20 events of the type" }),
   })
   .openapi("RoutingPreview");

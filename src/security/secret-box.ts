@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors";
+import { ConfigError } from "../core/errors";
 import { base64ToBytes, bytesToBase64, bytesToHex } from "./encoding";
 
 /**

@@ -1,10 +1,10 @@
 import { reencryptStale } from "../channels/secrets";
+import { type Config, config, type Env } from "../core/env";
+import { errorText, log } from "../core/log";
 import { type Db, database } from "../db/client";
 import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
 import type { DeliveryMessage } from "../db/records";
 import { enqueueCommitted } from "../delivery/message";
-import { type Config, config, type Env } from "../env";
-import { errorText, log } from "../log";
 import { secretBox } from "../security/secret-box";
 import { dueStrandedLaneHeads, housekeeping, reclaimLostDeliveries } from "./queries";
 

@@ -7,7 +7,7 @@
  * `POST /__faults {"share"?, "outageSeconds"?}` with the admin token changes it and starts
  * an outage of that many seconds; `GET /__faults` tells what failed so far.
  */
-import type { Env } from "../../src/env";
+import type { Env } from "../../src/core/env";
 import dispatcher from "../../src/index";
 import { type FaultPlan, faultyD1, newFaultPlan } from "./faulty-d1";
 

@@ -2,51 +2,28 @@
 // How long migration 0010_rows_per_delivery takes, and how much room it needs, on a local
 // D1 of a given size: `node test/scripts/measure-migration-0010.mjs 1000000`.
 //
-// Builds a database at 0009 (wrangler's own `d1 migrations apply --local`), fills it with
-// that many events and deliveries (one delivery per event, ids as the code before 0010
-// made them: random UUIDs), then applies 0010 the way `npm run deploy` does, through
-// wrangler, and times it. Each statement is also timed on its own (sqlite3 on a copy):
-// D1 stops a single query sent through the API after 30 s. Needs the sqlite3 CLI.
-import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+// Builds a database at 0009 (d1-at-0009.mjs: wrangler's own `d1 migrations apply
+// --local`), fills it with that many events and deliveries (one delivery per event, ids as
+// the code before 0010 made them: random UUIDs), then applies 0010 the way `npm run
+// deploy` does, through wrangler, and times it. Each statement is also timed on its own
+// (sqlite3 on a copy): D1 stops a single query sent through the API after 30 s. Needs the
+// sqlite3 CLI.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { localD1 } from "./d1-at-0009.mjs";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const N = Number(process.argv[2] ?? 1_000_000);
 const CHANNELS = 100;
-const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
 const dir = mkdtempSync(path.join(process.env.MEASURE_DIR ?? tmpdir(), "migration-0010-"));
-const state = path.join(dir, "state");
-mkdirSync(path.join(dir, "migrations"));
-for (const file of readdirSync(path.join(root, "migrations")).filter((f) => f.endsWith(".sql") && f < "0010")) {
-  copyFileSync(path.join(root, "migrations", file), path.join(dir, "migrations", file));
-}
-writeFileSync(path.join(dir, "x.js"), "export default {}\n");
-writeFileSync(
-  path.join(dir, "wrangler.json"),
-  JSON.stringify({
-    name: "measure",
-    main: "x.js",
-    compatibility_date: "2026-04-01",
-    d1_databases: [{ binding: "DB", database_name: "measure", database_id: "00000000-0000-0000-0000-000000000000", migrations_dir: "migrations" }],
-  }),
-);
-const apply = () => {
-  const run = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: dir, env, encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`${run.stdout}\n${run.stderr}`);
-};
 const sqlite = (db, sql) => execFileSync("sqlite3", [db], { input: sql, encoding: "utf8", maxBuffer: 1 << 26 });
 const mb = (bytes) => `${(bytes / 1e6).toFixed(0)} MB`;
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
-apply();
-const d1Dir = path.join(state, "v3", "d1", "miniflare-D1DatabaseObject");
-const db = path.join(
-  d1Dir,
-  readdirSync(d1Dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite"),
-);
+const d1 = localD1(dir);
+const db = d1.file();
 
 // Random UUIDs, bodies and attempt logs of a realistic size (the portal's events are a few
 // hundred bytes; one attempt recorded per delivery).
@@ -81,9 +58,9 @@ const copy = path.join(dir, "copy.sqlite");
 copyFileSync(db, copy);
 
 // 1. As the deploy does it: wrangler applies the file (locally, in workerd's SQLite).
-copyFileSync(path.join(root, "migrations", "0010_rows_per_delivery.sql"), path.join(dir, "migrations", "0010_rows_per_delivery.sql"));
+d1.addMigrations("0010", "0011");
 started = Date.now();
-apply();
+d1.apply();
 const applyMs = Date.now() - started;
 const after = size(db);
 

@@ -1,4 +1,5 @@
-import { PORTAL_LINK, type Template } from "./template";
+import { REQUEST_AND_LINK, REQUEST_EVENTS, requestDescription } from "./access-or-organisation-request";
+import type { Template } from "./template";
 
 /**
  * Jira Service Management, ITSM: an access request or an organisation request becomes a
@@ -16,14 +17,12 @@ export const jiraServiceManagement: Template = {
   Name: "Jira Service Management: a request to approve",
   Description:
     'Opens a Jira Service Management request for each new access request (app, requesting user, products, plan) and each request to create an organisation, with a link to the portal when PORTAL_URL is set. Jira has no idempotency key, so each request carries the label tyk-event-<event ID>: a duplicate (a delivery sent twice) is found with the JQL labels = "tyk-event-…" and can be closed by an automation rule. Replace your-domain, set serviceDeskId and requestTypeId in the Transform (GET /rest/servicedeskapi/servicedesk lists them), and use basic auth with your email and an API token.',
-  Events: ["AccessRequestCreated", "OrganisationRequestCreated"],
+  Events: REQUEST_EVENTS,
   Method: "POST",
   URL: "https://your-domain.atlassian.example.com/rest/servicedeskapi/request",
   Transform: {
     Body: `(
-  ${PORTAL_LINK}
-  $isAccess := Event = "AccessRequestCreated";
-  $link := $isAccess ? $portalLink("/admin/access_requests/" & $string(Message.ID)) : $portalLink("/admin/organisation_requests");
+  ${REQUEST_AND_LINK}
   {
     "serviceDeskId": "1",
     "requestTypeId": "10",
@@ -31,18 +30,7 @@ export const jiraServiceManagement: Template = {
       "summary": $isAccess
         ? "Access request #" & $string(Message.ID) & " for app " & $string(Message.AppID) & " (plan " & $string(Message.PlanID) & ")"
         : "Organisation request: " & Message.Name,
-      "description": $join($append($append($isAccess ? [
-          "Access request " & $string(Message.ID) & " is waiting for a decision.",
-          "App: " & $string(Message.AppID),
-          "Requested by user: " & $string(Message.ByUser),
-          "Products: " & ($count(Message.ProductIDs) > 0 ? $join(Message.ProductIDs.$string(), ", ") : "none"),
-          "Plan: " & $string(Message.PlanID),
-          "Status: " & Message.Status
-        ] : [
-          "A request to create the organisation " & Message.Name & " is waiting for a decision.",
-          "Requested by: " & Message.AdminEmail & " (user " & $string(Message.ByUser) & ")",
-          "Status: " & Message.Status
-        ], $link ? ["Decide in the portal: " & $link] : []), ["Tyk portal event " & $eventId]), "\\n"),
+      "description": ${requestDescription("      ", `["Tyk portal event " & $eventId]`)},
       "labels": ["tyk-portal", "tyk-event-" & $eventId]
     }
   }

@@ -1,4 +1,5 @@
-import { PORTAL_LINK, type Template } from "./template";
+import { REQUEST_AND_LINK, REQUEST_EVENTS, requestDescription } from "./access-or-organisation-request";
+import type { Template } from "./template";
 
 /**
  * ServiceNow, ITSM: an access request or an organisation request becomes an incident
@@ -18,30 +19,17 @@ export const servicenow: Template = {
   Name: "ServiceNow: an incident to act on",
   Description:
     "Opens a ServiceNow incident for each new access request (app, requesting user, products, plan) and each request to create an organisation, with a link to the portal when PORTAL_URL is set. The Table API has no upsert, so correlation_id holds the event ID: a before-insert business rule that aborts when an incident with the same correlation_id exists makes a repeated delivery create nothing. Replace the instance name and use basic auth with an integration user that has the itil role.",
-  Events: ["AccessRequestCreated", "OrganisationRequestCreated"],
+  Events: REQUEST_EVENTS,
   Method: "POST",
   URL: "https://instance.service-now.example.com/api/now/table/incident",
   Transform: {
     Body: `(
-  ${PORTAL_LINK}
-  $isAccess := Event = "AccessRequestCreated";
-  $link := $isAccess ? $portalLink("/admin/access_requests/" & $string(Message.ID)) : $portalLink("/admin/organisation_requests");
+  ${REQUEST_AND_LINK}
   {
     "short_description": $isAccess
       ? "Tyk portal: access request #" & $string(Message.ID) & " for app " & $string(Message.AppID)
       : "Tyk portal: organisation request " & Message.Name,
-    "description": $join($append($append($isAccess ? [
-        "Access request " & $string(Message.ID) & " is waiting for a decision.",
-        "App: " & $string(Message.AppID),
-        "Requested by user: " & $string(Message.ByUser),
-        "Products: " & ($count(Message.ProductIDs) > 0 ? $join(Message.ProductIDs.$string(), ", ") : "none"),
-        "Plan: " & $string(Message.PlanID),
-        "Status: " & Message.Status
-      ] : [
-        "A request to create the organisation " & Message.Name & " is waiting for a decision.",
-        "Requested by: " & Message.AdminEmail & " (user " & $string(Message.ByUser) & ")",
-        "Status: " & Message.Status
-      ], $link ? ["Decide in the portal: " & $link] : []), []), "\\n"),
+    "description": ${requestDescription("    ", "[]")},
     "correlation_id": $eventId,
     "correlation_display": "Tyk portal",
     "urgency": "3",

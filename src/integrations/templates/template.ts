@@ -1,4 +1,4 @@
-import type { EventType } from "../../events/catalog";
+import type { EventType } from "../../portal/catalog";
 
 /**
  * A ready-made integration (`GET /portal-api/templates`): a channel's fields for one

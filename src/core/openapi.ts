@@ -1,9 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
-import type { RequestIdVariables } from "hono/request-id";
-import type { Env } from "./env";
+import type { AppEnv } from "./env";
 import { ApiError } from "./errors";
-
-export type AppEnv = { Bindings: Env; Variables: RequestIdVariables };
 
 /**
  * A router whose validation failures become the one error shape (422, fields named), and

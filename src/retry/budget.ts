@@ -1,4 +1,4 @@
-import { MAX_RETRY_AFTER_SECONDS, scheduledDelay } from "./delivery/backoff";
+import { MAX_RETRY_AFTER_SECONDS, scheduledDelay } from "./backoff";
 
 /*
  * How many of the deliveries queue's retries a RETRY_SCHEDULE spends, so that config

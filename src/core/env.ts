@@ -1,11 +1,30 @@
+import type { RequestIdVariables } from "hono/request-id";
 import { z } from "zod";
-import type { DeliveryMessage } from "./db/records";
+import type { DeliveryMessage, Park, ParkedEvent } from "../db/records";
+import { DELIVERY_QUEUE_MAX_RETRIES, RESERVED_RETRIES, retriesForSchedule, SCHEDULE_RETRY_BUDGET } from "../retry/budget";
 import { ConfigError } from "./errors";
-import type { Sequencer } from "./flow/sequencer";
-import type { ParkedEvent } from "./intake/parked";
-import type { ParkedBodies } from "./intake/parked-bodies";
 import { log } from "./log";
-import { DELIVERY_QUEUE_MAX_RETRIES, RESERVED_RETRIES, retriesForSchedule, SCHEDULE_RETRY_BUDGET } from "./retry-budget";
+
+/*
+ * The Durable Objects' methods as their callers see them. Declared here, below the classes
+ * (src/flow/sequencer.ts, src/intake/parked-bodies.ts implement them), so that the
+ * bindings do not import the folders that use the bindings.
+ */
+
+/** One per channel with `RateLimit` or `Ordering`: paced start times and lane wake-ups. */
+export interface SequencerApi extends Rpc.DurableObjectBranded {
+  /** Start times (unix ms) for `ids` at `limit` requests per second, in order. */
+  pace(ids: string[], limit: number): Promise<number[]>;
+  /** Records parked and ended lane deliveries; returns the messages of the deliveries it woke. */
+  settle(channelId: string, parked: Park[], ended: { lane: string; id: string }[]): DeliveryMessage[];
+}
+
+/** One per event whose body is too large for a storing queue message: the bytes, kept until stored. */
+export interface ParkedBodiesApi extends Rpc.DurableObjectBranded {
+  keep(bytes: ArrayBuffer): Promise<void>;
+  read(): Promise<ArrayBuffer | null>;
+  forget(): Promise<void>;
+}
 
 /** The worker's bindings, as wrangler.toml and the secrets declare them. */
 export interface Env {
@@ -16,9 +35,9 @@ export interface Env {
   /** Parked events the storing consumer failed on too often: kept, tried hourly (src/intake/store-dead-letters.ts). */
   STORING_DEAD_LETTERS: Queue<ParkedEvent>;
   /** Bodies of parked events too large for a queue message, one object per event. */
-  PARKED_BODIES: DurableObjectNamespace<ParkedBodies>;
+  PARKED_BODIES: DurableObjectNamespace<ParkedBodiesApi>;
   ASSETS: Fetcher;
-  SEQUENCER: DurableObjectNamespace<Sequencer>;
+  SEQUENCER: DurableObjectNamespace<SequencerApi>;
   ADMIN_TOKEN?: string;
   INTAKE_TOKEN?: string;
   ENCRYPTION_KEY?: string;
@@ -37,6 +56,9 @@ export interface Env {
   /** The portal's address, for links in chat-format messages (optional). */
   PORTAL_URL?: string;
 }
+
+/** What every Hono app and handler of this worker sees: the bindings, and the request id (hono/request-id). */
+export type AppEnv = { Bindings: Env; Variables: RequestIdVariables };
 
 // The storing queues' names as wrangler.toml has them; `npm run deploy -- --name X` sets its own.
 const STORE_QUEUE = "tyk-webhook-events-to-store";
