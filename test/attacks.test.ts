@@ -9,6 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../src/app";
 import { MAX_ERRORS } from "../src/core/errors";
+import { recordingQueue } from "./doubles";
 import {
   ADMIN,
   api,
@@ -21,7 +22,6 @@ import {
   makeDelivery,
   makeDue,
   receivedAt,
-  recordingQueue,
   request,
   seed,
   target,

@@ -5,24 +5,8 @@ import { describe, expect, inject, it, vi } from "vitest";
 import { app } from "../src/app";
 import type { DeliveryMessage } from "../src/db/records";
 import { sweep } from "../src/sweeper/sweep";
-import {
-  ADMIN,
-  api,
-  attemptsOf,
-  consume,
-  count,
-  countingD1,
-  createChannel,
-  delivery,
-  makeDelivery,
-  makeDue,
-  postEvent,
-  receivedAt,
-  recordingQueue,
-  seed,
-  target,
-  worker,
-} from "./helpers";
+import { countingD1, recordingQueue } from "./doubles";
+import { ADMIN, api, attemptsOf, consume, count, createChannel, delivery, makeDelivery, makeDue, postEvent, receivedAt, seed, target, worker } from "./helpers";
 
 async function secretOf(channelId: string): Promise<{ Secret: string; PreviousSecret: string | null }> {
   return (await api("GET", `/portal-api/webhooks/${channelId}/secret`)).json();

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app";
-import { ADMIN, api, appWith, count, createChannel, INTAKE, recordingQueue, request, target, uniqueUserRegistered } from "./helpers";
+import { recordingQueue } from "./doubles";
+import { ADMIN, api, appWith, count, createChannel, INTAKE, request, target, uniqueUserRegistered } from "./helpers";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -8,22 +8,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sweep } from "../src/sweeper/sweep";
-import {
-  api,
-  appWith,
-  consume,
-  count,
-  countingD1,
-  countingSequencer,
-  createChannel,
-  delivery,
-  makeDelivery,
-  makeDue,
-  receivedAt,
-  recordingQueue,
-  target,
-  uniqueUserRegistered,
-} from "./helpers";
+import { countingD1, countingSequencer, recordingQueue } from "./doubles";
+import { api, appWith, consume, count, createChannel, delivery, makeDelivery, makeDue, receivedAt, target, uniqueUserRegistered } from "./helpers";
 
 /** The app with a queue that records what it is sent. */
 function withQueue() {

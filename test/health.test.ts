@@ -8,7 +8,8 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import type { DeliveryMessage } from "../src/db/records";
 import { sweep } from "../src/sweeper/sweep";
-import { api, consume, count, createChannel, delivery, makeDelivery, makeDue, postEvent, receivedAt, recordingQueue, seed, target, worker } from "./helpers";
+import { recordingQueue } from "./doubles";
+import { api, consume, count, createChannel, delivery, makeDelivery, makeDue, postEvent, receivedAt, seed, target, worker } from "./helpers";
 
 const ONE_RETRY = { RETRY_SCHEDULE: "1" };
 const HOUR = 60 * 60 * 1000;

@@ -5,7 +5,8 @@ import { app } from "../src/app";
 import { secretBox } from "../src/security/secret-box";
 import { targetUrlProblem } from "../src/security/target-url";
 import { sweep } from "../src/sweeper/sweep";
-import { ADMIN, count, createChannel, INTAKE, recordingQueue, seed, target } from "./helpers";
+import { recordingQueue } from "./doubles";
+import { ADMIN, count, createChannel, INTAKE, seed, target } from "./helpers";
 
 const TABLES = ["channels", "channel_events", "channel_headers", "events", "deliveries"];
 

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app";
 import { REFUSED_NOTE_EVERY_MS } from "../src/intake/seen";
-import { api, count, countingD1, INTAKE, recordingQueue, request, seed, uniqueUserRegistered } from "./helpers";
+import { countingD1, recordingQueue } from "./doubles";
+import { api, count, INTAKE, request, seed, uniqueUserRegistered } from "./helpers";
 
 /** Calls the worker's app with a recording queue (and optionally another D1). */
 async function post(body: string | Uint8Array, headers: Record<string, string> = {}, bindings: Record<string, unknown> = {}) {

@@ -6,7 +6,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { sweep } from "../src/sweeper/sweep";
-import { api, appWith, count, countingSequencer, createChannel, delivery, receivedAt, target, uniqueUserRegistered } from "./helpers";
+import { countingSequencer } from "./doubles";
+import { api, appWith, count, createChannel, delivery, receivedAt, target, uniqueUserRegistered } from "./helpers";
 import { testQueue } from "./queue-driver";
 import type { Received } from "./receiver";
 

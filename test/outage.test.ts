@@ -2,27 +2,13 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app";
-import type { DeliveryMessage } from "../src/db/records";
-import type { ParkedEvent } from "../src/db/records";
+import type { DeliveryMessage, ParkedEvent } from "../src/db/records";
 import { MAX_INLINE_BYTES } from "../src/intake/parked";
 import { base64ToBytes } from "../src/security/encoding";
 import { sweep } from "../src/sweeper/sweep";
+import { recordingQueue } from "./doubles";
 import { faultyD1, newFaultPlan } from "./faults/faulty-d1";
-import {
-  ADMIN,
-  api,
-  attemptsOf,
-  consume,
-  count,
-  createChannel,
-  delivery,
-  INTAKE,
-  makeDelivery,
-  recordingQueue,
-  target,
-  uniqueUserRegistered,
-  worker,
-} from "./helpers";
+import { ADMIN, api, attemptsOf, consume, count, createChannel, delivery, INTAKE, makeDelivery, target, uniqueUserRegistered, worker } from "./helpers";
 
 /*
  * The contract's *Intake* through a database outage, and the consumer, the dead-letter

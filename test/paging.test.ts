@@ -7,7 +7,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../src/app";
 import { timeOrderedId } from "../src/db/ids";
-import { ADMIN, api, countingD1, createChannel, makeDelivery, target } from "./helpers";
+import { countingD1 } from "./doubles";
+import { ADMIN, api, createChannel, makeDelivery, target } from "./helpers";
 
 const DAY = 86_400_000;
 

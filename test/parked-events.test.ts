@@ -2,13 +2,13 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runDurableO
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app";
-import type { DeliveryMessage } from "../src/db/records";
-import type { ParkedEvent } from "../src/db/records";
+import type { DeliveryMessage, ParkedEvent } from "../src/db/records";
 import { type ParkedBodies, UNREAD_BODY_TTL_MS } from "../src/intake/parked-bodies";
 import { DEAD_LETTER_RETRY_SECONDS } from "../src/intake/store-dead-letters";
 import wranglerToml from "../wrangler.toml?raw";
+import { recordingQueue } from "./doubles";
 import { faultyD1, newFaultPlan } from "./faults/faulty-d1";
-import { count, createChannel, INTAKE, recordingQueue, target, uniqueUserRegistered, worker } from "./helpers";
+import { count, createChannel, INTAKE, target, uniqueUserRegistered, worker } from "./helpers";
 
 /*
  * What becomes of events parked during a D1 outage when more goes wrong: a large body

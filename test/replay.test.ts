@@ -7,7 +7,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../src/db/client";
 import { type ReplayChannel, replay } from "../src/replay/replay";
-import { appWith, consume, countingD1, createChannel, receivedAt, recordingQueue, target, uniqueUserRegistered } from "./helpers";
+import { countingD1, recordingQueue } from "./doubles";
+import { appWith, consume, createChannel, receivedAt, target, uniqueUserRegistered } from "./helpers";
 
 /** The app with a queue that records what it is sent. */
 function withQueue() {

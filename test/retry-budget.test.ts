@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { MAX_QUEUE_DELAY_SECONDS } from "../src/delivery/decide";
 import { config } from "../src/core/env";
 import { ConfigError } from "../src/core/errors";
+import { MAX_QUEUE_DELAY_SECONDS } from "../src/delivery/decide";
 import { DELIVERY_QUEUE_MAX_RETRIES, QUEUE_MAX_DELAY_SECONDS, retriesForSchedule, retriesForWait, SCHEDULE_RETRY_BUDGET } from "../src/retry/budget";
 import wranglerToml from "../wrangler.toml?raw";
 import { consume, createChannel, delivery, makeDelivery, target } from "./helpers";

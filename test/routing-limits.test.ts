@@ -11,7 +11,8 @@ import { compileFilter, EventIndex } from "../src/routing/filter";
 import { DISCORD, renderBody, SLACK, TEAMS } from "../src/routing/formats";
 import { cutToFit, displayText } from "../src/routing/plain-text";
 import { MASK, maskSecrets } from "../src/security/mask";
-import { attemptsOf, consume, countingD1, createChannel, INTAKE, makeDelivery, recordingQueue, target } from "./helpers";
+import { countingD1, recordingQueue } from "./doubles";
+import { attemptsOf, consume, createChannel, INTAKE, makeDelivery, target } from "./helpers";
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -13,8 +13,9 @@ import { eventTypes } from "../src/portal/catalog";
 import { sampleEvent } from "../src/portal/samples";
 import { checkFilter, compileFilter } from "../src/routing/filter";
 import { type Format, renderBody } from "../src/routing/formats";
+import { countingD1, recordingQueue } from "./doubles";
 import goldenFiles from "./fixtures/golden/formats.json";
-import { api, consume, countingD1, createChannel, INTAKE, makeDelivery, receivedAt, recordingQueue, seed, target, uniqueUserRegistered } from "./helpers";
+import { api, consume, createChannel, INTAKE, makeDelivery, receivedAt, seed, target, uniqueUserRegistered } from "./helpers";
 
 const event = {
   Event: "AccessRequestCreated",

@@ -8,20 +8,8 @@ import { describe, expect, inject, it, vi } from "vitest";
 import { recordBatch } from "../src/delivery/batch-sql";
 import { CountChanges } from "../src/stats/counters";
 import { sweep } from "../src/sweeper/sweep";
-import {
-  api,
-  appWith,
-  attemptsOf,
-  consume,
-  count,
-  createChannel,
-  delivery,
-  makeDelivery,
-  receivedAt,
-  recordingQueue,
-  target,
-  uniqueUserRegistered,
-} from "./helpers";
+import { recordingQueue } from "./doubles";
+import { api, appWith, attemptsOf, consume, count, createChannel, delivery, makeDelivery, receivedAt, target, uniqueUserRegistered } from "./helpers";
 
 /** Three attempts in all: the first and two retries, a second apart. */
 const SCHEDULE = { RETRY_SCHEDULE: "1,1" };

@@ -9,7 +9,8 @@ import { app } from "../src/app";
 import { idFloor, timeOrderedId } from "../src/db/ids";
 import type { DeliveryMessage } from "../src/db/records";
 import { sweep } from "../src/sweeper/sweep";
-import { ADMIN, consume, countingD1, createChannel, INTAKE, makeDelivery, recordingQueue, target, uniqueUserRegistered, worker } from "./helpers";
+import { countingD1, recordingQueue } from "./doubles";
+import { ADMIN, consume, createChannel, INTAKE, makeDelivery, target, uniqueUserRegistered, worker } from "./helpers";
 
 const sha256 = async (text: string) =>
   [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)))].map((b) => b.toString(16).padStart(2, "0")).join("");

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { timeOrderedId } from "../src/db/ids";
 import { RECLAIM_SLICE, sweep } from "../src/sweeper/sweep";
-import { count, createChannel, recordingQueue, target } from "./helpers";
+import { recordingQueue } from "./doubles";
+import { count, createChannel, target } from "./helpers";
 
 /*
  * The sweeper's limits: how much of a lost backlog one run re-sends, and that disabling a

@@ -1,9 +1,9 @@
 /** The pure modules, on their own: outcomes, backoff, latency histograms, masking. */
 import { describe, expect, it } from "vitest";
-import { MAX_RETRY_AFTER_SECONDS, retryAfterSeconds, scheduledDelay } from "../src/retry/backoff";
 import { GONE, judge, next } from "../src/delivery/outcome";
 import { buildFault } from "../src/delivery/request";
 import { type CallResult, finalAfterInterim } from "../src/http/outbound";
+import { MAX_RETRY_AFTER_SECONDS, retryAfterSeconds, scheduledDelay } from "../src/retry/backoff";
 import { BUCKET_BOUNDS, bucketOf, percentile } from "../src/stats/latency";
 
 const answered = (status: number, retryAfter?: string): CallResult => ({

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../src/app";
 import { targetUrlProblem } from "../src/security/target-url";
-import { ADMIN, count, createChannel, delivery, makeDelivery, recordingQueue } from "./helpers";
+import { recordingQueue } from "./doubles";
+import { ADMIN, count, createChannel, delivery, makeDelivery } from "./helpers";
 
 /** The admin API as deployed: private targets refused. */
 function publicApi(method: string, path: string, body?: unknown) {
