@@ -3,7 +3,10 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import pkg from "../package.json";
+import { headerRoutes } from "./channels/header-routes";
 import { channelRoutes } from "./channels/routes";
+import { secretRoutes } from "./channels/secret-routes";
+import { channelTestRoutes } from "./channels/test-routes";
 import { requireToken } from "./core/auth";
 import type { AppEnv } from "./core/env";
 import { config } from "./core/env";
@@ -38,6 +41,9 @@ portalApi.use(
   checkedJsonBody,
 );
 portalApi.route("/webhooks", channelRoutes);
+portalApi.route("/webhooks", headerRoutes);
+portalApi.route("/webhooks", channelTestRoutes);
+portalApi.route("/webhooks", secretRoutes);
 portalApi.route("/webhooks", replayRoutes);
 portalApi.route("/webhooks", laneRoutes);
 portalApi.route("/", deliverySearchRoutes);

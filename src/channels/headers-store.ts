@@ -3,7 +3,8 @@ import { NotFound, Refused } from "../core/errors";
 import type { Db } from "../db/client";
 import { channelHeaders } from "../db/schema";
 import type { SecretBox } from "../security/secret-box";
-import { type ChannelRecord, findChannel, type HeaderRow, headerRows } from "./store";
+import { type ChannelRecord, findChannel, type HeaderRow } from "./queries";
+import { headerRows } from "./store";
 
 /** The headers sub-resource (`/webhooks/{id}/headers`): its rules hold in the database write. */
 

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { deliveryStatuses } from "../db/schema";
+import { deliveryStatuses } from "../db/delivery-state";
 import { HEADER_NAME, HEADER_VALUE, isReservedHeader, methods, RESERVED_TEXT } from "../http/headers";
 import { AuthField, TransformField } from "../integrations/schemas";
 import { urlWithPlaceholdersProblem } from "../integrations/url-fields";

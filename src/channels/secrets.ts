@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { channelHeaders, channels } from "../db/schema";
 import { bytesToBase64 } from "../security/encoding";
 import type { SecretBox } from "../security/secret-box";
-import type { ChannelRecord } from "./store";
+import type { ChannelRecord } from "./queries";
 
 /** Signing secrets (rotation with a 24-hour overlap) and the ENCRYPTION_KEY rotation. */
 

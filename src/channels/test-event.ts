@@ -4,7 +4,7 @@ import type { EventType } from "../portal/catalog";
 import { sampleEvent } from "../portal/samples";
 import type { SecretBox } from "../security/secret-box";
 import { targetUrlProblem } from "../security/target-url";
-import type { ChannelRecord } from "./store";
+import type { ChannelRecord } from "./queries";
 import { checkResult } from "./test-connection";
 
 /**

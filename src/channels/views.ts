@@ -1,8 +1,8 @@
 import { iso } from "../db/client";
 import { authView } from "../integrations/auth";
 import type { SecretBox } from "../security/secret-box";
+import type { ChannelRecord, HeaderRow, LastDelivery } from "./queries";
 import type { ChannelView } from "./schemas";
-import type { ChannelRecord, HeaderRow, LastDelivery } from "./store";
 
 /** Channels and headers as the admin API shows them, secrets decrypted. */
 

@@ -1,7 +1,8 @@
 import { and, eq, inArray, isNull, notInArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { LIVE_STATUSES } from "../db/delivery-state";
 import { sqlLane } from "../db/lanes";
-import { deliveries, LIVE_STATUSES } from "../db/schema";
+import { deliveries } from "../db/schema";
 
 /*
  * What a change to a channel does to its waiting deliveries, as statements for the

@@ -88,7 +88,7 @@ const secondsList = (min: number, max: number) =>
 
 /**
  * The retry schedule: at most 40 waits, each at most 7 days, and all of them together
- * within the queue retries the deliveries queue gives a message (src/retry-budget.ts):
+ * within the queue retries the deliveries queue gives a message (src/retry/budget.ts):
  * each wait spends max(2, ⌈1.2 × seconds ÷ 43200⌉), 80 in all. 40 is what that allows
  * when every wait takes the minimum 2.
  */

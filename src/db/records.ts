@@ -1,5 +1,6 @@
 import type { RunGuard } from "./current-run";
-import type { AttemptRecord, channels, DeliveryStatus } from "./schema";
+import type { AttemptRecord, DeliveryStatus } from "./delivery-state";
+import type { channels } from "./schema";
 
 /*
  * The records that several folders pass between them: the delivery pipeline's (a queue
@@ -126,7 +127,7 @@ export type Triaged = Handled | Sendable;
  */
 export interface OperationalEvent {
   id: string;
-  /** One of the operational types of src/events/catalog.ts. */
+  /** One of the operational types of src/portal/catalog.ts. */
   type: "Dispatcher.DeliveryFailed" | "Dispatcher.WebhookDisabled";
   receivedAt: number;
   /** The envelope, `{"Event", "Message", "Timestamp"}`, as it will be sent. */

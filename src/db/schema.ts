@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, type SQLiteColumn, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { type AttemptRecord, deliveryStatuses, isLive } from "./delivery-state";
 
 // Times are unix milliseconds: cheap to compare in SQL, turned into ISO strings at the edge.
 const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
@@ -118,36 +119,6 @@ export const events = sqliteTable(
     index("events_idempotency_key").on(t.idempotencyKey).where(sql`${t.idempotencyKey} is not null`),
   ],
 );
-
-export const deliveryStatuses = ["pending", "retrying", "held", "succeeded", "failed", "cancelled"] as const;
-export type DeliveryStatus = (typeof deliveryStatuses)[number];
-/** Not ended yet: queued to be sent (pending, retrying), or held while the channel is paused. */
-export const LIVE_STATUSES = ["pending", "retrying", "held"] as const;
-/**
- * The condition of the deliveries_live index. A query that should use the index repeats
- * it as it is (SQLite matches a partial index's condition by its terms), then narrows.
- */
-/** Whether a delivery in this status has ended (succeeded, failed or cancelled). */
-export const hasEnded = (status: DeliveryStatus): status is Exclude<DeliveryStatus, (typeof LIVE_STATUSES)[number]> =>
-  !(LIVE_STATUSES as readonly DeliveryStatus[]).includes(status);
-export const isLive = (status: SQLiteColumn) => sql`${status} in ('pending', 'retrying', 'held')`;
-
-/** One attempt to send a delivery, kept in its delivery's `attempts` column. */
-export interface AttemptRecord {
-  attempt: number;
-  startedAt: number;
-  durationMs: number;
-  statusCode: number | null;
-  error: string | null;
-  /** The first 1 KiB of the response. */
-  responseBody: string | null;
-  /**
-   * What was sent, when the channel rewrites it (a Transform, URL placeholders): the URL
-   * and the first 1 KiB of the body, secrets masked. Absent for a channel that sends the
-   * portal's bytes to a fixed URL (nothing new to store).
-   */
-  request?: { url: string; body: string };
-}
 
 /**
  * Keyed by channel, then by a UUIDv7 id that starts with its event's time, so a channel's

@@ -1,8 +1,9 @@
 import { and, desc, eq, getTableColumns, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import type { DeliveryStatus } from "../db/delivery-state";
 import { idFloor, sameMillisecondAs } from "../db/ids";
 import { channelsWithDeliveries } from "../db/partitions";
-import { channels, type DeliveryStatus, deliveries } from "../db/schema";
+import { channels, deliveries } from "../db/schema";
 import { countBulk } from "../stats/counters";
 
 /** The admin API's reads and bulk changes of deliveries, with drizzle. */

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type ChannelRecord, getChannel } from "../channels/store";
+import { type ChannelRecord, getChannel } from "../channels/queries";
 import { ApiError, NotFound } from "../core/errors";
 import { admin, Errors, errorResponses, IdParam, json, jsonBody, Pagination, router } from "../core/openapi";
 import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../core/paging";

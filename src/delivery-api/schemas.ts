@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { deliveryStatuses } from "../db/schema";
+import { deliveryStatuses } from "../db/delivery-state";
 import { timestamp } from "../http/rfc3339";
 import { eventType } from "../portal/catalog";
 

@@ -1,10 +1,11 @@
 import { and, desc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
+import { type DeliveryStatus, isLive, LIVE_STATUSES } from "../db/delivery-state";
 import { idFloor } from "../db/ids";
 import { channelsWithDeliveries } from "../db/partitions";
 import { ofEventContaining } from "../db/payload-search";
-import { channels, type DeliveryStatus, deliveries, isLive, LIVE_STATUSES } from "../db/schema";
+import { channels, deliveries } from "../db/schema";
 import { deliveryChannel, deliveryListFields, ofEvent } from "./queries";
 
 /** What an admin can narrow the deliveries of every channel down to. */
@@ -18,7 +19,7 @@ export interface DeliverySearch {
   until?: number;
   /** A list cursor's position: only deliveries whose id sorts before it (older). */
   before?: string;
-  /** Text their event's payload contains, in any case (src/events/search.ts). */
+  /** Text their event's payload contains, in any case (src/db/payload-search.ts). */
   q?: string;
 }
 

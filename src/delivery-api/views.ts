@@ -1,5 +1,5 @@
 import { iso } from "../db/client";
-import type { AttemptRecord } from "../db/schema";
+import type { AttemptRecord } from "../db/delivery-state";
 import type { ListedDelivery } from "./queries";
 
 /** Deliveries and attempts as the admin API shows them. */

@@ -1,6 +1,6 @@
 import { runGuard } from "../db/current-run";
+import { hasEnded } from "../db/delivery-state";
 import type { BatchData, BatchDelivery, DeliveryChange, Handled } from "../db/records";
-import { hasEnded } from "../db/schema";
 import { webhookDisabled } from "../operational/events";
 import { CountChanges } from "../stats/counters";
 import type { BatchWrites } from "./batch-sql";

@@ -1,8 +1,8 @@
 import { type Config, config, type Env } from "../core/env";
 import { errorText, log } from "../core/log";
 import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
+import { hasEnded } from "../db/delivery-state";
 import type { BatchData, DeliveryMessage, Handled, Sendable, Triaged } from "../db/records";
-import { hasEnded } from "../db/schema";
 import { paceRateLimited, parkBehindLaneHeads, settleLanes } from "../flow/sequence";
 import { type SecretBox, secretBox } from "../security/secret-box";
 import { loadBatch, recordBatch } from "./batch-sql";

@@ -1,7 +1,7 @@
 import type { Config } from "../core/env";
 import { log } from "../core/log";
+import type { AttemptRecord } from "../db/delivery-state";
 import type { BatchChannel, BatchData, BatchDelivery, DeliveryMessage, Handled, Triaged } from "../db/records";
-import type { AttemptRecord } from "../db/schema";
 import { deliveryFailed } from "../operational/events";
 import { isOperational } from "../portal/catalog";
 import { targetUrlProblem } from "../security/target-url";

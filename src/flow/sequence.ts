@@ -1,7 +1,7 @@
 import type { Env } from "../core/env";
 import { errorText, log } from "../core/log";
+import { hasEnded } from "../db/delivery-state";
 import type { BatchData, DeliveryMessage, Handled, Park, Sendable, Triaged } from "../db/records";
-import { hasEnded } from "../db/schema";
 
 /*
  * The consumer's flow-control steps, for channels with `Ordering` or `RateLimit` (channels

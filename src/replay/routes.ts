@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { getChannel } from "../channels/store";
+import { getChannel } from "../channels/queries";
 import { ApiError } from "../core/errors";
 import { admin, errorResponses, IdParam, json, jsonBody, router } from "../core/openapi";
 import { decodeCursor, encodeCursor } from "../core/paging";

@@ -2,7 +2,7 @@ import { MAX_RETRY_AFTER_SECONDS, scheduledDelay } from "./backoff";
 
 /*
  * How many of the deliveries queue's retries a RETRY_SCHEDULE spends, so that config
- * can refuse a schedule the queue cannot carry out (src/env.ts).
+ * can refuse a schedule the queue cannot carry out (src/core/env.ts).
  *
  * Every wait of the schedule is a `message.retry({ delaySeconds })` of the delivery's
  * message, and Queues counts each one towards the consumer's max_retries; past that the

@@ -1,9 +1,10 @@
 import { and, asc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { iso } from "../db/client";
+import { type DeliveryStatus, deliveryStatuses, hasEnded, isLive } from "../db/delivery-state";
 import { idFloor } from "../db/ids";
 import { channelsWithDeliveries } from "../db/partitions";
-import { channels, type DeliveryStatus, deletedChannels, deliveries, deliveryCounts, deliveryStatuses, eventsStoredLate, hasEnded, isLive } from "../db/schema";
+import { channels, deletedChannels, deliveries, deliveryCounts, eventsStoredLate } from "../db/schema";
 import { HOUR_MS, hourOf } from "./counters";
 import { addTo, type Histogram, percentile } from "./latency";
 

@@ -4,7 +4,7 @@ import { ApiError, NotFound } from "../core/errors";
 import { admin, errorResponses, json, router } from "../core/openapi";
 import { channelNames } from "../db/channel-names";
 import { database } from "../db/client";
-import { deliveryStatuses } from "../db/schema";
+import { deliveryStatuses } from "../db/delivery-state";
 import { timestamp } from "../http/rfc3339";
 import { deliveryStats } from "./query";
 

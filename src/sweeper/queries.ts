@@ -1,10 +1,11 @@
 import { and, eq, inArray, lt, or, type SQLWrapper, sql } from "drizzle-orm";
 import { disableLongFailing } from "../channels/health";
 import type { Db } from "../db/client";
+import { isLive } from "../db/delivery-state";
 import { idFloor } from "../db/ids";
 import { channelsWithCounts, channelsWithDeliveries, typesWithEvents } from "../db/partitions";
 import type { DeliveryMessage } from "../db/records";
-import { channels, deliveries, deliveryCounts, events, eventsStoredLate, isEnabledAndFailing, isLive } from "../db/schema";
+import { channels, deliveries, deliveryCounts, events, eventsStoredLate, isEnabledAndFailing } from "../db/schema";
 import { raisedMessages, raiseStatements, webhookDisabled } from "../operational/events";
 import { hourOf } from "../stats/counters";
 

@@ -23,6 +23,6 @@ export interface Template {
 
 /**
  * JSONata for "the portal's admin page for this", when `PORTAL_URL` is set (the same
- * paths the chat formats link to, src/routing/formats.ts); undefined otherwise.
+ * paths the chat formats link to, src/routing/event-summary.ts); undefined otherwise.
  */
 export const PORTAL_LINK = `$portalLink := function($path) { $portalUrl ? $replace($portalUrl, /\\/+$/, "") & $path };`;
