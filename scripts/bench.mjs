@@ -234,9 +234,12 @@ await Promise.all([project.stop(), floor.stop()]);
 receiver.close();
 
 // --- D1 round trips: counted and asserted by tests in the Workers runtime ----------------
-// (test/intake.test.ts: 1 per event with 1 and 40 channels; test/delivery.test.ts: 2 per
+// (test/intake/post-events.test.ts: 1 per event with 1 and 40 channels; test/delivery/batch.test.ts: 2 per
 // consumer batch of 10.) The bench runs them and reports whether they hold.
-const counted = spawnSync("npx", ["vitest", "run", "test/intake.test.ts", "test/delivery.test.ts", "-t", "D1 round trips"], { cwd: root, encoding: "utf8" });
+const counted = spawnSync("npx", ["vitest", "run", "test/intake/post-events.test.ts", "test/delivery/batch.test.ts", "-t", "D1 round trips"], {
+  cwd: root,
+  encoding: "utf8",
+});
 const countsHold = counted.status === 0;
 
 // --- report ------------------------------------------------------------------------------

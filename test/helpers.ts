@@ -42,7 +42,7 @@ export function api(method: string, path: string, body?: unknown, headers: Recor
 }
 
 /** A portal event posted to intake (INTAKE_TOKEN, JSON). */
-export function postEvent(body: string, headers: Record<string, string> = {}, bindings?: Bindings) {
+export function postEvent(body: BodyInit, headers: Record<string, string> = {}, bindings?: Bindings) {
   return request("/events", { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json", ...headers }, body }, bindings);
 }
 
@@ -117,9 +117,6 @@ export function appWith(bindings: Bindings) {
   return { call, post, env: { ...env, ...bindings } };
 }
 
-// The worker as Queues calls it, with an execution context.
-export const worker = entry as { queue: ExportedHandlerQueueHandler<typeof env, DeliveryMessage> };
-
 /** An event and its delivery to `channelId`, created at `now`, written straight to D1 (no queue message). */
 export async function makeDelivery(channelId: string, body = uniqueUserRegistered(), now = Date.now()) {
   const eventId = timeOrderedId(now);
@@ -150,6 +147,8 @@ export async function runQueue<Body>(queue: string, bodies: Body[], bindings: Bi
   const result = await getQueueResult(batch, ctx);
   return {
     acked: result.explicitAcks,
+    /** The whole batch acked at once (ackAll). */
+    ackedAll: result.ackAll,
     retried: result.retryMessages.map((m: { msgId: string }) => m.msgId),
     /** The whole batch retried at once (retryAll), with its delay. */
     retriedBatch: result.retryBatch,
@@ -196,3 +195,6 @@ export async function attemptsOf(id: string) {
 export async function makeDue(id: string) {
   await env.DB.prepare("update deliveries set next_attempt_at = ? where id = ?").bind(Date.now(), id).run();
 }
+
+/** The list of a `{"errors": [...]}` answer. */
+export const errorsOf = async (res: Response) => (await res.json<{ errors: string[] }>()).errors;

@@ -1,8 +1,6 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { vi } from "vitest";
 import type { DeliveryMessage } from "../src/db/records";
-import { worker } from "./helpers";
+import { runQueue } from "./helpers";
 
 /**
  * A deliveries queue run in the test, as Queues would run it: messages are handed to the
@@ -15,7 +13,6 @@ export function testQueue(bindings: Record<string, unknown> = {}, concurrency = 
   let waiting: { body: DeliveryMessage; due: number }[] = [];
   const running = new Set<Promise<void>>();
   let sent = 0;
-  let handed = 0;
   const perDelivery = new Map<string, number>();
   const binding = {
     async send(body: DeliveryMessage, options?: { delaySeconds?: number }) {
@@ -32,21 +29,13 @@ export function testQueue(bindings: Record<string, unknown> = {}, concurrency = 
   }
 
   async function runBatch(bodies: DeliveryMessage[]) {
-    handed += bodies.length;
-    const batch = createMessageBatch<DeliveryMessage>(
-      "tyk-webhook-deliveries",
-      bodies.map((body, i) => ({ id: `m${handed}-${i}`, timestamp: new Date(), attempts: 1, body })),
-    );
-    const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
-    const ctx = createExecutionContext();
-    await worker.queue(batch, { ...env, ...bindings, DELIVERIES: binding } as unknown as typeof env, ctx);
-    const result = await getQueueResult(batch, ctx);
-    if (result.retryBatch.retry) {
-      for (const body of bodies) add(body, result.retryBatch.delaySeconds ?? 0);
+    const result = await runQueue("tyk-webhook-deliveries", bodies, { ...bindings, DELIVERIES: binding });
+    if (result.retriedBatch.retry) {
+      for (const body of bodies) add(body, result.retriedBatch.delaySeconds ?? 0);
       return;
     }
-    batch.messages.forEach((m, i) => {
-      if (result.retryMessages.some((r: { msgId: string }) => r.msgId === m.id)) add(bodies[i]!, retries[i]!.mock.calls[0]?.[0]?.delaySeconds ?? 0);
+    bodies.forEach((body, i) => {
+      if (result.retried.includes(`msg-${i}`)) add(body, result.delays[i] ?? 0);
     });
   }
 

@@ -8,7 +8,8 @@ import { errorText, log } from "./log";
 
 /*
  * The one place an error becomes a response (`{"errors": [...]}`, the contract's shape):
- * the app's onError. Domain code throws (src/core/errors.ts); only this turns it into a status.
+ * the app's onError. Code throws (src/core/errors.ts); this decides what the caller sees
+ * and what is logged.
  */
 
 const HTTP_STATUS_FIELDS: Record<number, string> = {

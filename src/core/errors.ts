@@ -6,7 +6,7 @@ export const MAX_ERRORS = 20;
 
 /**
  * The one error type: thrown anywhere, turned into `{"errors": ["Field: why", ...]}` by
- * `errorResponse`. Every message names what it is about, as the portal's own API does.
+ * `errorResponse` (src/core/error-response.ts). Every message names what it is about, as the portal's own API does.
  * At most MAX_ERRORS entries: past that, the last one says how many more there were.
  */
 export class ApiError extends Error {

@@ -3,7 +3,7 @@ import jsonata from "jsonata";
 /**
  * `Transform: {"Body": "<JSONata expression>"}`: the expression writes the request body
  * from the event. JSONata (https://docs.jsonata.org/) interprets its own syntax tree: no
- * `eval`, no `new Function`, which Workers refuse per request (test/integrations.test.ts
+ * `eval`, no `new Function`, which Workers refuse per request (test/integrations/templates.test.ts
  * runs it in the Workers pool).
  *
  * Input: the event as the portal sent it, `{Event, Message, Timestamp}`. Bound: `$eventId`

@@ -1,5 +1,7 @@
 import { apiPage } from "../api.js";
-import { badge, cursorPager, h, pageInQuery, time, withQuery } from "../dom.js";
+import { badge, h } from "../dom.js";
+import { cursorPager, pageInQuery, withQuery } from "../paging.js";
+import { time } from "../times.js";
 
 const PER_PAGE = 50;
 

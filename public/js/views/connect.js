@@ -1,7 +1,8 @@
 import { api } from "../api.js";
 import { splitEventTypes } from "../api-facts.js";
 import { secretField } from "../controls.js";
-import { copyButton, h, mount, time } from "../dom.js";
+import { copyButton, h, mount } from "../dom.js";
+import { time } from "../times.js";
 
 /**
  * "Connect your portal": the exact settings to paste into the portal's webhook form, each

@@ -1,6 +1,7 @@
 import { api } from "../api.js";
 import { legend, sparkline, stackedBars } from "../charts.js";
-import { formatTime, h, relativeTime, time } from "../dom.js";
+import { h } from "../dom.js";
+import { formatTime, relativeTime, time } from "../times.js";
 
 const DAY = 86_400_000;
 

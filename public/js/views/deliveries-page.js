@@ -1,7 +1,9 @@
 import { api, apiPage } from "../api.js";
 import { deliveryStatuses, retentionDays } from "../api-facts.js";
 import { whileBusy } from "../controls.js";
-import { confirmDialog, h, pageInQuery, parseLocalText, timeHint, timeInput, toast, withQuery } from "../dom.js";
+import { confirmDialog, h, toast } from "../dom.js";
+import { pageInQuery, withQuery } from "../paging.js";
+import { parseLocalText, timeHint, timeInput } from "../times.js";
 import { deliveryTable } from "./deliveries.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,6 +1,8 @@
 import { api } from "../api.js";
 import { whileBusy } from "../controls.js";
-import { badge, copyButton, cursorPager, h, idWithCopy, relativeTime, time, toast } from "../dom.js";
+import { badge, copyButton, h, idWithCopy, toast } from "../dom.js";
+import { cursorPager } from "../paging.js";
+import { relativeTime, time } from "../times.js";
 
 const FIRST_PAGE = { cursor: null, trail: [], number: 1 };
 

@@ -1,5 +1,7 @@
 import { api, apiPage } from "../api.js";
-import { copyButton, cursorPager, h, idWithCopy, pageInQuery, prettyJson, time, withQuery } from "../dom.js";
+import { copyButton, h, idWithCopy, prettyJson } from "../dom.js";
+import { cursorPager, pageInQuery, withQuery } from "../paging.js";
+import { time } from "../times.js";
 import { deliveryTable } from "./deliveries.js";
 import { sendToControl } from "./replay.js";
 

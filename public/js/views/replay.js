@@ -1,6 +1,7 @@
 import { api, humanError } from "../api.js";
 import { whileBusy } from "../controls.js";
-import { confirmDialog, formatTime, h, parseLocalText, timeHint, timeInput, toast } from "../dom.js";
+import { confirmDialog, h, toast } from "../dom.js";
+import { formatTime, parseLocalText, timeHint, timeInput } from "../times.js";
 
 /*
  * Replay (POST /webhooks/{id}/replay): deliveries for the stored events a channel would get
