@@ -143,10 +143,16 @@ for (const { type, body } of seed) {
     // Sent before within 24 hours: the dispatcher dedupes it. Ask for it again instead.
     const event = await admin("GET", `/events/${answer.ID}`);
     const mine = event.Deliveries.find((d) => d.WebhookID === channel.ID);
+    postedAt.set(body, Date.now());
     if (mine) {
-      postedAt.set(body, Date.now());
       await admin("POST", `/deliveries/${mine.ID}/redeliver`);
       console.log(`  duplicate ${type}: accepted before; redelivering it`);
+      continue;
+    }
+    // Accepted before this channel was made (another run's, or the portal's own): replayed to it.
+    const replayed = await admin("POST", `/webhooks/${channel.ID}/replay`, { Since: event.ReceivedAt, EventID: answer.ID });
+    if (replayed.Created === 1) {
+      console.log(`  duplicate ${type}: accepted before this channel was made; replaying it to the channel`);
       continue;
     }
   }

@@ -27,8 +27,13 @@ const folderEdges = new Map();
 for (const file of files) {
   const targets = new Set();
   for (const [, spec] of fs.readFileSync(file, "utf8").matchAll(/from "(\.[^"]+)"/g)) {
-    const target = `${path.resolve(path.dirname(file), spec)}.ts`;
-    if (!fs.existsSync(target)) continue;
+    const base = path.resolve(path.dirname(file), spec);
+    const target = [`${base}.ts`, path.join(base, "index.ts")].find((t) => fs.existsSync(t));
+    // A JSON import (data) is a leaf; anything else unresolved is a mistake of this script's.
+    if (!target) {
+      if (!spec.endsWith(".json")) throw new Error(`${path.relative(process.cwd(), file)}: cannot resolve "${spec}"`);
+      continue;
+    }
     targets.add(target);
     const [a, b] = [folderOf(file), folderOf(target)];
     if (a !== b) folderEdges.set(a, (folderEdges.get(a) ?? new Set()).add(b));

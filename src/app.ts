@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import pkg from "../package.json";
-import { headerRoutes } from "./channels/header-routes";
+import { headerRoutes } from "./channels/headers-routes";
 import { channelRoutes } from "./channels/routes";
 import { secretRoutes } from "./channels/secret-routes";
 import { channelTestRoutes } from "./channels/test-routes";
@@ -93,13 +93,22 @@ const strictHeaders = secureHeaders({
 
 export const app = new Hono<AppEnv>()
   .use("*", requestId())
+  // Every response names its request, those a handler builds itself too (the static files,
+  // the events' spliced JSON), which the context's headers never reach.
+  .use("*", async (c, next) => {
+    await next();
+    if (c.res.headers.has("X-Request-Id")) return;
+    c.res = new Response(c.res.body, c.res);
+    c.res.headers.set("X-Request-Id", c.get("requestId"));
+  })
   .use("*", strictHeaders)
-  // A bad var fails every request loudly (503, the var named) instead of running on a guess.
+  // The contract's liveness check: no auth, no binding, no var read.
+  .get("/healthz", (c) => c.json({ status: "ok" }))
+  // A bad var fails every other request loudly (503, the var named) instead of running on a guess.
   .use("*", async (c, next) => {
     config(c.env);
     await next();
   })
-  .get("/healthz", (c) => c.json({ status: "ok" }))
   .route("/events", intakeRoutes)
   // The one public path under /portal-api, declared before the API and its token check.
   .get("/portal-api/openapi.json", (c) => c.json(describeApi()))

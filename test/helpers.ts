@@ -5,6 +5,7 @@ import { app } from "../src/app";
 import { timeOrderedId } from "../src/db/ids";
 import type { DeliveryMessage } from "../src/db/records";
 import entry from "../src/index";
+import { sweep } from "../src/sweeper/sweep";
 import seedPayloads from "./fixtures/seed-payloads.json";
 import type { Received } from "./receiver";
 
@@ -18,9 +19,10 @@ export const INTAKE = { Authorization: `Bearer ${env.INTAKE_TOKEN}` };
 export type Bindings = Record<string, unknown>;
 
 /**
- * The one way the tests call the worker over HTTP. Without `bindings`, the worker as
- * deployed (its own env, background work run by the runtime); with them, the same app on
- * the worker's env with those replaced.
+ * The one way the tests call the worker over HTTP. Without `bindings`, the worker itself
+ * (`exports.default.fetch`: its own env, its background work run by the runtime); with
+ * them, the same app on the worker's env with those replaced, without an execution context
+ * (background work goes on unawaited).
  */
 export function request(path: string, init: RequestInit = {}, bindings?: Bindings): Promise<Response> {
   const url = `https://dispatcher.test${path}`;
@@ -198,3 +200,9 @@ export async function makeDue(id: string) {
 
 /** The list of a `{"errors": [...]}` answer. */
 export const errorsOf = async (res: Response) => (await res.json<{ errors: string[] }>()).errors;
+
+/**
+ * The cron job (the worker's `scheduled`, src/sweeper/sweep.ts) run once on the worker's
+ * env with `bindings` replaced, as at `now`; what it did.
+ */
+export const runSweep = (bindings: Bindings = {}, now = Date.now()) => sweep({ ...env, ...bindings } as typeof env, now);

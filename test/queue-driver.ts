@@ -41,7 +41,9 @@ export function testQueue(bindings: Record<string, unknown> = {}, concurrency = 
 
   return {
     binding,
-    /** The worker's bindings with this queue (and the test's `bindings`), for calls like `sweep`. */
+    /** The test's `bindings` with this queue, for `runSweep`, `request` and the like. */
+    bindings: { ...bindings, DELIVERIES: binding },
+    /** The worker's env with those bindings. */
     env: { ...env, ...bindings, DELIVERIES: binding } as unknown as typeof env,
     add,
     /** Messages sent to the queue so far (by the test and by the worker), and per delivery. */

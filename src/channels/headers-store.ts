@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { NotFound, Refused } from "../core/errors";
 import type { Db } from "../db/client";
-import { channelHeaders } from "../db/schema";
+import { channelHeaders, channels } from "../db/schema";
 import type { SecretBox } from "../security/secret-box";
 import { type ChannelRecord, findChannel, type HeaderRow } from "./queries";
 import { headerRows } from "./store";
@@ -59,9 +59,15 @@ export async function updateHeader(db: Db, box: SecretBox, channel: ChannelRecor
 }
 
 export async function deleteHeader(db: Db, channelId: string, headerId: string) {
-  const deleted = await db
-    .delete(channelHeaders)
-    .where(and(eq(channelHeaders.id, headerId), eq(channelHeaders.channelId, channelId)))
-    .returning({ id: channelHeaders.id });
+  // The channel is looked for in the same round trip: an unknown one is named as such, as
+  // on the header's other routes.
+  const [channel, deleted] = await db.batch([
+    db.select({ id: channels.id }).from(channels).where(eq(channels.id, channelId)),
+    db
+      .delete(channelHeaders)
+      .where(and(eq(channelHeaders.id, headerId), eq(channelHeaders.channelId, channelId)))
+      .returning({ id: channelHeaders.id }),
+  ]);
+  if (channel.length === 0) throw new NotFound("Webhook");
   if (deleted.length === 0) throw new NotFound("Header");
 }

@@ -3,7 +3,6 @@ import { call } from "../http/outbound";
 import { expandUrl, hasPlaceholders } from "../integrations/url-fields";
 import type { EventType } from "../portal/catalog";
 import { sampleEvent } from "../portal/samples";
-import samples from "../portal/samples.json";
 import { targetUrlProblem } from "../security/target-url";
 
 /** What an admin's check of a target answers: success means a 2xx, as for a delivery. */
@@ -21,7 +20,7 @@ export function checkResult(result: AttemptResult) {
 export async function testConnection(template: string, timeoutSeconds: number, allowPrivate: boolean, events: readonly EventType[] = []) {
   let url = template;
   if (hasPlaceholders(template)) {
-    const type = events.find((t): t is EventType => t in samples) ?? events[0];
+    const type = events[0];
     const expanded = type ? expandUrl(template, JSON.parse(sampleEvent(type))) : undefined;
     if (!expanded?.ok)
       return { Success: false, StatusCode: null, DurationMs: 0, Error: expanded ? expanded.message : "URL: has placeholders and no event type to fill them" };

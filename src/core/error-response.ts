@@ -24,10 +24,15 @@ const HTTP_STATUS_FIELDS: Record<number, string> = {
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
- * D1's transient errors (src/db/d1-retry.ts), and its bare "internal error", which is how
- * the local runtime reports a database another process has locked.
+ * D1's transient errors (src/db/d1-retry.ts), and the runtime's bare internal error
+ * (`internal error; reference = …`, D1's or, from a query, drizzle's cause), which is how
+ * the local runtime reports a database another process has locked. The admin routes touch
+ * no other binding that could fail so, and either way a retry is the caller's best move.
  */
-const databaseUnavailable = (err: Error) => isRetryableD1Error(err) || /D1_ERROR\b.*internal error/i.test(err.message);
+function databaseUnavailable(err: Error): boolean {
+  const text = `${err.message}\n${err.cause instanceof Error ? err.cause.message : ""}`;
+  return isRetryableD1Error(err) || /(^|\bD1_ERROR\b.*)internal error\b/im.test(text);
+}
 
 type Answer = { status: ContentfulStatusCode; errors: string[]; retryAfter?: number };
 
@@ -41,6 +46,9 @@ function answerFor(err: Error, c: Context, logged: ReturnType<typeof log.forRequ
   if (err instanceof NotFound) return { status: 404, errors: [err.message] };
   if (err instanceof Refused) return { status: 422, errors: [err.message] };
   if (err instanceof HTTPException) {
+    // Hono's validator on a JSON body it cannot parse (an empty one: src/http/json-body.ts
+    // answers the rest): the same words as for any other malformed body.
+    if (err.status === 400 && /malformed json/i.test(err.message)) return { status: 400, errors: ["body: malformed JSON"] };
     const field = HTTP_STATUS_FIELDS[err.status] ?? "request";
     return { status: err.status, errors: [`${field}: ${err.message || "rejected"}`] };
   }

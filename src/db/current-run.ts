@@ -1,3 +1,4 @@
+import { QUEUED_SQL } from "./delivery-state";
 /*
  * Generation-checked writes. The consumer decides what becomes of a delivery from what it
  * read, then sends, then writes, seconds later. Meanwhile an admin may have started a new
@@ -26,7 +27,7 @@ export const runGuard = ({ channelId, id, generation, status }: RunGuard): RunGu
  * otherwise miss it.
  */
 export const sqlRunIsCurrent = (row: string, g: string) => `(
-  ${row}.generation = ${g}->>'generation' and ${row}.status in ('pending', 'retrying')
+  ${row}.generation = ${g}->>'generation' and ${row}.status in ${QUEUED_SQL}
   and (${g}->>'status' <> 'held' or exists (select 1 from channels where id = ${row}.channel_id and paused = 1)))`;
 
 /**

@@ -7,6 +7,18 @@ export const deliveryStatuses = ["pending", "retrying", "held", "succeeded", "fa
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
 /** Not ended yet: queued to be sent (pending, retrying), or held while the channel is paused. */
 export const LIVE_STATUSES = ["pending", "retrying", "held"] as const;
+/** Live and not held: queued to be sent. */
+export const QUEUED_STATUSES = ["pending", "retrying"] as const;
+
+const inList = (statuses: readonly string[]) => `(${statuses.map((s) => `'${s}'`).join(", ")})`;
+/**
+ * SQL text, for prepared statements: `status in LIVE_SQL` is the deliveries_live index's
+ * condition word for word (SQLite matches a partial index's condition by its terms).
+ */
+export const LIVE_SQL = inList(LIVE_STATUSES);
+/** SQL text: `status in QUEUED_SQL`. */
+export const QUEUED_SQL = inList(QUEUED_STATUSES);
+
 /** Whether a delivery in this status has ended (succeeded, failed or cancelled). */
 export const hasEnded = (status: DeliveryStatus): status is Exclude<DeliveryStatus, (typeof LIVE_STATUSES)[number]> =>
   !(LIVE_STATUSES as readonly DeliveryStatus[]).includes(status);
@@ -14,7 +26,7 @@ export const hasEnded = (status: DeliveryStatus): status is Exclude<DeliveryStat
  * The condition of the deliveries_live index. A query that should use the index repeats
  * it as it is (SQLite matches a partial index's condition by its terms), then narrows.
  */
-export const isLive = (status: SQLiteColumn) => sql`${status} in ('pending', 'retrying', 'held')`;
+export const isLive = (status: SQLiteColumn) => sql`${status} in ${sql.raw(LIVE_SQL)}`;
 
 /** One attempt to send a delivery, kept in its delivery's `attempts` column. */
 export interface AttemptRecord {

@@ -1,8 +1,17 @@
+import { LIVE_SQL } from "./delivery-state";
+
 /*
  * Ordered delivery's lanes, in SQL (the rule they serve: src/flow/lanes.ts). Below the
  * folders that create deliveries (intake, replay, operational events, channels), which
  * all write a new delivery's lane the same way.
  */
+
+/**
+ * SQL: the head of the lane `lane` of channel `channel` (SQL expressions of the outer
+ * statement): its live delivery with the lowest id. Only the head may start.
+ */
+export const sqlLaneHead = (channel: string, lane: string) =>
+  `(select min(l.id) from deliveries as l where l.channel_id = ${channel} and l.lane = ${lane} and l.status in ${LIVE_SQL})`;
 
 /** A channel's `Ordering` as stored (JSON in `channels.ordering`) and as the API shows it. */
 export type Ordering = { Key: string | null } | null;

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { sinceBeforeUntil, WebhookId } from "../core/openapi";
 import { deliveryStatuses } from "../db/delivery-state";
 import { timestamp } from "../http/rfc3339";
 import { eventType } from "../portal/catalog";
@@ -57,12 +58,16 @@ export const WouldRequeue = z.object({ WouldRequeue: z.int() }).openapi("WouldRe
 
 const query = <T extends z.ZodType>(schema: T) => schema.optional().openapi({ param: { in: "query" } });
 
-/** The filters of the deliveries of every channel; `since` and `until` bound their creation. */
+/**
+ * The filters of the deliveries of every channel; `since` and `until` bound their creation
+ * (in order: see `sinceBeforeUntil`). A webhook or event they name that is not known is a
+ * 404, as `GET /stats?webhook_id=` answers, not an empty list.
+ */
 export const DeliveryFilters = z.strictObject({
   status: StatusFilter,
-  webhook_id: query(z.string().min(1)),
+  webhook_id: query(z.string().min(1)).openapi({ param: { in: "query" }, description: "Only this webhook's (a deleted one's too); an unknown one is a 404" }),
   event_type: query(eventType),
-  event_id: query(z.string().min(1)),
+  event_id: query(z.string().min(1)).openapi({ param: { in: "query" }, description: "Only this event's; an unknown one is a 404" }),
   since: query(timestamp),
   until: query(timestamp),
   q: query(z.string().trim().min(1).max(200)).openapi({
@@ -71,13 +76,14 @@ export const DeliveryFilters = z.strictObject({
   }),
 });
 
-export const RecoverAll = z
-  .strictObject({
+export const RecoverAll = sinceBeforeUntil(
+  z.strictObject({
     Since: timestamp,
     Until: timestamp.optional(),
-    WebhookID: z.string().min(1).optional(),
+    WebhookID: WebhookId.optional().openapi({ description: "Only this webhook's; one that does not exist is a 404" }),
     EventType: eventType.optional(),
     DryRun: z.boolean().optional(),
-  })
-  .refine((body) => body.Until === undefined || Date.parse(body.Since) < Date.parse(body.Until), { path: ["Until"], message: "must be after Since" })
-  .openapi("RecoverAll");
+  }),
+  "Since",
+  "Until",
+).openapi("RecoverAll");

@@ -1,9 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { admin, errorResponses, json, jsonBody, Pagination, router } from "../core/openapi";
+import { NotFound } from "../core/errors";
+import { admin, errorResponses, json, jsonBody, Pagination, router, sinceBeforeUntil } from "../core/openapi";
 import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../core/paging";
+import { channelExists } from "../db/channel-names";
 import { database } from "../db/client";
-import { enqueueCommitted, messageFor } from "../delivery/message";
 import { searchWindow } from "../http/search-window";
+import { enqueueCommitted, messageFor } from "../queue/enqueue";
 import { restartDeliveries } from "./queries";
 import { Delivery, DeliveryFilters, RecoverAll, RequeuedCount, WouldRequeue } from "./schemas";
 import { countDeliveries, recoverable, searchDeliveries } from "./search";
@@ -18,7 +20,7 @@ const list = createRoute({
   tags,
   security: admin,
   summary: "Deliveries of every webhook, newest first, filtered; a Link header (RFC 8288) names the next page while more follow",
-  request: { query: Pagination.extend({ ...DeliveryFilters.shape, cursor: cursorParam("deliveries") }) },
+  request: { query: sinceBeforeUntil(Pagination.extend({ ...DeliveryFilters.shape, cursor: cursorParam("deliveries") }), "since", "until") },
   responses: { 200: json(z.array(Delivery), "Deliveries"), ...errorResponses },
 });
 
@@ -50,6 +52,8 @@ export const deliverySearchRoutes = router()
   .openapi(recoverAll, async (c) => {
     const body = c.req.valid("json");
     const db = database(c.env.DB);
+    // Only a channel that exists can be recovered (as /webhooks/{id}/recover): one that does not is named, not "0 requeued".
+    if (body.WebhookID !== undefined && !(await channelExists(db, body.WebhookID))) throw new NotFound("Webhook");
     const where = recoverable({ webhookId: body.WebhookID, eventType: body.EventType, since: ms(body.Since), until: ms(body.Until) });
     if (body.DryRun) return c.json({ WouldRequeue: await countDeliveries(db, where) }, 200);
     const restarted = await restartDeliveries(db, where, Date.now());

@@ -1,11 +1,13 @@
 import { and, desc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { NotFound } from "../core/errors";
+import { knownChannel } from "../db/channel-names";
 import type { Db } from "../db/client";
 import { type DeliveryStatus, isLive, LIVE_STATUSES } from "../db/delivery-state";
 import { idFloor } from "../db/ids";
-import { channelsWithDeliveries } from "../db/partitions";
+import { channelsWithDeliveries, typesWithEvents } from "../db/partitions";
 import { ofEventContaining } from "../db/payload-search";
-import { channels, deliveries } from "../db/schema";
+import { channels, deliveries, events } from "../db/schema";
 import { deliveryChannel, deliveryListFields, ofEvent } from "./queries";
 
 /** What an admin can narrow the deliveries of every channel down to. */
@@ -55,8 +57,7 @@ const matching = (search: DeliverySearch) =>
  * Live statuses are read from their own index instead.
  */
 export async function searchDeliveries(db: Db, search: DeliverySearch, offset: number, limit: number) {
-  // One channel's key range; or an event's, one millisecond of each channel's.
-  if (search.webhookId || search.eventId) return newestFirst(db, matching(search), offset, limit);
+  if (search.webhookId || search.eventId) return ofNamed(db, search, offset, limit);
   const live = search.status && (LIVE_STATUSES as readonly string[]).includes(search.status);
   if (live) return newestFirst(db, and(isLive(deliveries.status), filters(search)), offset, limit);
   // The windows end where the list goes on from: the cursor's millisecond, or `until`.
@@ -69,6 +70,31 @@ export async function searchDeliveries(db: Db, search: DeliverySearch, offset: n
   }
   return mergeChannels(db, search, offset, limit);
 }
+
+/**
+ * One channel's key range; or an event's, one millisecond of each channel's. A webhook or
+ * event named that is not known is NotFound, not an empty page: a channel neither existing
+ * nor deleted (a deleted one's deliveries are kept, and listed), an event not stored. Looked
+ * up in the same batch as the page, and only heeded when the page is empty.
+ */
+async function ofNamed(db: Db, search: DeliverySearch, offset: number, limit: number) {
+  const named = [
+    ...(search.webhookId ? [{ what: "Webhook", query: knownChannel(db, search.webhookId) }] : []),
+    ...(search.eventId ? [{ what: "Event", query: storedEvent(db, search.eventId) }] : []),
+  ];
+  const page = newestFirst(db, matching(search), offset, limit);
+  const [rows, ...found] = await db.batch([page, ...named.map((n) => n.query)]);
+  const unknown = named.find((_, i) => found[i]!.length === 0);
+  if (rows.length === 0 && unknown) throw new NotFound(unknown.what);
+  return rows as Awaited<typeof page>;
+}
+
+/** The event with this id, if stored: a look in each type's key range. */
+const storedEvent = (db: Db, id: string) =>
+  db
+    .select({ id: events.id })
+    .from(events)
+    .where(and(inArray(events.type, typesWithEvents), eq(events.id, id)));
 
 /** The millisecond a UUIDv7 was made in: its first 48 bits (src/db/ids.ts). */
 const idTime = (id: string) => Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);

@@ -1,4 +1,6 @@
 import { sqlRunIsCurrent } from "../db/current-run";
+import { LIVE_SQL, QUEUED_SQL } from "../db/delivery-state";
+import { sqlLaneHead } from "../db/lanes";
 import type { BatchChannel, BatchData, BatchDelivery, DeliveryChange, DeliveryMessage, OperationalEvent } from "../db/records";
 import { raisedMessages, raiseStatements } from "../operational/events";
 import type { CountChanges } from "../stats/counters";
@@ -24,9 +26,7 @@ const LOAD_BATCH = `
   select d.id, d.event_id as eventId, d.event_type as eventType, d.channel_id as channelId, d.status, d.attempt_count as attemptCount,
          d.retry_base as retryBase, d.generation, d.next_attempt_at as nextAttemptAt,
          d.last_status_code as lastStatusCode, d.last_error as lastError, d.created_at as createdAt, e.body, d.lane,
-         case when d.lane is not null then
-           (select min(l.id) from deliveries as l
-            where l.channel_id = d.channel_id and l.lane = d.lane and l.status in ('pending', 'retrying', 'held')) end as laneHead,
+         case when d.lane is not null then ${sqlLaneHead("d.channel_id", "d.lane")} end as laneHead,
          c.id is not null as channelExists, c.name, c.url, c.paused, c.rate_limit as rateLimit, c.format, c.transform, c.auth, c.method, c.timeout_seconds as timeoutSeconds, c.enabled,
          c.disabled_reason as disabledReason,
          exists (select 1 from channel_events as ce where ce.channel_id = d.channel_id and ce.event_type = d.event_type) as subscribed,
@@ -155,9 +155,8 @@ const PARK = `
   update deliveries set next_attempt_at = null
   from json_each(?1) as p
   where deliveries.channel_id = p.value->>'channelId' and deliveries.id = p.value->>'id'
-    and deliveries.generation = p.value->>'generation' and deliveries.status in ('pending', 'retrying')
-    and deliveries.id <> (select min(l.id) from deliveries as l
-                          where l.channel_id = deliveries.channel_id and l.lane = deliveries.lane and l.status in ('pending', 'retrying', 'held'))`;
+    and deliveries.generation = p.value->>'generation' and deliveries.status in ${QUEUED_SQL}
+    and deliveries.id <> ${sqlLaneHead("deliveries.channel_id", "deliveries.lane")}`;
 
 // The next delivery of each lane whose delivery ended is due now, if it was waiting: the
 // sequencer's wake-up is then only the fast way; if it is lost, the sweeper sends it.
@@ -165,21 +164,21 @@ export const NEXT_IN_LANE = `
   update deliveries set next_attempt_at = ?2
   from (select l.channel_id, min(l.id) as id
         from json_each(?1) as e
-        join deliveries as l on l.channel_id = e.value->>'channelId' and l.lane = e.value->>'lane' and l.status in ('pending', 'retrying', 'held')
+        join deliveries as l on l.channel_id = e.value->>'channelId' and l.lane = e.value->>'lane' and l.status in ${LIVE_SQL}
         group by l.channel_id, l.lane) as head
   where deliveries.channel_id = head.channel_id and deliveries.id = head.id
-    and deliveries.next_attempt_at is null and deliveries.status in ('pending', 'retrying')`;
+    and deliveries.next_attempt_at is null and deliveries.status in ${QUEUED_SQL}`;
 
 // A channel disabled for a 410: everything still waiting ends with it, at once, as when an
 // admin disables it (deliveries waiting behind a lane's head have no message that would
 // find it disabled). After the changes, so the batch's own are judged first.
 const CANCEL_LIVE = `
   update deliveries set status = 'cancelled', last_error = ?2, next_attempt_at = null, updated_at = ?3
-  where channel_id = ?1 and status in ('pending', 'retrying', 'held')`;
+  where channel_id = ?1 and status in ${LIVE_SQL}`;
 const COUNT_CANCELLED = `
   insert into delivery_counts (channel_id, hour, cancelled, latency)
   select channel_id, created_at - created_at % 3600000, count(*), '[]'
-  from deliveries where channel_id = ?1 and status in ('pending', 'retrying', 'held')
+  from deliveries where channel_id = ?1 and status in ${LIVE_SQL}
   group by 2
   on conflict do update set cancelled = delivery_counts.cancelled + excluded.cancelled`;
 

@@ -3,12 +3,12 @@ import { errorText, log } from "../core/log";
 import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
 import { hasEnded } from "../db/delivery-state";
 import type { BatchData, DeliveryMessage, Handled, Sendable, Triaged } from "../db/records";
-import { paceRateLimited, parkBehindLaneHeads, settleLanes } from "../flow/sequence";
+import { paceRateLimited, parkBehindLaneHeads, settleLanes } from "../flow/steps";
+import { enqueueCommitted } from "../queue/enqueue";
 import { type SecretBox, secretBox } from "../security/secret-box";
 import { loadBatch, recordBatch } from "./batch-sql";
 import { collectWrites } from "./batch-writes";
 import { CRASH_RETRY_SECONDS, crashed, judgeAttempt, triage } from "./decide";
-import { enqueueCommitted } from "./message";
 import { buildFault, buildRequest, callTarget } from "./request";
 import { sendBackLater } from "./stall";
 
@@ -46,7 +46,7 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
   }
 
   // Which messages send at all; of those, which are their lanes' heads, and when their
-  // channels' rate limits let them start (src/flow/sequence.ts).
+  // channels' rate limits let them start (src/flow/steps.ts).
   const copies = copiesInBatch(batch.messages);
   const triaged = batch.messages.map(
     (message, i): Triaged =>

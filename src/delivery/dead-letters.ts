@@ -2,13 +2,14 @@ import type { Env } from "../core/env";
 import { errorText, log } from "../core/log";
 import { channelNames } from "../db/channel-names";
 import { database } from "../db/client";
+import { QUEUED_SQL } from "../db/delivery-state";
 import type { DeliveryMessage, OperationalEvent } from "../db/records";
 import { deliveryFailed, raisedMessages, raiseStatements } from "../operational/events";
 import { isOperational } from "../portal/catalog";
+import { enqueueCommitted } from "../queue/enqueue";
 import { CountChanges } from "../stats/counters";
 import { NEXT_IN_LANE } from "./batch-sql";
 import { CRASH_RETRY_SECONDS } from "./decide";
-import { enqueueCommitted } from "./message";
 
 /*
  * The dead-letter queue's consumer: a message that crashed the consumer too often ends its
@@ -55,7 +56,7 @@ async function failDeliveries(d1: D1Database, messages: DeliveryMessage[], reaso
        from json_each(?1) as m
        where deliveries.channel_id = m.value->>'channelId' and deliveries.id = m.value->>'deliveryId'
          and deliveries.generation = coalesce(m.value->>'generation', 0)
-         and deliveries.status in ('pending', 'retrying')
+         and deliveries.status in ${QUEUED_SQL}
          and deliveries.attempt_count > deliveries.retry_base
        returning deliveries.id as deliveryId, channel_id as channelId, event_id as eventId, event_type as eventType,
                  attempt_count as attempts, last_status_code as lastStatusCode, last_error as lastError, created_at as createdAt, lane`,

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../core/errors";
-import { admin, errorResponses, IdParam, json, Pagination, router } from "../core/openapi";
+import { admin, errorResponses, IdParam, json, Pagination, router, sinceBeforeUntil } from "../core/openapi";
 import { cursorParam, decodeCursor, encodeCursor, nextLink, pageOf } from "../core/paging";
 import { database, iso } from "../db/client";
 import { listEvents } from "../db/newest-events";
@@ -32,19 +32,23 @@ const list = createRoute({
   summary:
     "Events, newest first; with q, those whose payload contains the text (any case), received within since/until (default the last 24 h, at most 31 days); a Link header (RFC 8288) names the next page while more follow",
   request: {
-    query: Pagination.extend({
-      type: eventType.optional().openapi({ param: { in: "query" } }),
-      q: z
-        .string()
-        .trim()
-        .min(1)
-        .max(MAX_QUERY_CHARS)
-        .optional()
-        .openapi({ param: { in: "query" }, description: "Text the payload contains, in any case (an email, a name, an ID), or the event's ID" }),
-      since: timestamp.optional().openapi({ param: { in: "query" }, description: "Received at or after (with q, default 24 h before until)" }),
-      until: timestamp.optional().openapi({ param: { in: "query" }, description: "Received before (default now)" }),
-      cursor: cursorParam("events"),
-    }),
+    query: sinceBeforeUntil(
+      Pagination.extend({
+        type: eventType.optional().openapi({ param: { in: "query" } }),
+        q: z
+          .string()
+          .trim()
+          .min(1)
+          .max(MAX_QUERY_CHARS)
+          .optional()
+          .openapi({ param: { in: "query" }, description: "Text the payload contains, in any case (an email, a name, an ID), or the event's ID" }),
+        since: timestamp.optional().openapi({ param: { in: "query" }, description: "Received at or after (with q, default 24 h before until)" }),
+        until: timestamp.optional().openapi({ param: { in: "query" }, description: "Received before (default now)" }),
+        cursor: cursorParam("events"),
+      }),
+      "since",
+      "until",
+    ),
   },
   responses: { 200: json(z.array(Event), "Events"), ...errorResponses },
 });

@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { NotFound } from "../core/errors";
 import type { Db } from "../db/client";
+import { LIVE_SQL } from "../db/delivery-state";
 import type { Ordering } from "../db/lanes";
 import { channels } from "../db/schema";
 
@@ -57,7 +58,7 @@ export async function waitingLanes(db: Db, channelId: string, keyed: boolean, li
            d.attempt_count as attemptCount, d.next_attempt_at as nextAttemptAt, d.last_error as lastError, d.created_at as createdAt
     from (select lane, min(id) as head, count(*) - 1 as waiting
           from deliveries
-          where channel_id = ${channelId} and lane is not null and status in ('pending', 'retrying', 'held')
+          where channel_id = ${channelId} and lane is not null and status in ${sql.raw(LIVE_SQL)}
           group by lane having count(*) > 1) as l
     join deliveries as d on d.channel_id = ${channelId} and d.id = l.head
     order by d.id

@@ -11,8 +11,9 @@ import type { DeliveryMessage, Park } from "../db/records";
  * What it decides on is in its storage (SQLite), not in memory: a Durable Object can run
  * twice for a moment (after a network partition or an update, in Cloudflare's known
  * issues), and only the storage has the single-writer guarantee. D1 stays the truth for
- * order: a delivery starts only if D1 says it is its lane's head (src/flow/lanes.ts), so a
- * lost or second sequencer can cost time (a wake-up the sweeper then makes), never order.
+ * order: a delivery starts only if D1 says it is its lane's head (the rule:
+ * src/flow/lanes.ts; in SQL: `sqlLaneHead`, src/db/lanes.ts), so a lost or second
+ * sequencer can cost time (a wake-up the sweeper then makes), never order.
  *
  * Channels with neither setting never reach it.
  */

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ConfigError } from "../core/errors";
 import { admin, errorResponses, json, router } from "../core/openapi";
 import { database } from "../db/client";
-import { intakeStatus } from "./seen";
+import { intakeStatus } from "./connection-status";
 
 const tags = ["Intake"];
 

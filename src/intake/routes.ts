@@ -9,12 +9,13 @@ import { Errors, json, ServerError } from "../core/openapi";
 import { database } from "../db/client";
 import { INTAKE_RETRY, withD1Retry } from "../db/d1-retry";
 import { timeOrderedId } from "../db/ids";
-import { enqueueCommitted, messageFor } from "../delivery/message";
 import { assertJsonStructure } from "../http/json-body";
-import { catalog, portalEvent, portalEventTypes, timestamp } from "../portal/catalog";
+import { timestamp } from "../http/rfc3339";
+import { catalog, portalEvent, portalEventTypes } from "../portal/catalog";
+import { enqueueCommitted, messageFor } from "../queue/enqueue";
 import { bytesToHex } from "../security/encoding";
+import { recordSeen, refusedNoteDue } from "./connection-status";
 import { AFTER_ABANDONED_TRY_SECONDS, park, TimedOut, within } from "./parked";
-import { recordSeen, refusedNoteDue } from "./seen";
 import { type Recorded, recordEvent } from "./store";
 
 export const MAX_EVENT_BYTES = 256 * 1024;

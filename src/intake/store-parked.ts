@@ -3,7 +3,7 @@ import { Refused } from "../core/errors";
 import { errorText, log } from "../core/log";
 import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
 import type { ParkedEvent } from "../db/records";
-import { enqueueCommitted, messageFor } from "../delivery/message";
+import { enqueueCommitted, messageFor } from "../queue/enqueue";
 import { base64ToBytes } from "../security/encoding";
 import { isParkedEvent } from "./parked";
 import { recordEvent } from "./store";

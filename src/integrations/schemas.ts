@@ -49,7 +49,7 @@ export const AuthField = z
         ClientAuth: z.enum(["basic", "body"], { error: "must be basic or body" }).optional(),
       }),
     ],
-    { error: "Type: must be basic or oauth2" },
+    { error: "must be basic or oauth2" },
   )
   .nullable()
   .openapi("Auth", { description: "basic or oauth2 (client credentials); secrets are write-only and shown as [set]" });

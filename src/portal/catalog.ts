@@ -7,9 +7,6 @@ import { timestamp } from "../http/rfc3339";
  * later are kept. Adding an event type is one entry in `catalog`.
  */
 
-// The API's one time format (RFC 3339, a time that exists), for the catalog and every route.
-export { timestamp };
-
 /**
  * An array of at most `max` items, each checked only once the length is known to be sane:
  * a body of 70,000 bad items would otherwise become 140,000 problems to collect.

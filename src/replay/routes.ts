@@ -1,19 +1,19 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getChannel } from "../channels/queries";
-import { ApiError } from "../core/errors";
-import { admin, errorResponses, IdParam, json, jsonBody, router } from "../core/openapi";
+import { ApiError, NotFound } from "../core/errors";
+import { admin, EventId, errorResponses, IdParam, json, jsonBody, router } from "../core/openapi";
 import { decodeCursor, encodeCursor } from "../core/paging";
 import { database } from "../db/client";
 import { timestamp } from "../http/rfc3339";
 import { eventType } from "../portal/catalog";
-import { replay } from "./replay";
+import { eventStored, replay } from "./replay";
 
 const Replay = z
   .strictObject({
     Since: timestamp.openapi({ description: "Events received at or after this time" }),
     Until: timestamp.optional().openapi({ description: "Events received before this time (default now)" }),
     EventType: eventType.optional().openapi({ description: "Only events of this type (one the webhook subscribes to)" }),
-    EventID: z.string().min(1).max(64).optional().openapi({ description: "Only this event (the event page's “Send to…”)" }),
+    EventID: EventId.optional().openapi({ description: "Only this event (the event page's “Send to…”); one not stored is a 404" }),
     DryRun: z.boolean().optional().openapi({ description: "Only count what a replay would create" }),
     Cursor: z
       .string()
@@ -52,11 +52,14 @@ export const replayRoutes = router().openapi(replayRoute, async (c) => {
   const channel = await getChannel(database(c.env.DB), id);
   if (!channel.row.enabled) throw new ApiError(409, ["Enabled: the webhook is disabled; enable it first"]);
   if (body.EventType && !channel.events.includes(body.EventType)) throw new ApiError(409, [`EventType: the webhook does not subscribe to ${body.EventType}`]);
+  const eventId = body.EventID?.toLowerCase();
+  // An event that is not stored is named, not "0 created" (one read, only when EventID is given).
+  if (eventId !== undefined && !(await eventStored(database(c.env.DB), eventId))) throw new NotFound("Event");
   const result = await replay(
     database(c.env.DB),
     c.env.DELIVERIES,
     { id, types: body.EventType ? [body.EventType] : channel.events, filter: channel.row.filter, filterVersion: channel.row.filterVersion },
-    { since, until, eventId: body.EventID?.toLowerCase(), after: decodeCursor("events", body.Cursor)?.[0] },
+    { since, until, eventId, after: decodeCursor("events", body.Cursor)?.[0] },
     body.DryRun === true,
   );
   const cursor = result.next ? { Cursor: encodeCursor("events", [result.next]) } : {};

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { config } from "../core/env";
 import { ApiError, NotFound } from "../core/errors";
 import { admin, errorResponses, json, router } from "../core/openapi";
-import { channelNames } from "../db/channel-names";
+import { channelExists } from "../db/channel-names";
 import { database } from "../db/client";
 import { deliveryStatuses } from "../db/delivery-state";
 import { timestamp } from "../http/rfc3339";
@@ -62,6 +62,6 @@ export const statsRoutes = router().openapi(stats, async (c) => {
   if (since >= until) throw ApiError.invalid("since", "must be before until");
   if (until - since > MAX_WINDOW_MS) throw ApiError.invalid("since", "the window must be at most 400 days");
   const db = database(c.env.DB);
-  if (q.webhook_id && !(await channelNames(db, [q.webhook_id])).size) throw new NotFound("Webhook");
+  if (q.webhook_id && !(await channelExists(db, q.webhook_id))) throw new NotFound("Webhook");
   return c.json({ ...(await deliveryStats(db, { since, until, webhookId: q.webhook_id })), RetentionDays: config(c.env).retentionDays }, 200);
 });

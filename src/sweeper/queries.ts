@@ -1,7 +1,7 @@
 import { and, eq, inArray, lt, or, type SQLWrapper, sql } from "drizzle-orm";
-import { disableLongFailing } from "../channels/health";
+import { disabledReason, disableLongFailing } from "../channels/health";
 import type { Db } from "../db/client";
-import { isLive } from "../db/delivery-state";
+import { isLive, LIVE_SQL, QUEUED_SQL } from "../db/delivery-state";
 import { idFloor } from "../db/ids";
 import { channelsWithCounts, channelsWithDeliveries, typesWithEvents } from "../db/partitions";
 import type { DeliveryMessage } from "../db/records";
@@ -72,7 +72,7 @@ export async function housekeeping(
     .select({ id: channels.id, name: channels.name, failingSince: channels.failingSince })
     .from(channels)
     .where(and(isEnabledAndFailing(channels.enabled, channels.failingSince), lt(channels.failingSince, now - failingMs)));
-  const raise = due.map((c) => webhookDisabled(c, disabledReason(c.failingSince!), now));
+  const raise = due.map((c) => webhookDisabled(c, disabledReason(c.failingSince!, failingMs), now));
   // Bounded slices of what is past the retention: each run stays short, and a backlog is
   // worked off over a few minutes. Ids are in time order, so "older than" is a range of
   // each type's (each channel's) key: no time index to keep. An event and its deliveries
@@ -107,12 +107,6 @@ export async function housekeeping(
   };
 }
 
-/**
- * The reason disableLongFailing writes (src/channels/health.ts), for the event raised in
- * the same batch: `failingSince` in ms, shown to the second, as SQLite's strftime does.
- */
-export const disabledReason = (failingSince: number) => `every delivery failed for 5 days (since ${new Date(failingSince).toISOString().slice(0, 19)}Z)`;
-
 /** A drizzle query as a plain D1 statement, to share a batch with statements built by hand. */
 function statement(d1: D1Database, query: SQLWrapper & { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
   const { sql: text, params } = query.toSQL();
@@ -130,8 +124,8 @@ export async function dueStrandedLaneHeads(db: Db, now: number): Promise<number>
   const moved = await db.all<{ id: string }>(sql`
     update deliveries set next_attempt_at = ${now}
     where (channel_id, id) in (select channel_id, min(id) from deliveries
-                               where lane is not null and status in ('pending', 'retrying', 'held') group by channel_id, lane)
-      and next_attempt_at is null and status in ('pending', 'retrying')
+                               where lane is not null and status in ${sql.raw(LIVE_SQL)} group by channel_id, lane)
+      and next_attempt_at is null and status in ${sql.raw(QUEUED_SQL)}
     returning id`);
   return moved.length;
 }

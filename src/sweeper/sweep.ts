@@ -4,7 +4,7 @@ import { errorText, log } from "../core/log";
 import { type Db, database } from "../db/client";
 import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
 import type { DeliveryMessage } from "../db/records";
-import { enqueueCommitted } from "../delivery/message";
+import { enqueueCommitted } from "../queue/enqueue";
 import { secretBox } from "../security/secret-box";
 import { dueStrandedLaneHeads, housekeeping, reclaimLostDeliveries } from "./queries";
 

@@ -2,9 +2,9 @@ import { recordingQueue } from "../doubles";
 import { ADMIN, api, type Bindings, postEvent } from "../helpers";
 
 /*
- * The worker as deployed, through helpers.ts's calls:
- * shared by the tests of test/api, test/input, test/security and test/channels' headers
- * and event types.
+ * The worker configured as a deployment is (private targets refused, which the tests' own
+ * config allows), called through helpers.ts: shared by the tests of test/api, test/input,
+ * test/security and test/channels' headers and event types.
  */
 
 /** Bindings for the worker as deployed: private targets refused (the tests' own config allows them), deliveries only recorded. */

@@ -43,7 +43,11 @@ describe("errors can be traced", () => {
       await api("GET", "/portal-api/event-types"),
       await request("/events", { method: "HEAD" }),
       await request("/portal-api/openapi.json"),
+      // Responses their handlers build themselves: the events' spliced JSON, a static file.
+      await api("GET", "/portal-api/events?per_page=1"),
+      await request("/css/base.css"),
     ];
+    expect(responses.at(-1)!.headers.get("Content-Type")).toMatch(/^text\/css/);
     const ids = responses.map((res) => res.headers.get("X-Request-Id"));
     for (const id of ids) expect(id).toMatch(UUID);
     expect(new Set(ids).size).toBe(ids.length);
@@ -90,6 +94,13 @@ describe("errors can be traced", () => {
     const id = res.headers.get("X-Request-Id");
     expect(await res.json()).toEqual({ errors: ["database: unavailable for a moment; try again shortly"], RequestId: id });
     expect(warnings()).toContainEqual(expect.objectContaining({ msg: "database unavailable", requestId: id }));
+  });
+
+  it("a database call that fails with the runtime's bare internal error (a locked local database) is a 503 too, not a 500", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const res = await api("GET", "/portal-api/webhooks", undefined, ADMIN, { DB: failingD1("internal error; reference = 0123abcd") });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("Retry-After")).toBe("5");
   });
 
   it("intake's 503 (neither D1 nor the storing queue takes the event) names the request, and its log lines carry it", async () => {

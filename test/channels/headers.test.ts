@@ -127,6 +127,12 @@ describe("channel API: headers sub-resource", () => {
     expect((await api("DELETE", `${base}/${header.ID}`)).status).toBe(200);
     expect(await count("channel_headers", "id = ?", header.ID)).toBe(0);
     expect((await api("GET", `${base}/${header.ID}`)).status).toBe(404);
+    expect(await errorsOf(await api("DELETE", `${base}/${header.ID}`))).toEqual(["Header: not found"]);
+    // An unknown webhook is named as such on every header route.
+    const unknown = `/portal-api/webhooks/${crypto.randomUUID()}/headers/${header.ID}`;
+    for (const [method, body] of [["GET"], ["PUT", { Value: "x" }], ["DELETE"]] as const) {
+      expect(await errorsOf(await api(method, unknown, body)), method).toEqual(["Webhook: not found"]);
+    }
     expect((await api("GET", "/portal-api/webhooks/nope/headers")).status).toBe(404);
   });
 

@@ -58,7 +58,7 @@ describe("recover with DryRun", () => {
   it("refuses a window that ends before it starts", async () => {
     const res = await api("POST", "/portal-api/deliveries/recover", { Since: "2026-01-02T00:00:00Z", Until: "2026-01-01T00:00:00Z", DryRun: true });
     expect(res.status).toBe(422);
-    expect(await res.json()).toEqual({ errors: ["Until: must be after Since"] });
+    expect(await res.json()).toEqual({ errors: ["Since: must be before Until"] });
   });
 });
 

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { countingD1, recordingQueue } from "../doubles";
 import { appWith, createChannel, target, uniqueUserRegistered } from "../helpers";
-import { freshSince, postAll, withQueue } from "../replay/posting";
+import { freshSince, postAll, withQueue } from "../replay/windowed-events";
 import { fullScans } from "../storage/query-plans";
 
 describe("search: GET /portal-api/events?q= and GET /portal-api/deliveries?q=", () => {
@@ -82,6 +82,8 @@ describe("search: GET /portal-api/events?q= and GET /portal-api/deliveries?q=", 
     ]);
     expect(await errors("/portal-api/events?q=ada&since=2026-02-30T00:00:00Z")).toEqual([422, [expect.stringMatching(/^since: must be a date that exists/)]]);
     expect(await errors("/portal-api/events?q=ada&since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z")).toEqual([422, ["since: must be before until"]]);
+    // Without q too: a reversed window is a mistake, never "nothing matched".
+    expect(await errors("/portal-api/events?since=2030-01-01T00:00:00Z&until=2029-01-01T00:00:00Z")).toEqual([422, ["since: must be before until"]]);
     expect(await errors("/portal-api/events?q=")).toEqual([422, [expect.stringMatching(/^q: /)]]);
     expect(await errors("/portal-api/events?query=ada")).toEqual([422, ["query: unknown parameter"]]);
     // 31 days exactly is allowed.

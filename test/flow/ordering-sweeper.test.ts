@@ -1,8 +1,7 @@
 /** Ordered lanes and the sweeper: lost messages and lost due times, and only a lane's head sent again. */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { sweep } from "../../src/sweeper/sweep";
-import { appWith, count, receivedAt, target } from "../helpers";
+import { appWith, count, receivedAt, runSweep, target } from "../helpers";
 import { testQueue } from "../queue-driver";
 import { event, expectInOrder, orderedChannel, passes, post, putEarlierTestsAside } from "./lanes";
 
@@ -22,7 +21,7 @@ describe("Ordering and the sweeper", () => {
 
     // Waiting deliveries are not lost ones: the sweeper sends the lane's head again, only.
     await passes(5000, channel.ID);
-    const { reclaimed } = await sweep(queue.env);
+    const { reclaimed } = await runSweep(queue.bindings);
     expect(reclaimed.length).toBe(1);
     await queue.run();
 
@@ -48,9 +47,9 @@ describe("Ordering and the sweeper", () => {
     queue.drop();
     // Each run gives the lane's head a due time, and sends it once that is past its grace.
     for (let run = 0; run < 6 && (await count("deliveries", "channel_id = ? and status = 'succeeded'", channel.ID)) < 3; run++) {
-      await sweep(queue.env);
+      await runSweep(queue.bindings);
       await passes(5000, channel.ID);
-      await sweep(queue.env);
+      await runSweep(queue.bindings);
       await queue.run();
     }
     expectInOrder(await receivedAt(url), [1, 2, 3]);
@@ -66,7 +65,7 @@ describe("Ordering and the sweeper", () => {
     const running = queue.run({ until: async () => (await count("deliveries", "channel_id = ? and next_attempt_at is null", channel.ID)) === 2 });
     await running;
     await passes(5000, channel.ID);
-    const { reclaimed } = await sweep(testQueue({ LOST_AFTER_SECONDS: "1,1" }).env);
+    const { reclaimed } = await runSweep(testQueue({ LOST_AFTER_SECONDS: "1,1" }).bindings);
     const [head] = (await env.DB.prepare("select id from deliveries where channel_id = ? order by id").bind(channel.ID).all<{ id: string }>()).results;
     expect(reclaimed.map((r) => r.deliveryId)).toEqual([head!.id]);
     await fetch(`${new URL(url).origin}/__release?path=${encodeURIComponent(new URL(url).pathname)}`);

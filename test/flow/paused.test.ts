@@ -5,9 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sweep } from "../../src/sweeper/sweep";
 import { recordingQueue } from "../doubles";
-import { api, appWith, consume, count, createChannel, delivery, makeDelivery, makeDue, receivedAt, target, uniqueUserRegistered } from "../helpers";
+import { api, appWith, consume, count, createChannel, delivery, makeDelivery, makeDue, receivedAt, runSweep, target, uniqueUserRegistered } from "../helpers";
 
 /** The app with a queue that records what it is sent. */
 function withQueue() {
@@ -52,7 +51,7 @@ describe("Paused", () => {
     }
     expect(await receivedAt(url)).toHaveLength(1);
     // The sweeper leaves held deliveries alone, however long they wait.
-    const swept = await sweep({ ...env, DELIVERIES: recordingQueue() as never }, Date.now() + 24 * 3600_000);
+    const swept = await runSweep({ DELIVERIES: recordingQueue() }, Date.now() + 24 * 3600_000);
     expect(swept.reclaimed.map((r) => r.deliveryId)).not.toContain(pending.deliveryId);
     expect((await delivery(pending.deliveryId)).status).toBe("held");
   });

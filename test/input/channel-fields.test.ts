@@ -77,10 +77,13 @@ describe("channel validation", () => {
     expect(row).toEqual({ timeout_seconds: 10, url: channel.URL });
   });
 
-  it("refuses malformed JSON with 400 and a non-JSON body with 415", async () => {
+  it("refuses malformed JSON with 400, an empty body in the same words, and a non-JSON body with 415", async () => {
     const bad = await api("POST", "/portal-api/webhooks", "{");
     expect(bad.status).toBe(400);
-    expect((await bad.json<any>()).errors[0]).toMatch(/^body: /);
+    expect((await bad.json<any>()).errors).toEqual(["body: malformed JSON"]);
+    const empty = await request("/portal-api/webhooks", { method: "POST", headers: { ...ADMIN, "Content-Type": "application/json" } });
+    expect(empty.status).toBe(400);
+    expect((await empty.json<any>()).errors).toEqual(["body: malformed JSON"]);
     const text = await request("/portal-api/webhooks", { method: "POST", headers: { ...ADMIN, "Content-Type": "text/plain" }, body: "x" });
     expect(text.status).toBe(415);
     expect((await text.json<any>()).errors[0]).toMatch(/^Content-Type: /);

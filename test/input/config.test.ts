@@ -1,4 +1,4 @@
-/** The deployment's vars: a bad one answers every request 503 naming it, the defaults, the queues' names. */
+/** The deployment's vars: a bad one answers every request but /healthz 503 naming it, the defaults, the queues' names. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 
@@ -28,9 +28,11 @@ describe("configuration", () => {
     ["RETENTION_DAYS", "0", "RETENTION_DAYS: must be at least 1"],
     ["ALLOW_PRIVATE_TARGETS", "yes", 'ALLOW_PRIVATE_TARGETS: must be "true" or "false"'],
     ["LOST_AFTER_SECONDS", "120", "LOST_AFTER_SECONDS: needs at least 2 item(s)"],
-  ])("a bad %s (%j) answers every request 503, naming it", async (name, value, error) => {
+  ])("a bad %s (%j) answers every request 503, naming it; /healthz, which reads no var, stays 200", async (name, value, error) => {
+    const health = await request("/healthz", {}, { [name]: value });
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok" });
     for (const [path, init] of [
-      ["/healthz", {}],
       ["/portal-api/webhooks", { headers: ADMIN }],
       ["/events", { method: "POST", headers: { ...INTAKE, "Content-Type": "application/json" }, body: uniqueUserRegistered() }],
     ] as const) {

@@ -1,7 +1,7 @@
 /** HEAD and GET /events for the portal's Test Connection, and the portal's connection as the admin UI shows it. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { REFUSED_NOTE_EVERY_MS } from "../../src/intake/seen";
+import { REFUSED_NOTE_EVERY_MS } from "../../src/intake/connection-status";
 import { countingD1 } from "../doubles";
 import { api, INTAKE, request, seed } from "../helpers";
 

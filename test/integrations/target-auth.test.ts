@@ -6,6 +6,15 @@ import { BASIC, CLIENT } from "../integration-targets";
 import { base, deliveryOf, fresh, log } from "./harness";
 
 describe("Auth", () => {
+  it("names an unknown or missing Type once, at Auth.Type", async () => {
+    const channel = await createChannel();
+    for (const auth of [{ Type: "digest" }, { Username: "u" }]) {
+      const res = await api("PATCH", `/portal-api/webhooks/${channel.ID}`, { Auth: auth });
+      expect(res.status).toBe(422);
+      expect((await res.json<{ errors: string[] }>()).errors).toEqual(["Auth.Type: must be basic or oauth2"]);
+    }
+  });
+
   it("basic: sends the credentials, never returns the password, and masks it where the target echoes it", async () => {
     const channel = await createChannel({ URL: target("echo/400"), Auth: { Type: "basic", Username: BASIC.user, Password: BASIC.password } });
     expect((channel as any).Auth).toEqual({ Type: "basic", Username: BASIC.user, Password: "[set]" });

@@ -6,10 +6,9 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import type { DeliveryMessage } from "../../src/db/records";
-import { sweep } from "../../src/sweeper/sweep";
 import { settle } from "../delivery/delivering";
 import { recordingQueue } from "../doubles";
-import { api, consume, count, createChannel, makeDelivery, postEvent, receivedAt, runQueue, target } from "../helpers";
+import { api, consume, count, createChannel, makeDelivery, postEvent, receivedAt, runQueue, runSweep, target } from "../helpers";
 
 const HOUR = 60 * 60 * 1000;
 
@@ -66,7 +65,7 @@ describe("operational events", () => {
     await env.DB.prepare("update channels set failing_since = ? where id = ?")
       .bind(Date.now() - 6 * 24 * HOUR, failing.ID)
       .run();
-    await sweep({ ...env, DELIVERIES: recordingQueue() as never });
+    await runSweep({ DELIVERIES: recordingQueue() });
     const messages = (
       await env.DB.prepare("select e.body from events e join deliveries d on d.event_id = e.id where d.channel_id = ? order by e.received_at")
         .bind(ops.ID)

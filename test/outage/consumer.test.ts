@@ -2,9 +2,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { DeliveryMessage } from "../../src/db/records";
-import { sweep } from "../../src/sweeper/sweep";
 import { recordingQueue } from "../doubles";
-import { attemptsOf, consume, createChannel, delivery, makeDelivery, runQueue, target } from "../helpers";
+import { attemptsOf, consume, createChannel, delivery, makeDelivery, runQueue, runSweep, target } from "../helpers";
 import { committedThenLost, down } from "./d1-outage";
 
 /** The channel's hourly counts, summed: deliveries succeeded, and attempts in the latency histogram. */
@@ -86,10 +85,10 @@ describe("the consumer under D1's trouble", () => {
     const channel = await createChannel({ URL: target("ok") });
     const { deliveryId } = await makeDelivery(channel.ID, undefined, Date.now() - 10 * 60_000);
     vi.spyOn(console, "error").mockImplementation(() => {});
-    const during = await sweep({ ...env, DB: down() });
+    const during = await runSweep({ DB: down() });
     expect(during.reclaimed).toEqual([]);
     expect((await delivery(deliveryId)).generation).toBe(0);
-    const after = await sweep({ ...env, DELIVERIES: recordingQueue() } as unknown as typeof env);
+    const after = await runSweep({ DELIVERIES: recordingQueue() });
     expect(after.reclaimed.map((r) => r.deliveryId)).toContain(deliveryId);
   });
 });

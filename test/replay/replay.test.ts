@@ -6,7 +6,7 @@ import { type ReplayChannel, replay } from "../../src/replay/replay";
 import { countingD1, recordingQueue } from "../doubles";
 import { consume, createChannel, receivedAt, target, uniqueUserRegistered } from "../helpers";
 import { fullScans } from "../storage/query-plans";
-import { freshSince, postAll, withQueue } from "./posting";
+import { freshSince, postAll, withQueue } from "./windowed-events";
 
 /** The channel's deliveries as stored: event ids and statuses, oldest first. */
 async function deliveriesOf(channelId: string) {

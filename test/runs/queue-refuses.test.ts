@@ -1,9 +1,8 @@
 /** Deliveries committed to D1 whose queue message the queue refused: every caller still answers, and the sweeper sends them. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sweep } from "../../src/sweeper/sweep";
 import { recordingQueue } from "../doubles";
-import { appWith, consume, count, createChannel, delivery, makeDelivery, target, uniqueUserRegistered } from "../helpers";
+import { appWith, consume, count, createChannel, delivery, makeDelivery, runSweep, target, uniqueUserRegistered } from "../helpers";
 import { refusingEnv, SCHEDULE } from "./bindings";
 
 describe("committed, then the queue refuses: the caller still answers, the sweeper sends it", () => {
@@ -62,7 +61,7 @@ describe("committed, then the queue refuses: the caller still answers, the sweep
   it("the sweeper: reclaims in D1 and finishes its run", async () => {
     const channel = await createChannel({ URL: target("ok") });
     const { deliveryId } = await makeDelivery(channel.ID, undefined, Date.now() - 3600_000);
-    const result = await sweep(refusingEnv());
+    const result = await runSweep(refusingEnv());
     expect(result.reclaimed.map((r) => r.deliveryId)).toContain(deliveryId);
     expect(await delivery(deliveryId)).toMatchObject({ status: "pending", generation: 1 });
   });

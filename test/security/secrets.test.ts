@@ -6,10 +6,9 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { secretBox } from "../../src/security/secret-box";
-import { sweep } from "../../src/sweeper/sweep";
 import { asDeployed, deployedApi, deployedIntake } from "../api/as-deployed";
 import { recordingQueue } from "../doubles";
-import { ADMIN, api, attemptsOf, consume, count, createChannel, makeDelivery, postEvent, runQueue, target } from "../helpers";
+import { ADMIN, api, attemptsOf, consume, count, createChannel, makeDelivery, postEvent, runQueue, runSweep, target } from "../helpers";
 import { TABLES } from "./row-counts";
 
 const validChannel = { Name: "CRM", URL: "https://crm.example.com/hook", Events: ["UserRegistered"] };
@@ -86,7 +85,7 @@ describe("secrets at rest", () => {
     // Every channel the other tests left behind moves too, a slice per run, until none is left.
     const prefix = async (key: string) => `${(await secretBox({ ENCRYPTION_KEY: key })).currentPrefix}%`;
     const stale = async () => count("channels", "secret not like ?", await prefix(newKey));
-    for (let i = 0; i < 20 && (await sweep({ ...env, DELIVERIES: recordingQueue() as never, ...rotating })).reencrypted > 0; i++);
+    for (let i = 0; i < 20 && (await runSweep({ DELIVERIES: recordingQueue(), ...rotating })).reencrypted > 0; i++);
     expect(await stale()).toBe(0);
     const after = await (await api("GET", `/portal-api/webhooks/${channel.ID}`, undefined, ADMIN, asDeployed({ ENCRYPTION_KEY: newKey }))).json<any>();
     expect(after.Headers[0].Value).toBe("rotate-me");
@@ -95,7 +94,7 @@ describe("secrets at rest", () => {
 
     // Back to the test key for the rest of the suite, and checked back.
     const back = { ENCRYPTION_KEY: oldKey, ENCRYPTION_KEY_PREVIOUS: newKey };
-    for (let i = 0; i < 20 && (await sweep({ ...env, DELIVERIES: recordingQueue() as never, ...back })).reencrypted > 0; i++);
+    for (let i = 0; i < 20 && (await runSweep({ DELIVERIES: recordingQueue(), ...back })).reencrypted > 0; i++);
     expect(await count("channels", "secret not like ?", await prefix(oldKey))).toBe(0);
   });
 });

@@ -6,9 +6,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { timeOrderedId } from "../../src/db/ids";
-import { sweep } from "../../src/sweeper/sweep";
 import { countingD1, recordingQueue } from "../doubles";
-import { ADMIN, api, consume, createChannel, INTAKE, makeDelivery, target, uniqueUserRegistered } from "../helpers";
+import { ADMIN, api, consume, createChannel, INTAKE, makeDelivery, runSweep, target, uniqueUserRegistered } from "../helpers";
 import { fullScans } from "./query-plans";
 
 describe("lists newest first", () => {
@@ -109,7 +108,7 @@ describe("every read is a key range or an index", () => {
     await call("POST", "/portal-api/deliveries/recover", { Since: since, EventType: "UserRegistered" });
     await call("PATCH", `/portal-api/webhooks/${other.ID}`, { Paused: true });
     await call("PATCH", `/portal-api/webhooks/${other.ID}`, { Paused: false });
-    await sweep({ ...env, ...bindings } as never, Date.now() + 3600_000);
+    await runSweep(bindings, Date.now() + 3600_000);
     await call("DELETE", `/portal-api/webhooks/${channel.ID}`);
     expect(counter.statements.length).toBeGreaterThan(30);
     expect(await fullScans(counter.statements, { sweeperLook: true })).toEqual([]);

@@ -8,9 +8,8 @@ import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { DeliveryMessage } from "../../src/db/records";
-import { sweep } from "../../src/sweeper/sweep";
 import { countingD1, recordingQueue } from "../doubles";
-import { ADMIN, api, postEvent, runQueue, target, uniqueUserRegistered } from "../helpers";
+import { ADMIN, api, postEvent, runQueue, runSweep, target, uniqueUserRegistered } from "../helpers";
 
 describe("recurring statements read what they find, not the table", () => {
   const HOUR = 3600_000;
@@ -126,7 +125,7 @@ describe("recurring statements read what they find, not the table", () => {
       figures[name] = { rowsRead: counter.rowsRead - read, statements: counter.statements.slice(from) };
     };
 
-    await measure("sweep", () => sweep({ ...env, ...counted } as never, now));
+    await measure("sweep", () => runSweep(counted, now));
     const sentBefore = counted.DELIVERIES.sent.length;
     await measure("intake", async () => {
       const res = await postEvent(uniqueUserRegistered(), {}, counted);
@@ -143,7 +142,7 @@ describe("recurring statements read what they find, not the table", () => {
     });
 
     // A minute later: nothing left to purge or reclaim, the sweeper's steady state.
-    await measure("sweep, steady", () => sweep({ ...env, ...counted } as never, now + 60_000));
+    await measure("sweep, steady", () => runSweep(counted, now + 60_000));
 
     // The figures docs/capacity.md's rows-read table is made from.
     console.log(

@@ -3,9 +3,8 @@ import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { idFloor } from "../../src/db/ids";
-import { sweep } from "../../src/sweeper/sweep";
 import { recordingQueue } from "../doubles";
-import { ADMIN, api, postEvent, runQueue, uniqueUserRegistered } from "../helpers";
+import { ADMIN, api, postEvent, runQueue, runSweep, uniqueUserRegistered } from "../helpers";
 import { UUID_V7 } from "./uuid-v7";
 
 const sha256 = async (text: string) =>
@@ -91,7 +90,7 @@ describe("the migration to time-ordered keys", () => {
     const old = await runQueue("tyk-webhook-deliveries", [{ deliveryId: "ccccccccccccccccccccccccccccccc3", generation: 0 }], bindings);
     expect(old.acked).toEqual(["msg-0"]);
     // The sweeper sends the waiting delivery again, by its new key.
-    const { reclaimed } = await sweep({ ...env, ...bindings } as never, now + 3600_000);
+    const { reclaimed } = await runSweep(bindings, now + 3600_000);
     expect(reclaimed).toEqual([{ deliveryId: listed[0].ID, channelId: "ch-1", generation: 1 }]);
   });
 });

@@ -5,9 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { sweep } from "../../src/sweeper/sweep";
 import { recordingQueue } from "../doubles";
-import { api, consume, count, createChannel, makeDelivery, makeDue, target } from "../helpers";
+import { api, consume, count, createChannel, makeDelivery, makeDue, runSweep, target } from "../helpers";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -63,7 +62,7 @@ describe("the sweeper disables a channel failing for 5 days", () => {
     await env.DB.prepare("update channels set failing_since = ? where id = ?")
       .bind(Date.now() - 5 * 86400_000 - 1000, failing.ID)
       .run();
-    const { disabledChannels } = await sweep({ ...env, DELIVERIES: recordingQueue() as never });
+    const { disabledChannels } = await runSweep({ DELIVERIES: recordingQueue() });
     expect(disabledChannels.map((c) => c.id)).toContain(failing.ID);
     expect(disabledChannels.map((c) => c.id)).not.toContain(healthy.ID);
     const after = await (await api("GET", `/portal-api/webhooks/${failing.ID}`)).json<any>();
@@ -103,7 +102,7 @@ describe("disabling a channel failing for 5 days raises Dispatcher.WebhookDisabl
     const { ops, failing } = await failingForSixDays();
     const faulty = failingBatchesWith("insert into events");
     vi.spyOn(console, "error").mockImplementation(() => {});
-    const during = await sweep({ ...env, DB: faulty.db, DELIVERIES: recordingQueue() as never });
+    const during = await runSweep({ DB: faulty.db, DELIVERIES: recordingQueue() });
     expect(faulty.failed()).toBe(1);
     expect(during.disabledChannels).toEqual([]);
     // Not half done: still enabled, so the next sweep sees it again.
@@ -111,7 +110,7 @@ describe("disabling a channel failing for 5 days raises Dispatcher.WebhookDisabl
     expect(await raisedFor(failing.ID)).toEqual([]);
 
     const queue = recordingQueue();
-    const after = await sweep({ ...env, DELIVERIES: queue as never });
+    const after = await runSweep({ DELIVERIES: queue });
     expect(after.disabledChannels.map((c) => c.id)).toEqual([failing.ID]);
     expect(await enabled(failing.ID)).toBe(0);
     const [message, ...more] = await raisedFor(failing.ID);
@@ -129,7 +128,7 @@ describe("disabling a channel failing for 5 days raises Dispatcher.WebhookDisabl
   it("a batch that committed but reported lost is tried again without raising twice", async () => {
     const { ops, failing } = await failingForSixDays();
     const faulty = failingBatchesWith("insert into events", "after");
-    await sweep({ ...env, DB: faulty.db, DELIVERIES: recordingQueue() as never });
+    await runSweep({ DB: faulty.db, DELIVERIES: recordingQueue() });
     expect(faulty.failed()).toBeGreaterThanOrEqual(1);
     expect(await enabled(failing.ID)).toBe(0);
     expect(await raisedFor(failing.ID)).toHaveLength(1);

@@ -5,9 +5,9 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { timeOrderedId } from "../../src/db/ids";
-import { RECLAIM_SLICE, sweep } from "../../src/sweeper/sweep";
+import { RECLAIM_SLICE } from "../../src/sweeper/sweep";
 import { recordingQueue } from "../doubles";
-import { count, createChannel, delivery, makeDelivery, target } from "../helpers";
+import { count, createChannel, delivery, makeDelivery, runSweep, target } from "../helpers";
 
 /** `n` pending deliveries to `channelId`, due 10 minutes ago, with no queue message: the sweeper's to find. */
 async function lostBacklog(channelId: string, n: number) {
@@ -46,7 +46,7 @@ describe("the sweeper re-sends lost deliveries", () => {
       .run();
 
     const queue = recordingQueue();
-    const { reclaimed } = await sweep({ ...env, DELIVERIES: queue as never }, now);
+    const { reclaimed } = await runSweep({ DELIVERIES: queue }, now);
     const ids = reclaimed.map((m) => m.deliveryId);
     expect(ids).toEqual(expect.arrayContaining([lostPending.deliveryId, lostRetrying.deliveryId]));
     expect(ids).not.toContain(fresh.deliveryId);
@@ -55,9 +55,9 @@ describe("the sweeper re-sends lost deliveries", () => {
     expect(reclaimed.find((m) => m.deliveryId === lostPending.deliveryId)!.generation).toBe(1);
 
     // Not again after one grace period: each reclaim doubles the wait.
-    const again = await sweep({ ...env, DELIVERIES: recordingQueue() as never }, now + 3 * 60_000);
+    const again = await runSweep({ DELIVERIES: recordingQueue() }, now + 3 * 60_000);
     expect(again.reclaimed.map((m) => m.deliveryId)).not.toContain(lostPending.deliveryId);
-    const later = await sweep({ ...env, DELIVERIES: recordingQueue() as never }, now + 5 * 60_000);
+    const later = await runSweep({ DELIVERIES: recordingQueue() }, now + 5 * 60_000);
     expect(later.reclaimed.map((m) => m.deliveryId)).toContain(lostPending.deliveryId);
   });
 
@@ -65,20 +65,20 @@ describe("the sweeper re-sends lost deliveries", () => {
     const channel = await createChannel({ URL: target("ok") });
     await lostBacklog(channel.ID, 2500);
     const queue = recordingQueue();
-    const { reclaimed } = await sweep({ ...env, DELIVERIES: queue as never });
+    const { reclaimed } = await runSweep({ DELIVERIES: queue });
     expect(reclaimed).toHaveLength(2500);
     expect(new Set(queue.ids).size).toBe(2500);
     expect(Math.max(...queue.sent.map((call) => call.length))).toBeLessThanOrEqual(100);
     // Every one in its new generation, due now: none left for the next run.
     expect(await count("deliveries", "generation = 1 and channel_id = ?", channel.ID)).toBe(2500);
-    expect((await sweep({ ...env, DELIVERIES: recordingQueue() as never })).reclaimed).toEqual([]);
+    expect((await runSweep({ DELIVERIES: recordingQueue() })).reclaimed).toEqual([]);
   });
 
   it("stops at the first slice the queue refuses, leaving the rest for a later run", async () => {
     const channel = await createChannel({ URL: target("ok") });
     await lostBacklog(channel.ID, 2500);
     vi.spyOn(console, "error").mockImplementation(() => {});
-    const { reclaimed } = await sweep({ ...env, DELIVERIES: recordingQueue(true) as never });
+    const { reclaimed } = await runSweep({ DELIVERIES: recordingQueue(true) });
     expect(reclaimed).toHaveLength(RECLAIM_SLICE);
     expect(await count("deliveries", "generation = 0 and channel_id = ?", channel.ID)).toBe(2500 - RECLAIM_SLICE);
   });

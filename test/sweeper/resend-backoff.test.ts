@@ -1,8 +1,7 @@
 /** The sweeper's re-sends of a delivery whose queue message was lost: backed off by its own re-sends, not an admin's. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sweep } from "../../src/sweeper/sweep";
-import { api, consume, createChannel, delivery, makeDelivery, target } from "../helpers";
+import { api, consume, createChannel, delivery, makeDelivery, runSweep, target } from "../helpers";
 import { refusingEnv } from "../runs/bindings";
 
 describe("the sweeper's backoff counts its own re-sends, not an admin's", () => {
@@ -13,7 +12,7 @@ describe("the sweeper's backoff counts its own re-sends, not an admin's", () => 
     // The last redeliver's message is lost (a restart): the delivery is pending, long due.
     const past = Date.now() - 10 * 60_000;
     await env.DB.prepare("update deliveries set next_attempt_at = ?, updated_at = ? where id = ?").bind(past, past, deliveryId).run();
-    const { reclaimed } = await sweep(refusingEnv());
+    const { reclaimed } = await runSweep(refusingEnv());
     expect(reclaimed.map((r) => r.deliveryId)).toContain(deliveryId);
     expect(await delivery(deliveryId)).toMatchObject({ generation: 8, reclaims: 1 });
   });
@@ -24,7 +23,7 @@ describe("the sweeper's backoff counts its own re-sends, not an admin's", () => 
     const lostFor = async (minutes: number) => {
       const past = Date.now() - minutes * 60_000;
       await env.DB.prepare("update deliveries set next_attempt_at = ?, updated_at = ? where id = ?").bind(past, past, deliveryId).run();
-      return (await sweep(refusingEnv())).reclaimed.some((r) => r.deliveryId === deliveryId);
+      return (await runSweep(refusingEnv())).reclaimed.some((r) => r.deliveryId === deliveryId);
     };
     expect(await lostFor(3)).toBe(true); // past the 120 s grace
     expect(await lostFor(3)).toBe(false); // the second waits 2 × 120 s
