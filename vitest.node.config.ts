@@ -8,7 +8,10 @@ export default defineConfig({
     environment: "node",
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    fileParallelism: false,
+    // Two files at once: each starts its own `wrangler dev` (or a stand-in API) on free ports,
+    // and most of their time is waiting on it; on CI's 2 cores this halves the suite.
+    fileParallelism: true,
+    maxWorkers: 2,
     // A ceiling for expect.poll, not a wait: a poll ends as soon as its state is there. On a
     // busy machine (CI beside other test runs) the default second is not enough for a view.
     expect: { poll: { timeout: 20_000 } },
