@@ -63,9 +63,23 @@ export function copyButton(label, text) {
   );
 }
 
+/**
+ * Replaces `el`'s children with `nodes`; a control in focus inside it that has a
+ * `data-keep-focus` key hands focus to its namesake in the new content, so a refresh never
+ * throws a keyboard user back to the top.
+ */
+export function replaceKeepingFocus(el, ...nodes) {
+  const keep = el.contains(document.activeElement) ? document.activeElement.closest("[data-keep-focus]")?.dataset.keepFocus : null;
+  el.replaceChildren(...nodes);
+  if (keep) el.querySelector(`[data-keep-focus="${CSS.escape(keep)}"]`)?.focus();
+}
+
 /** An ID shown in full, selectable on its own, with a copy button. */
 export function idWithCopy(label, id) {
-  return h("span", { class: "id-copy" }, h("code", { class: "id" }, id), " ", copyButton(label, id));
+  const button = copyButton(label, id);
+  // A part of a page made again by a refresh gives focus back to the same button.
+  button.dataset.keepFocus = `copy-${label}-${id}`;
+  return h("span", { class: "id-copy" }, h("code", { class: "id" }, id), " ", button);
 }
 
 export function badge(status) {

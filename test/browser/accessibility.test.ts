@@ -82,35 +82,48 @@ describe.runIf(hasChromium)("every view, at 1280 and 390 px", () => {
     if (name === "paused channel") await page.locator(".notice").waitFor();
   }
 
-  /** Tab from the view's heading until focus leaves main: every visible control in it is reached. */
+  /**
+   * Tab from the view's heading until focus leaves main: every visible control in it is
+   * reached. A control is known by what it is and says (and which of its namesakes it is),
+   * so a part of the page that a refresh makes again, the same, still counts as reached.
+   */
   async function tabThrough(page: Page) {
-    const controls = await page.evaluate(() => {
-      const main = document.querySelector("main")!;
-      const all = Array.from(main.querySelectorAll<HTMLElement>("a[href], button, input, select, textarea, summary, [tabindex]")).filter(
-        (el) => el.tabIndex >= 0 && !(el as HTMLButtonElement).disabled && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden",
-      );
-      for (const [i, el] of all.entries()) el.dataset.tabCheck = String(i);
-      return all.length;
-    });
     await page.evaluate(() => {
+      const w = window as any;
+      w.tabControls = () =>
+        Array.from(document.querySelector("main")!.querySelectorAll<HTMLElement>("a[href], button, input, select, textarea, summary, [tabindex]")).filter(
+          (el) => el.tabIndex >= 0 && !(el as HTMLButtonElement).disabled && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden",
+        );
+      w.tabName = (el: HTMLElement, all: HTMLElement[]) => {
+        const what = (e: HTMLElement) =>
+          `${e.tagName} ${e.getAttribute("aria-label") ?? e.id ?? ""} ${e.getAttribute("href") ?? ""} ${(e.textContent ?? "").trim().slice(0, 60)}`;
+        const name = what(el);
+        return `${name} #${all.filter((e) => what(e) === name).indexOf(el)}`;
+      };
       const start = document.querySelector<HTMLElement>("main h1") ?? document.querySelector<HTMLElement>("main");
       start!.tabIndex = -1;
       start!.focus();
     });
+    const controls: string[] = await page.evaluate(() => {
+      const w = window as any;
+      const all = w.tabControls();
+      return all.map((el: HTMLElement) => w.tabName(el, all));
+    });
     const reached = new Set<string>();
-    for (let i = 0; i < controls + 5; i++) {
+    for (let i = 0; i < controls.length + 5; i++) {
       await page.keyboard.press("Tab");
       const at = await page.evaluate(() => {
+        const w = window as any;
         const el = document.activeElement as HTMLElement | null;
         if (!el || !document.querySelector("main")!.contains(el)) return null;
         const box = el.getBoundingClientRect();
-        return { id: el.dataset.tabCheck ?? "", visible: box.width > 0 && box.height > 0, what: el.outerHTML.slice(0, 80) };
+        return { name: w.tabName(el, w.tabControls()) as string, visible: box.width > 0 && box.height > 0, what: el.outerHTML.slice(0, 80) };
       });
       if (!at) break;
       expect(at.visible, `focus on something invisible: ${at.what}`).toBe(true);
-      if (at.id) reached.add(at.id);
+      reached.add(at.name);
     }
-    return { controls, reached: reached.size };
+    return { controls: controls.length, missed: controls.filter((name) => !reached.has(name)) };
   }
 
   for (const width of [1280, 390]) {
@@ -139,8 +152,8 @@ describe.runIf(hasChromium)("every view, at 1280 and 390 px", () => {
             writeFileSync(path.join(root, "docs", file), await page.screenshot({ fullPage: true }));
           }
         }
-        const { controls, reached } = await tabThrough(page);
-        if (reached < controls) problems.push(`${name}: Tab reached ${reached} of ${controls} controls`);
+        const { controls, missed } = await tabThrough(page);
+        if (missed.length) problems.push(`${name}: Tab reached ${controls - missed.length} of ${controls} controls, not ${missed.join(", ")}`);
       }
       expect(problems).toEqual([]);
     });

@@ -66,7 +66,7 @@ describe.runIf(hasChromium)("the channel page", () => {
     await expect.poll(() => value.textContent()).toBe("whsec_••••••••••••••••");
   });
 
-  it("shows a delivery's ID and its event's, each with a copy button, in its attempts", async () => {
+  it("shows a delivery's ID and its event's, each with a copy button, in its attempts, which keep focus through refreshes", async () => {
     const channel = await h.channel();
     await h.postEvent(userRegistered(2001));
     await deliveriesOf(h, channel.ID, "succeeded", 1);
@@ -78,6 +78,11 @@ describe.runIf(hasChromium)("the channel page", () => {
     await expect.poll(() => attempts.locator("code.id").allTextContents()).toEqual([delivery.ID, delivery.EventID]);
     await attempts.getByRole("button", { name: "Copy delivery ID" }).click();
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(delivery.ID);
+    // The open attempts survive the page's refreshes: focus stays on the button it is on.
+    const table = page.locator(".delivery-table");
+    const before = Number(await table.getAttribute("data-refreshes"));
+    await expect.poll(async () => Number(await table.getAttribute("data-refreshes"))).toBeGreaterThan(before + 1);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Copy delivery ID");
   });
 
   it("keeps the page of its deliveries, and their status filter, in the address bar", async () => {

@@ -1,6 +1,6 @@
 import { api } from "../api.js";
 import { deliveryStatuses } from "../api-facts.js";
-import { h } from "../dom.js";
+import { h, replaceKeepingFocus } from "../dom.js";
 import { channelDeliveries } from "./channel-deliveries.js";
 import { lanesSection, loadLanes } from "./channel-lanes.js";
 import { recoverCard } from "./channel-recovery.js";
@@ -96,10 +96,8 @@ const fresh_ordering = (channel) => channel.Ordering != null;
 /** Replaces a part of the page only when what it shows changed (focus inside stays put). */
 function setPart(el, key, make) {
   if (el.dataset.key === key) return;
-  const focused = el.contains(document.activeElement) ? document.activeElement?.dataset.keepFocus : null;
   el.dataset.key = key;
-  el.replaceChildren(make());
-  if (focused) el.querySelector(`[data-keep-focus="${CSS.escape(focused)}"]`)?.focus();
+  replaceKeepingFocus(el, make());
 }
 
 /** In-page links move focus to the group they name (the router owns the hash). */

@@ -1,6 +1,6 @@
 import { api } from "../api.js";
 import { legend, sparkline, stackedBars } from "../charts.js";
-import { h } from "../dom.js";
+import { h, replaceKeepingFocus } from "../dom.js";
 import { formatTime, relativeTime, time } from "../times.js";
 
 const DAY = 86_400_000;
@@ -15,10 +15,7 @@ export async function dashboard(query) {
   let refreshes = 0;
   const refresh = async () => {
     const next = await build(range, refresh);
-    // In place, focus kept: a refresh must not throw a keyboard user back to the top.
-    const keep = content.contains(document.activeElement) ? document.activeElement.closest("[data-keep-focus]")?.dataset.keepFocus : null;
-    content.replaceChildren(next);
-    if (keep) content.querySelector(`[data-keep-focus="${CSS.escape(keep)}"]`)?.focus();
+    replaceKeepingFocus(content, next);
     content.dataset.refreshes = String(++refreshes);
   };
   await refresh();

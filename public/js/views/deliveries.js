@@ -1,6 +1,6 @@
 import { api } from "../api.js";
 import { whileBusy } from "../controls.js";
-import { badge, copyButton, h, idWithCopy, toast } from "../dom.js";
+import { badge, copyButton, h, idWithCopy, replaceKeepingFocus, toast } from "../dom.js";
 import { cursorPager } from "../paging.js";
 import { relativeTime, time } from "../times.js";
 
@@ -65,9 +65,11 @@ export function deliveryTable({ load, showChannel = false, perPage = 50, at: sta
       if (r.row !== cursor) body.insertBefore(r.row, cursor);
       cursor = r.row.nextElementSibling;
       if (details[i]) {
-        const next = attemptsRow(details[i]);
-        if (r.attempts) r.attempts.replaceChildren(...next.childNodes);
-        else r.attempts = next;
+        // Made again only when the delivery changed: focus inside it and an open "Sent" stay.
+        const key = JSON.stringify(details[i]);
+        if (!r.attempts) r.attempts = attemptsRow(details[i]);
+        else if (r.attempts.dataset.key !== key) replaceKeepingFocus(r.attempts, ...attemptsRow(details[i]).childNodes);
+        r.attempts.dataset.key = key;
         if (r.attempts !== cursor) body.insertBefore(r.attempts, cursor);
         cursor = r.attempts.nextElementSibling;
       } else if (r.attempts) {
