@@ -12,9 +12,9 @@
 //
 // Stop it at any time (Ctrl-C, a lost connection) and run it again: it goes on where it was.
 // Then `wrangler d1 migrations apply` applies 0011 onwards.
-import { spawn } from "node:child_process";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { runToEnd } from "./lib/run.mjs";
 import { DEFAULT_CHUNK, upgradeInBatches } from "./lib/upgrade-0010.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -57,7 +57,7 @@ export function wranglerRunner({
   return async (statements) => {
     const args = ["d1", "execute", database, "--config", config, remote ? "--remote" : "--local", "--json", "--command", statements.join(";\n")];
     if (persistTo) args.push("--persist-to", persistTo);
-    const { status, out, err } = await run(wrangler, args, { env: { WRANGLER_SEND_METRICS: "false", ...env, CI: "true" } });
+    const { status, out, err } = await runToEnd(wrangler, args, { env: { WRANGLER_SEND_METRICS: "false", ...env, CI: "true" } });
     const said = `${out}\n${err}`.trim();
     if (status !== 0) throw new Error(`wrangler d1 execute failed:\n${said.split("\n").slice(-15).join("\n")}`);
     let parsed;
@@ -73,31 +73,13 @@ export function wranglerRunner({
   };
 }
 
-/** Runs a command to its end: its exit status and everything it printed; `input` goes to its stdin. */
-function run(command, args, { env, input } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c) => {
-      out += c;
-    });
-    child.stderr.on("data", (c) => {
-      err += c;
-    });
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, out, err }));
-    if (input !== undefined) child.stdin.end(input);
-  });
-}
-
 /** Runs the statements in one transaction of the sqlite3 CLI on a file (for measuring). */
 export function sqliteRunner(file) {
   const MARK = "~~~ statement end ~~~";
   return async (statements) => {
     const started = performance.now();
     const input = `.mode json\nBEGIN;\n${statements.map((s) => `${s};\n.print '${MARK}'`).join("\n")}\nCOMMIT;\n`;
-    const { status, out, err } = await run("sqlite3", ["-bail", file], { env: process.env, input });
+    const { status, out, err } = await runToEnd("sqlite3", ["-bail", file], { env: process.env, input });
     const sqlMs = performance.now() - started;
     if (status !== 0) throw new Error(`sqlite3 failed: ${err.trim()}`);
     const parts = out.split(`${MARK}\n`).slice(0, statements.length);

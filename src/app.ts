@@ -17,6 +17,7 @@ import { deliveryRoutes } from "./delivery-api/routes";
 import { deliverySearchRoutes } from "./delivery-api/search-routes";
 import { eventRoutes } from "./events/routes";
 import { laneRoutes } from "./flow/routes";
+import { allowedMethods } from "./http/allowed-methods";
 import { checkedJsonBody } from "./http/json-body";
 import { intakeAdminRoutes } from "./intake/admin-routes";
 import { intakeRoutes, postEventsDocument } from "./intake/routes";
@@ -119,7 +120,11 @@ export const app = new Hono<AppEnv>()
     if (res.status === 404) return next();
     return new Response(res.body, res);
   })
-  .notFound(() => {
-    throw ApiError.notFound("path");
+  // A known path asked with a method it does not take is a 405 naming those it does.
+  .notFound((c) => {
+    const allow = allowedMethods(app.router, c.req.path);
+    if (!allow.length) throw ApiError.notFound("path");
+    c.header("Allow", allow.join(", "));
+    throw new ApiError(405, [`method: ${c.req.method} is not allowed here; allowed: ${allow.join(", ")}`]);
   })
   .onError(errorResponse);

@@ -3,7 +3,7 @@ import { errorText, log } from "../core/log";
 import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
 import { hasEnded } from "../db/delivery-state";
 import type { BatchData, DeliveryMessage, Handled, Sendable, Triaged } from "../db/records";
-import { paceRateLimited, parkBehindLaneHeads, settleLanes } from "../flow/steps";
+import { paceRateLimited, parkBehindLaneHeads, settleLanes, startWithinLimit } from "../flow/steps";
 import { enqueueCommitted } from "../queue/enqueue";
 import { type SecretBox, secretBox } from "../security/secret-box";
 import { loadBatch, recordBatch } from "./batch-sql";
@@ -62,9 +62,8 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
 
   // Sent in the order of their start times, so a later start does not hold a connection an earlier one needs.
   const handled = new Array<Handled>(triaged.length);
-  const starts = new StartsInBatch();
   const sending = mapConcurrently(triaged, MAX_CONCURRENT_CALLS, startOrder(triaged), async (t, i) => {
-    if (!("plan" in t) && t.startAt !== undefined) await starts.waitFor(t.channel.id, t.channel.rateLimit ?? Infinity, t.startAt);
+    if (!("plan" in t) && t.startAt !== undefined) await startWithinLimit(t.channel.id, t.channel.rateLimit ?? Infinity, t.startAt);
     handled[i] = "plan" in t ? t : await sendOne(t, batch.messages[i]!, box, cfg);
   });
 
@@ -91,23 +90,6 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
     if (plan.ack || (change && !applied.has(change.id))) message.ack();
     else message.retry({ delaySeconds: plan.delaySeconds });
   });
-}
-
-/**
- * The starts of a batch's rate-limited requests, per channel: a request starts at its
- * start time, and never less than a second after the one `limit` places before it
- * started (a start the isolate began late must not bunch with the next ones, on time).
- */
-class StartsInBatch {
-  private readonly started = new Map<string, number[]>();
-
-  async waitFor(channelId: string, limit: number, startAt: number): Promise<void> {
-    const started = this.started.get(channelId) ?? this.started.set(channelId, []).get(channelId)!;
-    const floor = started.length >= limit ? started[started.length - limit]! + 1000 : 0;
-    const at = Math.max(startAt, floor);
-    if (at > Date.now()) await scheduler.wait(at - Date.now());
-    started.push(Date.now());
-  }
 }
 
 /** How long a batch with ordered deliveries waits for all its requests before it records the lanes' ends (ms). */

@@ -85,6 +85,39 @@ export async function paceRateLimited(env: Env, triaged: Triaged[], messages: re
   });
 }
 
+/**
+ * The starts of rate-limited requests in this isolate, per channel (ms since the epoch):
+ * those of the last second, at most `limit` of them, since no older one can hold a start
+ * back. Shared by every invocation the isolate runs, so batches consumed side by side
+ * keep to the limit together.
+ */
+const recentStarts = new Map<string, number[]>();
+
+/**
+ * Resolves when a request of `channelId` may start: at its granted `startAt` (ms since
+ * the epoch), and never less than a second after the start `limit` places before it in
+ * this isolate. A grant is a plan; a timer the isolate ran late would otherwise bunch its
+ * start with the next ones, on time, into more than `limit` in a second. Records the start.
+ */
+export async function startWithinLimit(channelId: string, limit: number, startAt: number): Promise<void> {
+  const startsOf = () => recentStarts.get(channelId) ?? recentStarts.set(channelId, []).get(channelId)!;
+  for (;;) {
+    // Checked again after each wait: another invocation may have started one meanwhile.
+    const started = startsOf();
+    const floor = started.length >= limit ? started[started.length - limit]! + 1000 : 0;
+    const wait = Math.max(startAt, floor) - Date.now();
+    if (wait <= 0) break;
+    await scheduler.wait(wait);
+  }
+  const now = Date.now();
+  const started = startsOf();
+  started.push(now);
+  const kept = started.findIndex((at) => at > now - 1000);
+  started.splice(0, Math.max(kept, started.length - limit));
+  // Channels idle for a second are forgotten: the map holds only those sending now.
+  for (const [id, starts] of recentStarts) if (starts.at(-1)! <= now - 1000) recentStarts.delete(id);
+}
+
 /** A delivery that waits for its start: a new message then, and its due time in D1 moved to it. */
 function waitFor({ delivery }: Sendable, startAt: number): Handled {
   const { channelId, id, generation, status, lastStatusCode, lastError } = delivery;

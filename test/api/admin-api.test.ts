@@ -126,5 +126,24 @@ describe("misc routes", () => {
     const res = await request("/nope");
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ errors: ["path: not found"] });
+    expect((await request("/portal-api/nope", { method: "DELETE", headers: ADMIN })).status).toBe(404);
+  });
+
+  it("a known path asked with a method it does not take answers 405, with Allow naming those it does", async () => {
+    const cases: [string, string, string][] = [
+      ["POST", "/portal-api/webhooks/7e0d8a6e-3c4b-4f8e-9d1a-2b3c4d5e6f70", "GET, HEAD, PUT, PATCH, DELETE"],
+      ["DELETE", "/portal-api/webhooks", "GET, HEAD, POST"],
+      ["POST", "/portal-api/stats", "GET, HEAD"],
+      ["GET", "/portal-api/webhooks/7e0d8a6e-3c4b-4f8e-9d1a-2b3c4d5e6f70/test", "POST"],
+      ["DELETE", "/events", "GET, HEAD, POST"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await request(path, { method, headers: path.startsWith("/events") ? {} : ADMIN });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get("Allow"), `${method} ${path}`).toBe(allow);
+      expect(await res.json()).toEqual({ errors: [`method: ${method} is not allowed here; allowed: ${allow}`] });
+    }
+    // Without the token, the API says nothing of its routes.
+    expect((await request("/portal-api/webhooks", { method: "DELETE" })).status).toBe(401);
   });
 });

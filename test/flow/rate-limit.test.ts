@@ -6,6 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { startWithinLimit } from "../../src/flow/steps";
 import { countingD1, countingSequencer, recordingQueue } from "../doubles";
 import { api, appWith, consume, count, createChannel, delivery, makeDelivery, receivedAt, target } from "../helpers";
 import { testQueue } from "../queue-driver";
@@ -59,6 +60,17 @@ describe("RateLimit", () => {
     await consume([late.deliveryId], {}, undefined, [{ startAt: Date.now() - 5000 }]);
     const [a, b] = await receivedAt(url);
     expect(b!.at - a!.at).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("never starts more than the limit in a second in one isolate, even from grants that came due together (a late timer, two batches)", async () => {
+    const channelId = crypto.randomUUID();
+    const started: number[] = [];
+    const start = (startAt: number) => startWithinLimit(channelId, 2, startAt).then(() => started.push(Date.now()));
+    // Five grants all due now, as two batches would hold them after their isolate ran late.
+    const now = Date.now();
+    await Promise.all([start(now), start(now + 10), start(now), start(now + 20), start(now)]);
+    started.sort((a, b) => a - b);
+    for (let i = 2; i < started.length; i++) expect(started[i]! - started[i - 2]!).toBeGreaterThanOrEqual(1000);
   });
 
   it("asks no sequencer for a channel without a limit", async () => {

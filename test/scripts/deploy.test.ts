@@ -1,95 +1,14 @@
 /**
  * `npm run deploy` with the real wrangler (node_modules', 4.86) against a stand-in of the
- * Cloudflare API (cloudflare-api.mjs), on loopback only. In every case: no generated secret
- * is lost, no secrets file is left behind, and the address and tokens printed are the ones
- * the worker has.
+ * Cloudflare API (cloudflare-api.mjs, started by deploy-cloud.ts), on loopback only. In
+ * every case: no generated secret is lost, no secrets file is left behind, and the address
+ * and tokens printed are the ones the worker has.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { startCloudflareApi } from "./cloudflare-api.mjs";
+import { closeClouds, cloud, DEFAULT, expectPrintedAsDeployed, migrations } from "./deploy-cloud";
 
-const root = path.resolve(import.meta.dirname, "../..");
-const migrations = readdirSync(path.join(root, "migrations"))
-  .filter((f) => f.endsWith(".sql"))
-  .sort();
-const DEFAULT = "tyk-webhook-dispatcher";
-
-type Api = Awaited<ReturnType<typeof startCloudflareApi>>;
-const apis: Api[] = [];
-afterEach(async () => {
-  await Promise.all(apis.splice(0).map((api) => api.close()));
-});
-
-/** An account behind a stand-in API, and a function that runs the deploy script against it. */
-async function cloud(options: Parameters<typeof startCloudflareApi>[0] = {}) {
-  const api = await startCloudflareApi(options);
-  apis.push(api);
-  const temp = mkdtempSync(path.join(tmpdir(), "deploy-test-"));
-  const state = mkdtempSync(path.join(tmpdir(), "deploy-state-"));
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? temp,
-    CLOUDFLARE_API_BASE_URL: api.url,
-    CLOUDFLARE_API_TOKEN: "stand-in-token",
-    CLOUDFLARE_ACCOUNT_ID: api.accountId,
-    WRANGLER_SEND_METRICS: "false",
-    WRANGLER_HIDE_BANNER: "true",
-    WRANGLER_LOG_PATH: path.join(temp, "logs"),
-    TMPDIR: temp,
-    DEPLOY_STATE_DIR: state,
-  };
-  return {
-    api,
-    account: api.account,
-    state,
-    /** Runs `npm run deploy -- ...args`; what it printed, and whether a secrets file was left. */
-    deploy(...args: string[]) {
-      return new Promise<{ status: number | null; output: string }>((resolve) => {
-        const child = spawn(process.execPath, [path.join(root, "scripts/deploy.mjs"), ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-        let output = "";
-        child.stdout.on("data", (chunk) => {
-          output += chunk;
-        });
-        child.stderr.on("data", (chunk) => {
-          output += chunk;
-        });
-        child.on("close", (status) => {
-          // The temporary --secrets-file never outlives the script.
-          expect(readdirSync(temp).filter((f) => f.startsWith("dispatcher-secrets-"))).toEqual([]);
-          resolve({ status, output });
-        });
-      });
-    },
-    worker(name = DEFAULT) {
-      const worker = api.account.workers[name];
-      if (!worker) throw new Error(`no worker ${name}`);
-      const secrets = Object.fromEntries(worker.bindings.filter((b) => b.type === "secret_text").map((b) => [b.name, b.text as string]));
-      return { ...worker, secrets };
-    },
-    keptSecrets(name = DEFAULT) {
-      return path.join(state, `secrets.${name}.json`);
-    },
-  };
-}
-
-type Cloud = Awaited<ReturnType<typeof cloud>>;
-
-/** The tokens the run printed are the worker's, and the portal is sent to `origin`. */
-function expectPrintedAsDeployed(c: Cloud, output: string, origin: string, name = DEFAULT) {
-  const { secrets } = c.worker(name);
-  expect(Object.keys(secrets).sort()).toEqual(["ADMIN_TOKEN", "ENCRYPTION_KEY", "INTAKE_TOKEN"]);
-  expect(Buffer.from(secrets.ENCRYPTION_KEY!, "base64")).toHaveLength(32);
-  expect(output).toContain(`ADMIN_TOKEN   ${secrets.ADMIN_TOKEN}`);
-  expect(output).toContain(`INTAKE_TOKEN  ${secrets.INTAKE_TOKEN}`);
-  expect(output).not.toContain(secrets.ENCRYPTION_KEY);
-  expect(output).toContain(`Target URL   ${origin}/events`);
-  expect(output).toContain(`Header       Authorization: Bearer ${secrets.INTAKE_TOKEN}`);
-  expect(output).toContain(`Admin UI       ${origin}/`);
-  expect(existsSync(c.keptSecrets(name))).toBe(false);
-}
+afterEach(closeClouds);
 
 describe("npm run deploy, with the real wrangler", { timeout: 180_000 }, () => {
   it("stops before creating anything on an account without a workers.dev subdomain, then deploys once it has one", async () => {
