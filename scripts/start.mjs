@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { readDevVars } from "./lib/dev-vars.mjs";
 
@@ -12,6 +13,18 @@ const devVars = path.join(root, ".dev.vars");
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
 const port = process.env.PORT ?? "8787";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+
+// A port another server holds would only fail once wrangler is up, after the migrations and
+// the tokens printed above its error: say so first, and what to do.
+const free = await new Promise((resolve) => {
+  const probe = createServer()
+    .once("error", () => resolve(false))
+    .listen(Number(port), "127.0.0.1", () => probe.close(() => resolve(true)));
+});
+if (!free) {
+  console.error(`Port ${port} is in use (another dispatcher, or something else): stop it, or pick another port, e.g. \`PORT=9000 npm start\`.`);
+  process.exit(1);
+}
 
 if (!existsSync(devVars)) {
   const token = () => randomBytes(24).toString("base64url");

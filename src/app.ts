@@ -72,7 +72,12 @@ let openApiDocument: ReturnType<typeof portalApi.getOpenAPI31Document> | undefin
 const describeApi = () =>
   (openApiDocument ??= portalApi.getOpenAPI31Document({
     openapi: "3.1.0",
-    info: { title: "Tyk portal webhook dispatcher: admin API", version: pkg.version },
+    info: {
+      title: "Tyk portal webhook dispatcher: admin API",
+      version: pkg.version,
+      description:
+        'Errors are `{"errors": ["Field: why", ...]}`. A path asked with a method it does not take answers 405, its `Allow` header naming those it does; an unknown path 404.',
+    },
     servers: [{ url: "/portal-api" }],
   }));
 

@@ -143,6 +143,8 @@ export function sparkline(trend) {
   return svg(
     "svg",
     { class: "sparkline", viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img", "aria-label": `${ok} succeeded, ${failed} failed` },
+    // A baseline: a window with no deliveries reads as none, not as an empty cell.
+    svg("line", { class: "spark-base", x1: 0, y1: height - 0.5, x2: width, y2: height - 0.5 }),
     ...bars,
   );
 }

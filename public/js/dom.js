@@ -66,12 +66,19 @@ export function copyButton(label, text) {
 /**
  * Replaces `el`'s children with `nodes`; a control in focus inside it that has a
  * `data-keep-focus` key hands focus to its namesake in the new content, so a refresh never
- * throws a keyboard user back to the top.
+ * throws a keyboard user back to the top. It does not scroll: the namesake stands where
+ * the control stood, and a user who scrolled away from it is not pulled back.
  */
 export function replaceKeepingFocus(el, ...nodes) {
   const keep = el.contains(document.activeElement) ? document.activeElement.closest("[data-keep-focus]")?.dataset.keepFocus : null;
+  // Disclosures the user opened stay open in the new content (by their `data-keep-open` key).
+  const opened = Array.from(el.querySelectorAll("details[open][data-keep-open]"), (d) => d.dataset.keepOpen);
   el.replaceChildren(...nodes);
-  if (keep) el.querySelector(`[data-keep-focus="${CSS.escape(keep)}"]`)?.focus();
+  for (const key of opened) {
+    const details = el.querySelector(`details[data-keep-open="${CSS.escape(key)}"]`);
+    if (details) details.open = true;
+  }
+  if (keep) el.querySelector(`[data-keep-focus="${CSS.escape(keep)}"]`)?.focus({ preventScroll: true });
 }
 
 /** An ID shown in full, selectable on its own, with a copy button. */

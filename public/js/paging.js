@@ -28,7 +28,7 @@ export function cursorPager(at, next, href, go) {
   if (!previous && !following) return null;
   const to = (target, text, rel) => {
     if (!target) return h("span", {});
-    if (!href) return h("button", { type: "button", class: "secondary small", onclick: () => go(target) }, text);
+    if (!href) return h("button", { type: "button", class: "secondary small", dataset: { keepFocus: `pager-${rel}` }, onclick: () => go(target) }, text);
     const params = { ...(target.cursor ? { cursor: target.cursor } : {}), ...(target.trail.length ? { trail: target.trail.join("~") } : {}) };
     return h("a", { href: href(params), rel, dataset: { keepFocus: `pager-${rel}` } }, text);
   };

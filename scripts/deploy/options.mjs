@@ -3,8 +3,8 @@
 // deployment's worker, database and queues.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
+import { readArgs, refuseArgs } from "../lib/args.mjs";
 import { root } from "./paths.mjs";
 
 const USAGE = `Usage: npm run deploy -- [--name NAME] [--domain HOST [--no-workers-dev]] [--rotate-key] [--batch-size N] [--upgrade-in-batches]
@@ -12,21 +12,17 @@ const USAGE = `Usage: npm run deploy -- [--name NAME] [--domain HOST [--no-worke
 
 /** The options, with wrangler.toml (`base`) and the resources' names; exits 0 after --help, 2 on an option refused. */
 export function readOptions() {
-  const { values: args } = parseArgs({
-    options: {
+  const args = readArgs(
+    {
       name: { type: "string" },
       domain: { type: "string" },
       "no-workers-dev": { type: "boolean" },
       "rotate-key": { type: "boolean" },
       "batch-size": { type: "string" },
       "upgrade-in-batches": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
-  });
-  if (args.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+    { usage: USAGE, command: "npm run deploy" },
+  );
 
   const base = parseToml(readFileSync(path.join(root, "wrangler.toml"), "utf8"));
   const name = args.name ?? (process.env.DISPATCHER_NAME || base.name);
@@ -34,12 +30,12 @@ export function readOptions() {
   const workersDev = !(args["no-workers-dev"] || process.env.DISPATCHER_WORKERS_DEV === "false");
   const batchSize = args["batch-size"] ?? process.env.QUEUE_BATCH_SIZE;
   if (!/^[a-z0-9](?:[a-z0-9-]{0,52}[a-z0-9])?$/.test(name))
-    refuse(`The name "${name}" cannot be used: lower-case letters, digits and dashes, at most 54 characters.`);
+    refuseArgs(`The name "${name}" cannot be used: lower-case letters, digits and dashes, at most 54 characters.`);
   if (batchSize !== undefined && !(/^\d+$/.test(batchSize) && Number(batchSize) >= 1 && Number(batchSize) <= 100))
-    refuse(`--batch-size must be a whole number from 1 to 100, not "${batchSize}".`);
+    refuseArgs(`--batch-size must be a whole number from 1 to 100, not "${batchSize}".`);
   if (domain !== undefined && !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domain))
-    refuse(`--domain takes a host name such as webhooks.example.com, not "${domain}".`);
-  if (!workersDev && !domain) refuse("--no-workers-dev needs --domain: without either, the worker would have no address.");
+    refuseArgs(`--domain takes a host name such as webhooks.example.com, not "${domain}".`);
+  if (!workersDev && !domain) refuseArgs("--no-workers-dev needs --domain: without either, the worker would have no address.");
 
   return {
     base,
@@ -51,11 +47,6 @@ export function readOptions() {
     upgradeInBatches: Boolean(args["upgrade-in-batches"]),
     names: resourceNames(name),
   };
-}
-
-function refuse(message) {
-  console.error(`✗ ${message}`);
-  process.exit(2);
 }
 
 function resourceNames(name) {

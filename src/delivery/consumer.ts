@@ -3,7 +3,8 @@ import { errorText, log } from "../core/log";
 import { BATCH_RETRY, withD1Retry } from "../db/d1-retry";
 import { hasEnded } from "../db/delivery-state";
 import type { BatchData, DeliveryMessage, Handled, Sendable, Triaged } from "../db/records";
-import { paceRateLimited, parkBehindLaneHeads, settleLanes, startWithinLimit } from "../flow/steps";
+import { StartChecks } from "../flow/recheck";
+import { paceRateLimited, parkBehindLaneHeads, settleLanes } from "../flow/steps";
 import { enqueueCommitted } from "../queue/enqueue";
 import { type SecretBox, secretBox } from "../security/secret-box";
 import { loadBatch, recordBatch } from "./batch-sql";
@@ -25,6 +26,7 @@ const MAX_CONCURRENT_CALLS = 6;
 export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
   let cfg: Config;
   let data: BatchData;
+  let readAt: number;
   let box: SecretBox;
   try {
     // A bad var (logged by config()) holds the batch back rather than act on a wrong schedule.
@@ -38,6 +40,7 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
   try {
     const messages = batch.messages.map((m) => m.body).filter((body) => Boolean(body?.deliveryId && body.channelId));
     data = await withD1Retry(() => loadBatch(env.DB, messages), BATCH_RETRY);
+    readAt = Date.now();
   } catch (err) {
     // D1's trouble, not the messages': they come back later without spending their retries.
     log.error("consumer could not load its batch", { messages: batch.messages.length, error: errorText(err) });
@@ -60,11 +63,16 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
     batch.messages.map((m) => m.body),
   );
 
-  // Sent in the order of their start times, so a later start does not hold a connection an earlier one needs.
+  // Sent in the order of their start times, so a later start does not hold a connection an
+  // earlier one needs; one that waited long is checked against D1 again before it starts.
   const handled = new Array<Handled>(triaged.length);
+  const checks = new StartChecks(
+    env.DB,
+    readAt,
+    triaged.filter((t): t is Sendable => !("plan" in t) && t.startAt !== undefined),
+  );
   const sending = mapConcurrently(triaged, MAX_CONCURRENT_CALLS, startOrder(triaged), async (t, i) => {
-    if (!("plan" in t) && t.startAt !== undefined) await startWithinLimit(t.channel.id, t.channel.rateLimit ?? Infinity, t.startAt);
-    handled[i] = "plan" in t ? t : await sendOne(t, batch.messages[i]!, box, cfg);
+    handled[i] = "plan" in t ? t : ((await checks.whenDue(t)) ?? (await sendOne(t, batch.messages[i]!, box, cfg)));
   });
 
   // A lane's next delivery starts once this one's end is recorded: a slow request elsewhere

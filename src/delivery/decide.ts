@@ -2,6 +2,7 @@ import type { Config } from "../core/env";
 import { log } from "../core/log";
 import type { AttemptRecord } from "../db/delivery-state";
 import type { BatchChannel, BatchData, BatchDelivery, DeliveryMessage, Handled, Triaged } from "../db/records";
+import { held } from "../flow/recheck";
 import { deliveryFailed } from "../operational/events";
 import { isOperational } from "../portal/catalog";
 import { targetUrlProblem } from "../security/target-url";
@@ -47,20 +48,7 @@ export function triage(message: DeliveryMessage | undefined, data: BatchData, cf
   if (!channel.enabled) return end("cancelled", `webhook disabled${channel.disabledReason ? `: ${channel.disabledReason}` : ""}`);
   if (!delivery.subscribed) return end("cancelled", UNSUBSCRIBED);
   // Paused: held, not sent and not an attempt, until the channel resumes.
-  if (channel.paused) {
-    return {
-      plan: { ack: true },
-      change: {
-        channelId,
-        id,
-        generation,
-        status: "held",
-        nextAttemptAt: null,
-        lastStatusCode: delivery.lastStatusCode,
-        lastError: delivery.lastError,
-      },
-    };
-  }
+  if (channel.paused) return held(delivery);
   const urlProblem = targetUrlProblem(channel.url, cfg.allowPrivateTargets);
   if (urlProblem) return end("failed", `URL ${urlProblem}`);
   return { delivery, channel };

@@ -97,9 +97,10 @@ const recentStarts = new Map<string, number[]>();
  * Resolves when a request of `channelId` may start: at its granted `startAt` (ms since
  * the epoch), and never less than a second after the start `limit` places before it in
  * this isolate. A grant is a plan; a timer the isolate ran late would otherwise bunch its
- * start with the next ones, on time, into more than `limit` in a second. Records the start.
+ * start with the next ones, on time, into more than `limit` in a second. Records the
+ * start, and resolves with it (ms since the epoch).
  */
-export async function startWithinLimit(channelId: string, limit: number, startAt: number): Promise<void> {
+export async function startWithinLimit(channelId: string, limit: number, startAt: number): Promise<number> {
   const startsOf = () => recentStarts.get(channelId) ?? recentStarts.set(channelId, []).get(channelId)!;
   for (;;) {
     // Checked again after each wait: another invocation may have started one meanwhile.
@@ -116,6 +117,7 @@ export async function startWithinLimit(channelId: string, limit: number, startAt
   started.splice(0, Math.max(kept, started.length - limit));
   // Channels idle for a second are forgotten: the map holds only those sending now.
   for (const [id, starts] of recentStarts) if (starts.at(-1)! <= now - 1000) recentStarts.delete(id);
+  return now;
 }
 
 /** A delivery that waits for its start: a new message then, and its due time in D1 moved to it. */

@@ -70,6 +70,7 @@ describe("misc routes", () => {
     expect(res.status).toBe(200);
     const doc = await res.json<any>();
     expect(doc.openapi).toBe("3.1.0");
+    expect(doc.info.description).toContain("405");
     const ops = Object.entries(doc.paths).flatMap(([path, item]: [string, any]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
     expect(ops.sort()).toEqual(
       [

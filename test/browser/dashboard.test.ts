@@ -59,6 +59,100 @@ describe.runIf(hasChromium)("the dashboard", () => {
     await expect.poll(async () => Number(await count())).toBe(before + 2);
   });
 
+  it("fits the channels' table in its card at 1280 px, long errors shortened to open whole, and shows each channel as a card at 390 px", async () => {
+    // What a new user met: long names, an error that recovered, and one too long for a table.
+    const cameBack = await h.channel({
+      Name: "Customer relationship management, production (EU region)",
+      URL: "http://127.0.0.1:9/down",
+      Events: ["UserAccountDeactivated"],
+    });
+    const longError = `the partner's gateway refused this payload because ${"its schema version is not one it knows; ".repeat(5)}see their changelog`;
+    const broken = await h.channel({
+      Name: "Billing and invoicing, with a name as long as a sentence",
+      Events: ["UserAccountDeactivated"],
+      Transform: { Body: `$error(${JSON.stringify(longError)})` },
+    });
+    const event = JSON.parse(userRegistered(7300));
+    await h.postEvent(JSON.stringify({ ...event, Event: "UserAccountDeactivated" }));
+    await deliveriesOf(h, cameBack.ID, "retrying", 1);
+    await deliveriesOf(h, broken.ID, "failed", 1);
+    await h.admin("PATCH", `/webhooks/${cameBack.ID}`, { URL: h.receiver.url });
+    const [delivery] = await h.json("GET", `/webhooks/${cameBack.ID}/deliveries`);
+    await h.admin("POST", `/deliveries/${delivery.ID}/redeliver`);
+    await deliveriesOf(h, cameBack.ID, "succeeded", 1);
+
+    const page = await h.page({ width: 1280 });
+    await h.open(page, "#/");
+    const table = page.getByRole("table", { name: "Channel health" });
+    const wrap = table.locator("xpath=..");
+    const recovered = page.locator(`tr[data-webhook="${cameBack.ID}"] td[data-label="Last error"]`);
+    await expect.poll(() => recovered.textContent()).toMatch(/^recovered connection: /);
+    // No sideways scroll: every column is inside the box, the last one included.
+    const scrollsSideways = () => wrap.evaluate((el) => el.scrollWidth > el.clientWidth);
+    expect(await scrollsSideways()).toBe(false);
+    const box = (await wrap.boundingBox())!;
+    const lastFailed = (await page.getByRole("columnheader", { name: "Last failed" }).boundingBox())!;
+    expect(lastFailed.x + lastFailed.width).toBeLessThanOrEqual(box.x + box.width + 0.5);
+    // Nothing cut inside a cell: the recovered error wraps rather than overflowing.
+    const clipped = () =>
+      table
+        .locator("td")
+        .evaluateAll((cells) => cells.filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => `${td.dataset.label}: ${td.textContent}`));
+    expect(await clipped()).toEqual([]);
+    // A long name is not squeezed beside its sparkline: its column is a quarter of the table.
+    const nameCell = page.locator(`tr[data-webhook="${cameBack.ID}"] td[data-label="Channel"]`);
+    expect((await nameCell.boundingBox())!.width).toBeGreaterThanOrEqual(0.25 * (await table.boundingBox())!.width);
+
+    // The long error shows its start; its whole text opens, by keyboard too, and is its title.
+    const long = page.locator(`tr[data-webhook="${broken.ID}"] td[data-label="Last error"] summary`);
+    const start = long.locator(".error-start");
+    const less = long.locator(".show-less");
+    expect(await start.textContent()).toMatch(/^Transform: .+…$/);
+    expect((await start.textContent())!.length).toBeLessThan(160);
+    expect([await start.isVisible(), await less.isVisible()]).toEqual([true, false]);
+    expect(await long.getAttribute("title")).toContain(longError);
+    const whole = page.locator(`tr[data-webhook="${broken.ID}"] .whole-error`);
+    expect(await whole.isVisible()).toBe(false);
+    await long.focus();
+    await page.keyboard.press("Enter");
+    await whole.waitFor({ state: "visible" });
+    expect(await whole.textContent()).toContain(longError);
+    expect([await start.isVisible(), await less.isVisible()]).toEqual([false, true]);
+    expect(await less.textContent()).toBe("Show less");
+    expect(await scrollsSideways()).toBe(false);
+    // It stays open, and focused, through a refresh.
+    const refreshes = Number(await page.locator("main > div").getAttribute("data-refreshes"));
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await long.focus();
+    await expect.poll(async () => Number(await page.locator("main > div").getAttribute("data-refreshes"))).toBeGreaterThan(refreshes);
+    await whole.waitFor({ state: "visible" });
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe("SUMMARY");
+
+    // On a phone: a card per channel, each cell labelled, nothing clipped or sideways.
+    const phone = await h.page({ width: 390 });
+    await h.open(phone, "#/");
+    const row = phone.locator(`tr[data-webhook="${cameBack.ID}"]`);
+    expect(await row.evaluate((tr) => getComputedStyle(tr).display)).toBe("block");
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const phoneTable = phone.getByRole("table", { name: "Channel health" });
+    const phoneWrap = phoneTable.locator("xpath=..");
+    expect(await phoneWrap.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    expect(
+      await phoneTable
+        .locator("td")
+        .evaluateAll((cells) => cells.filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => `${td.dataset.label}: ${td.textContent}`)),
+    ).toEqual([]);
+    // The recovered error is read whole inside its card: its text ends inside the cell.
+    const phoneError = phone.locator(`tr[data-webhook="${cameBack.ID}"] td[data-label="Last error"]`);
+    expect(
+      await phoneError.evaluate((td) => {
+        const range = document.createRange();
+        range.selectNodeContents(td);
+        return range.getBoundingClientRect().right - td.getBoundingClientRect().right;
+      }),
+    ).toBeLessThanOrEqual(1);
+  });
+
   it("labels the chart's counts and times, and says what a bar holds on hover and on focus", async () => {
     const channel = await h.channel();
     for (let n = 0; n < 3; n++) await h.postEvent(userRegistered(7200 + n));

@@ -21,8 +21,11 @@ describe("RateLimit", () => {
     const queue = recordingQueue();
     const { db, counter } = countingD1(env.DB);
     const result = await consume(ids, { DELIVERIES: queue, DB: db });
-    // The sequencer is a Durable Object, not D1: still one read and one write.
-    expect(counter.roundTrips).toBe(2);
+    // The sequencer is a Durable Object, not D1: one read and one write, and while the
+    // batch waits its 10 s for the starts, one read of the channel's state a second at most
+    // (src/flow/recheck.ts), so a pause or a disable meanwhile stops what waits.
+    expect(counter.roundTrips).toBeGreaterThan(2);
+    expect(counter.roundTrips).toBeLessThanOrEqual(2 + 11);
     expect(result.acked).toHaveLength(11);
     // Starts 1,050 ms apart (the limit, 5% wider), in order: ten fit the 10 s a batch waits.
     // About ten fit (a busy machine may start the batch late and fit nine); the rest come back.
@@ -64,14 +67,38 @@ describe("RateLimit", () => {
 
   it("never starts more than the limit in a second in one isolate, even from grants that came due together (a late timer, two batches)", async () => {
     const channelId = crypto.randomUUID();
-    const started: number[] = [];
-    const start = (startAt: number) => startWithinLimit(channelId, 2, startAt).then(() => started.push(Date.now()));
     // Five grants all due now, as two batches would hold them after their isolate ran late.
     const now = Date.now();
-    await Promise.all([start(now), start(now + 10), start(now), start(now + 20), start(now)]);
-    started.sort((a, b) => a - b);
+    const started = (await Promise.all([now, now + 10, now, now + 20, now].map((at) => startWithinLimit(channelId, 2, at)))).sort((a, b) => a - b);
+    expect(started[0]).toBeGreaterThanOrEqual(now);
     for (let i = 2; i < started.length; i++) expect(started[i]! - started[i - 2]!).toBeGreaterThanOrEqual(1000);
   });
+
+  for (const [action, change, left] of [
+    ["paused", { Paused: true }, "held"],
+    ["disabled", { Enabled: false }, "cancelled"],
+    ["deleted", null, "cancelled"],
+  ] as const) {
+    it(`starts nothing more of a batch waiting for its starts once its channel is ${action}: what waits is ${left}, unsent`, async () => {
+      const url = target();
+      const channel = await createChannel({ URL: url, RateLimit: 1 });
+      const ids = [];
+      for (let i = 0; i < 4; i++) ids.push((await makeDelivery(channel.ID)).deliveryId);
+      // The batch starts one a second; the admin acts once the first has arrived.
+      const consuming = consume(ids);
+      await expect.poll(async () => (await receivedAt(url)).length, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(1);
+      const res = change ? await api("PATCH", `/portal-api/webhooks/${channel.ID}`, change) : await api("DELETE", `/portal-api/webhooks/${channel.ID}`);
+      expect(res.status).toBe(200);
+      const actedAt = Date.now();
+      await consuming;
+      const arrivals = await receivedAt(url);
+      // Nothing started after the action (the last start was due 3.15 s in: at least that one waited).
+      expect(arrivals.every((a) => a.at <= actedAt)).toBe(true);
+      expect(arrivals.length).toBeLessThan(4);
+      const rows = await Promise.all(ids.map(delivery));
+      for (const row of rows.slice(arrivals.length)) expect(row).toMatchObject({ status: left, attempt_count: 0 });
+    });
+  }
 
   it("asks no sequencer for a channel without a limit", async () => {
     const channel = await createChannel({ URL: target() });

@@ -23,7 +23,7 @@ export async function channelPage(id, query = new URLSearchParams()) {
   ]);
   let channel = await api("GET", `/webhooks/${id}`);
 
-  const deliveries = channelDeliveries(id, query, statuses);
+  const deliveries = channelDeliveries(id, query, statuses, () => channel);
 
   const head = h("div", { class: "page-head" });
   const state = h("div", { class: "channel-state", dataset: { part: "state" } });

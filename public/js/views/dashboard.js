@@ -15,6 +15,9 @@ export async function dashboard(query) {
   let refreshes = 0;
   const refresh = async () => {
     const next = await build(range, refresh);
+    // A long error the user opened stays open through the refresh.
+    const opened = [...content.querySelectorAll("details[open][data-keep-open]")].map((d) => d.dataset.keepOpen);
+    for (const details of next.querySelectorAll("details[data-keep-open]")) details.open = opened.includes(details.dataset.keepOpen);
     replaceKeepingFocus(content, next);
     content.dataset.refreshes = String(++refreshes);
   };
@@ -103,21 +106,34 @@ function summary(title, stats, since) {
 
 const tile = (label, value, id) => h("div", { class: "tile", dataset: { tile: id } }, h("dt", {}, label), h("dd", {}, value));
 
+const COLUMNS = ["Channel", "Trend", "Success", "Failed", "P95", "Last error", "Last failed"];
+
+/**
+ * A row per channel. It fits its card: names and errors wrap, the numbers and times keep
+ * to a line, and an error too long to read in a table shows its start, opening to all of
+ * it. On a phone each row is a card.
+ */
 function channelTable(stats, health) {
+  const column = (t) => t.toLowerCase().replaceAll(" ", "-");
   return h(
     "div",
     { class: "table-wrap" },
     h(
       "table",
-      { class: "cards" },
+      { class: "cards channel-health" },
       h("caption", { class: "sr-only" }, "Channel health"),
+      h(
+        "colgroup",
+        {},
+        COLUMNS.map((t) => h("col", { class: `col-${column(t)}` })),
+      ),
       h(
         "thead",
         {},
         h(
           "tr",
           {},
-          ["Channel", "Trend", "Success", "Failed", "P95", "Last error", "Last failed"].map((t) => h("th", { scope: "col" }, t)),
+          COLUMNS.map((t) => h("th", { scope: "col" }, t)),
         ),
       ),
       h(
@@ -129,21 +145,24 @@ function channelTable(stats, health) {
             { dataset: { webhook: w.ID } },
             h(
               "td",
-              { dataset: { label: "Channel" } },
+              { dataset: { label: "Channel" }, class: "channel-name" },
               w.Deleted ? h("span", { class: "muted" }, `${w.Name ?? "a channel"} (deleted)`) : h("a", { href: `#/channels/${w.ID}` }, w.Name),
             ),
             h("td", { dataset: { label: "Trend" } }, sparkline(w.Trend ?? [])),
-            h("td", { dataset: { label: "Success" } }, w.SuccessRate == null ? "–" : `${(w.SuccessRate * 100).toFixed(1)}%`),
-            h("td", { dataset: { label: "Failed" } }, String(w.Counts.failed)),
-            h("td", { dataset: { label: "P95" } }, w.LatencyMs.P95 == null ? "–" : `${w.LatencyMs.P95} ms`),
+            h("td", { dataset: { label: "Success" }, class: "number" }, w.SuccessRate == null ? "–" : `${(w.SuccessRate * 100).toFixed(1)}%`),
+            h("td", { dataset: { label: "Failed" }, class: "number" }, String(w.Counts.failed)),
+            h("td", { dataset: { label: "P95" }, class: "number" }, w.LatencyMs.P95 == null ? "–" : `${w.LatencyMs.P95} ms`),
             lastErrorCell(w, health.get(w.ID)),
-            h("td", { dataset: { label: "Last failed" } }, w.LastFailureAt ? relativeTime(w.LastFailureAt) : ""),
+            h("td", { dataset: { label: "Last failed" }, class: "number" }, w.LastFailureAt ? relativeTime(w.LastFailureAt) : ""),
           ),
         ),
       ),
     ),
   );
 }
+
+/** Errors longer than this show their start in the table, and open to the whole text. */
+const ERROR_SHOWN = 140;
 
 /**
  * The channel's last error: red while it stands; said to be recovered once the channel is
@@ -154,6 +173,30 @@ function lastErrorCell(w, channel) {
   if (!w.LastError) return h("td", { dataset: { label: "Last error" } }, "");
   const newest = channel?.LastDelivery;
   const recovered = channel && !channel.FailingSince && newest?.Status === "succeeded" && newest.UpdatedAt >= w.LastFailureAt;
-  if (!recovered) return h("td", { dataset: { label: "Last error" }, class: "error-text" }, w.LastError);
-  return h("td", { dataset: { label: "Last error" }, class: "recovered" }, h("span", { class: "badge badge-succeeded" }, "recovered"), " ", w.LastError);
+  const text = errorText(w.LastError, `error-${w.ID}`);
+  if (!recovered) return h("td", { dataset: { label: "Last error" }, class: "error-text" }, h("span", { class: "cell" }, text));
+  return h(
+    "td",
+    { dataset: { label: "Last error" }, class: "recovered" },
+    h("span", { class: "cell" }, h("span", { class: "badge badge-succeeded" }, "recovered"), " ", text),
+  );
+}
+
+/** An error as the table shows it: whole, or when long its start, a disclosure opening to all of it. */
+function errorText(error, key) {
+  if (error.length <= ERROR_SHOWN) return error;
+  const cut = error.slice(0, ERROR_SHOWN - 20);
+  const start = cut.slice(0, Math.max(cut.lastIndexOf(" "), ERROR_SHOWN / 2)).replace(/[\s,.;:(]+$/, "");
+  return h(
+    "details",
+    { class: "long-error", dataset: { keepOpen: key } },
+    // Closed, the summary is the error's start; open, the whole error follows a "Show less".
+    h(
+      "summary",
+      { title: error, dataset: { keepFocus: key } },
+      h("span", { class: "error-start" }, `${start}…`),
+      h("span", { class: "show-less" }, "Show less"),
+    ),
+    h("span", { class: "whole-error" }, error),
+  );
 }

@@ -112,7 +112,9 @@ export async function deliveriesPage(query) {
   );
 
   // The page is in the address bar with the filters: a cursor, and the ones before it.
+  const title = h("h1", {}, "Deliveries");
   const table = deliveryTable({
+    heading: title,
     load: (cursor, perPage) => apiPage(withQuery("/deliveries", { ...filters, per_page: String(perPage), cursor })),
     showChannel: true,
     at: pageInQuery(query),
@@ -127,7 +129,7 @@ export async function deliveriesPage(query) {
     "Retry failed…",
   );
 
-  const element = h("section", {}, h("div", { class: "page-head" }, h("h1", {}, "Deliveries"), retry), form, h("div", { class: "card" }, table.element));
+  const element = h("section", {}, h("div", { class: "page-head" }, title, retry), form, h("div", { class: "card" }, table.element));
   return { element, cleanup: () => clearInterval(timer) };
 }
 

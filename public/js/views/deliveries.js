@@ -1,24 +1,29 @@
 import { api } from "../api.js";
 import { whileBusy } from "../controls.js";
-import { badge, copyButton, h, idWithCopy, replaceKeepingFocus, toast } from "../dom.js";
+import { badge, h, replaceKeepingFocus, toast } from "../dom.js";
 import { cursorPager } from "../paging.js";
 import { relativeTime, time } from "../times.js";
+import { attemptsRow } from "./delivery-attempts.js";
 
 const FIRST_PAGE = { cursor: null, trail: [], number: 1 };
 
 /**
  * A table of deliveries (cards on a phone); each row expands to its attempts, and can be
  * sent again when that can work. `refresh()` updates rows in place, so a focused button
- * or an open row survives it. `load(cursor, perPage)` answers a page (`{items, next}`);
- * pages are links when `href` makes their address (the page is then `at`, from the
- * address bar), else buttons. The element counts its refreshes (`data-refreshes`), so a
- * test can wait for the next one instead of for a time.
+ * or an open row survives it; when what had focus goes (its delivery left the page as
+ * new ones came), focus moves to the table's `heading`, never to the page's body.
+ * `load(cursor, perPage)` answers a page (`{items, next}`); pages are links when `href`
+ * makes their address (the page is then `at`, from the address bar), else buttons. The
+ * element counts its refreshes (`data-refreshes`), so a test can wait for the next one
+ * instead of for a time. `waiting(d)` says, in a few words, why a delivery not yet sent
+ * waits (a rate-limited channel's turn), or null: shown under its status and in its
+ * attempts.
  */
-export function deliveryTable({ load, showChannel = false, perPage = 50, at: start = FIRST_PAGE, href }) {
+export function deliveryTable({ load, showChannel = false, perPage = 50, at: start = FIRST_PAGE, href, heading = null, waiting = () => null }) {
   const open = new Set();
   const rows = new Map(); // delivery id → { row, attempts }
   const body = h("tbody");
-  const columns = [showChannel ? "Channel" : "Event type", "Status", "Attempts", "Last result", "Last attempt", "Next retry", "Created", "Actions"];
+  const columns = [showChannel ? "Channel" : "Event type", "Status", "Attempts", "Last result", "Last attempt", "Next attempt", "Created", "Actions"];
   const table = h(
     "div",
     { class: "table-wrap" },
@@ -42,10 +47,18 @@ export function deliveryTable({ load, showChannel = false, perPage = 50, at: sta
   let at = start;
   let refreshes = 0;
 
+  let asked = 0;
   async function refresh() {
+    // Refreshes overlap (a timer, a click): only the latest one asked may change the table.
+    const mine = ++asked;
     const { items: list, next } = await load(at.cursor, perPage);
-    empty.hidden = list.length > 0;
     const details = await Promise.all(list.map((d) => (open.has(d.ID) ? api("GET", `/deliveries/${d.ID}`) : null)));
+    if (mine !== asked) return;
+    empty.hidden = list.length > 0;
+    // What has focus in the table now, and whose delivery it is: it may go with its row.
+    const focused = element.contains(document.activeElement) ? document.activeElement : null;
+    const owner = focused?.closest("[data-delivery], [data-attempts-for]");
+    const focusedDelivery = owner ? (owner.dataset.delivery ?? owner.dataset.attemptsFor) : null;
     // Rows no longer listed go; the others are updated where they stand.
     const keep = new Set(list.map((d) => d.ID));
     for (const [id, r] of rows) {
@@ -66,9 +79,10 @@ export function deliveryTable({ load, showChannel = false, perPage = 50, at: sta
       cursor = r.row.nextElementSibling;
       if (details[i]) {
         // Made again only when the delivery changed: focus inside it and an open "Sent" stay.
-        const key = JSON.stringify(details[i]);
-        if (!r.attempts) r.attempts = attemptsRow(details[i]);
-        else if (r.attempts.dataset.key !== key) replaceKeepingFocus(r.attempts, ...attemptsRow(details[i]).childNodes);
+        const note = waiting(d);
+        const key = JSON.stringify([details[i], note]);
+        if (!r.attempts) r.attempts = attemptsRow(details[i], note);
+        else if (r.attempts.dataset.key !== key) replaceKeepingFocus(r.attempts, ...attemptsRow(details[i], note).childNodes);
         r.attempts.dataset.key = key;
         if (r.attempts !== cursor) body.insertBefore(r.attempts, cursor);
         cursor = r.attempts.nextElementSibling;
@@ -77,13 +91,31 @@ export function deliveryTable({ load, showChannel = false, perPage = 50, at: sta
         r.attempts = null;
       }
     });
-    pages.replaceChildren(
+    replaceKeepingFocus(
+      pages,
       cursorPager(at, next, href, (target) => {
         at = target;
         refresh();
       }) ?? "",
     );
+    if (focused && !element.contains(document.activeElement)) keepFocusIn(focusedDelivery);
     element.dataset.refreshes = String(++refreshes);
+  }
+
+  /**
+   * Focus was on something this refresh took away: to its delivery's row when that is
+   * still listed (its attempts were made again), else to the table's heading, saying why.
+   */
+  function keepFocusIn(id) {
+    const row = id ? rows.get(id)?.row : null;
+    if (row) {
+      row.querySelector(".toggle").focus({ preventScroll: true });
+      return;
+    }
+    const target = heading ?? element;
+    if (target.tabIndex < 0) target.tabIndex = -1;
+    target.focus();
+    if (id) toast("The delivery you were on is no longer on this page.");
   }
 
   /** The row's cells, made once; later refreshes change their text, never the buttons. */
@@ -115,13 +147,19 @@ export function deliveryTable({ load, showChannel = false, perPage = 50, at: sta
       showChannel ? h("span", {}, name, h("span", { class: "muted small" }, ` ${d.EventType}`)) : d.EventType,
       showChannel ? `${channel} ${d.EventType}` : d.EventType,
     );
-    set(cells[1], badge(d.Status), d.Status);
+    // A delivery that waits its turn (a rate-limited channel's) says so beside its status.
+    const note = waiting(d);
+    set(
+      cells[1],
+      note ? h("span", {}, badge(d.Status), h("span", { class: "block muted small waiting" }, note)) : badge(d.Status),
+      `${d.Status} ${note ?? ""}`,
+    );
     set(cells[2], String(d.AttemptCount), String(d.AttemptCount));
     const result = lastResult(d);
     set(cells[3], result, result);
     set(cells[4], d.LastAttemptAt ? time(d.LastAttemptAt) : "", d.LastAttemptAt ?? "");
-    const retry = d.Status === "retrying" && d.NextAttemptAt ? relativeTime(d.NextAttemptAt) : "";
-    set(cells[5], retry, retry);
+    const next = nextAttempt(d, note);
+    set(cells[5], next, typeof next === "string" ? next : next.outerHTML);
     set(cells[6], time(d.CreatedAt), d.CreatedAt);
     const expanded = open.has(d.ID);
     const toggle = row.querySelector(".toggle");
@@ -154,61 +192,13 @@ function lastResult(d) {
   return d.LastStatusCode == null ? "" : `${d.LastStatusCode}${took}`;
 }
 
-function attemptsRow(d) {
-  const content = d.Attempts.length
-    ? h(
-        "table",
-        { class: "attempts" },
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            ["#", "Started", "Duration", "Code", "Error", "Response"].map((t) => h("th", { scope: "col" }, t)),
-          ),
-        ),
-        h(
-          "tbody",
-          {},
-          d.Attempts.map((a) =>
-            h(
-              "tr",
-              {},
-              h("td", {}, String(a.Attempt)),
-              h("td", {}, time(a.StartedAt)),
-              h("td", {}, `${a.DurationMs} ms`),
-              h("td", {}, a.StatusCode == null ? "" : String(a.StatusCode)),
-              h("td", {}, a.Error ?? ""),
-              h(
-                "td",
-                {},
-                // What was sent, when the channel rewrites it (a Transform, URL placeholders).
-                a.Request
-                  ? h(
-                      "details",
-                      { class: "sent" },
-                      h("summary", {}, "Sent"),
-                      h("p", { class: "small" }, a.Request.URL),
-                      h("pre", { tabindex: 0 }, a.Request.Body),
-                      copyButton("request body", a.Request.Body),
-                    )
-                  : null,
-                a.ResponseBody ? h("pre", { tabindex: 0 }, a.ResponseBody) : "",
-              ),
-            ),
-          ),
-        ),
-      )
-    : h("p", { class: "muted" }, "No attempts yet.");
-  const next = d.NextAttemptAt && d.Status === "retrying" ? h("p", { class: "muted small" }, "Next attempt: ", time(d.NextAttemptAt)) : null;
-  const error = d.LastError ? h("p", { class: "muted small" }, `Last error: ${d.LastError}`) : null;
-  // The IDs a script needs (redeliver takes the delivery's), each selectable and copyable.
-  const ids = h(
-    "p",
-    { class: "ids small" },
-    h("span", {}, "Delivery ", idWithCopy("delivery ID", d.ID)),
-    h("span", {}, "Event ", idWithCopy("event ID", d.EventID)),
-  );
-  return h("tr", { class: "attempts-row", dataset: { attemptsFor: d.ID } }, h("td", { colspan: 8 }, ids, content, next, error));
+/**
+ * When a delivery is tried next: a retry's time; for one waiting its turn, its start when
+ * the channel set one further off, else "in its turn" (a channel starts its deliveries in
+ * the order they came).
+ */
+function nextAttempt(d, waits) {
+  if (d.Status === "retrying" && d.NextAttemptAt) return relativeTime(d.NextAttemptAt);
+  if (!waits) return "";
+  return d.NextAttemptAt && Date.parse(d.NextAttemptAt) > Date.now() ? relativeTime(d.NextAttemptAt) : "in its turn";
 }

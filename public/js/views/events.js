@@ -69,7 +69,9 @@ export async function eventsPage(query) {
           detail.hidden = !open;
           if (!open || detail.childElementCount) return;
           let latest = [];
+          const title = h("h3", {}, "Deliveries");
           const table = deliveryTable({
+            heading: title,
             load: async () => {
               latest = (await api("GET", `/events/${e.ID}`)).Deliveries;
               return { items: latest, next: null };
@@ -89,7 +91,7 @@ export async function eventsPage(query) {
           };
           await showSendTo();
           detail.append(
-            h("h3", {}, "Deliveries"),
+            title,
             table.element,
             sendTo,
             h("div", { class: "page-head" }, h("h3", {}, "Payload"), copyButton("payload", JSON.stringify(e.Payload, null, 2))),
