@@ -59,3 +59,9 @@ export function newestEvents(db: Db, type: string | undefined, where: (table: Ev
       .offset(offset)
   );
 }
+
+/** The event with this id, found by its id alone: a look in each type's key range (a condition on `events`). */
+export const isEvent = (id: string) => and(inArray(events.type, typesWithEvents), eq(events.id, id));
+
+/** The event with this id, if stored: a query of its id (no row if not), to await or to batch. */
+export const storedEvent = (db: Db, id: string) => db.select({ id: events.id }).from(events).where(isEvent(id));

@@ -5,9 +5,10 @@ import { knownChannel } from "../db/channel-names";
 import type { Db } from "../db/client";
 import { type DeliveryStatus, isLive, LIVE_STATUSES } from "../db/delivery-state";
 import { idFloor } from "../db/ids";
-import { channelsWithDeliveries, typesWithEvents } from "../db/partitions";
+import { storedEvent } from "../db/newest-events";
+import { channelsWithDeliveries } from "../db/partitions";
 import { ofEventContaining } from "../db/payload-search";
-import { channels, deliveries, events } from "../db/schema";
+import { channels, deliveries } from "../db/schema";
 import { deliveryChannel, deliveryListFields, ofEvent } from "./queries";
 
 /** What an admin can narrow the deliveries of every channel down to. */
@@ -88,13 +89,6 @@ async function ofNamed(db: Db, search: DeliverySearch, offset: number, limit: nu
   if (rows.length === 0 && unknown) throw new NotFound(unknown.what);
   return rows as Awaited<typeof page>;
 }
-
-/** The event with this id, if stored: a look in each type's key range. */
-const storedEvent = (db: Db, id: string) =>
-  db
-    .select({ id: events.id })
-    .from(events)
-    .where(and(inArray(events.type, typesWithEvents), eq(events.id, id)));
 
 /** The millisecond a UUIDv7 was made in: its first 48 bits (src/db/ids.ts). */
 const idTime = (id: string) => Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);

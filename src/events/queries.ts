@@ -1,6 +1,7 @@
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { channelsWithDeliveries, typesWithEvents } from "../db/partitions";
+import { isEvent } from "../db/newest-events";
+import { channelsWithDeliveries } from "../db/partitions";
 import { channels, deliveries, events } from "../db/schema";
 import { deliveryChannel, deliveryListFields, ofEvent } from "../delivery-api/queries";
 
@@ -9,10 +10,7 @@ import { deliveryChannel, deliveryListFields, ofEvent } from "../delivery-api/qu
 /** An event by its id alone, and its deliveries: a look in each type's, then each channel's, key range. */
 export async function findEvent(db: Db, id: string) {
   const [found, itsDeliveries] = await db.batch([
-    db
-      .select()
-      .from(events)
-      .where(and(inArray(events.type, typesWithEvents), eq(events.id, id))),
+    db.select().from(events).where(isEvent(id)),
     db
       .select(deliveryListFields)
       .from(deliveries)

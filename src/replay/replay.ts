@@ -3,7 +3,6 @@ import { alias } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import { idFloor, sqlDeliveryId, sqlSameMillisecond } from "../db/ids";
 import { sqlLane } from "../db/lanes";
-import { typesWithEvents } from "../db/partitions";
 import type { DeliveryMessage } from "../db/records";
 import { events } from "../db/schema";
 import { enqueueCommitted, messageFor } from "../queue/enqueue";
@@ -157,16 +156,6 @@ function createDeliveries(db: Db, channel: ReplayChannel, pairs: Slice, now: num
 }
 
 type Created = { channelId: string; id: string; generation: number; status: string };
-
-/** Whether an event with this id is stored: a look in each type's key range. */
-export async function eventStored(db: Db, id: string): Promise<boolean> {
-  const found = await db
-    .select({ id: events.id })
-    .from(events)
-    .where(and(inArray(events.type, typesWithEvents), eq(events.id, id)))
-    .limit(1);
-  return found.length > 0;
-}
 
 /**
  * Replays the window to the channel, slice by slice, until the window ends or this

@@ -4,9 +4,10 @@ import { ApiError, NotFound } from "../core/errors";
 import { admin, EventId, errorResponses, IdParam, json, jsonBody, router } from "../core/openapi";
 import { decodeCursor, encodeCursor } from "../core/paging";
 import { database } from "../db/client";
+import { storedEvent } from "../db/newest-events";
 import { timestamp } from "../http/rfc3339";
 import { eventType } from "../portal/catalog";
-import { eventStored, replay } from "./replay";
+import { replay } from "./replay";
 
 const Replay = z
   .strictObject({
@@ -54,7 +55,7 @@ export const replayRoutes = router().openapi(replayRoute, async (c) => {
   if (body.EventType && !channel.events.includes(body.EventType)) throw new ApiError(409, [`EventType: the webhook does not subscribe to ${body.EventType}`]);
   const eventId = body.EventID?.toLowerCase();
   // An event that is not stored is named, not "0 created" (one read, only when EventID is given).
-  if (eventId !== undefined && !(await eventStored(database(c.env.DB), eventId))) throw new NotFound("Event");
+  if (eventId !== undefined && (await storedEvent(database(c.env.DB), eventId).limit(1)).length === 0) throw new NotFound("Event");
   const result = await replay(
     database(c.env.DB),
     c.env.DELIVERIES,

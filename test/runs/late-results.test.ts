@@ -7,7 +7,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import { recordBatch } from "../../src/delivery/batch-sql";
 import { CountChanges } from "../../src/stats/counters";
-import { api, attemptsOf, consume, count, createChannel, delivery, makeDelivery, receivedAt, target } from "../helpers";
+import { recordingQueue } from "../doubles";
+import { ADMIN, api, attemptsOf, consume, count, createChannel, delivery, makeDelivery, receivedAt, target } from "../helpers";
 import { SCHEDULE } from "./bindings";
 
 /** Starts consuming the delivery; resolves once its request is held at the target, with the consumer's run to await. */
@@ -33,6 +34,12 @@ async function endedCounts(channelId: string) {
     .first<{ succeeded: number; failed: number; cancelled: number }>();
 }
 
+/**
+ * An admin's redeliver whose queue message is kept aside (recorded, not consumed): the
+ * test sends the delivery itself, so the runtime's own consumer never adds an attempt.
+ */
+const redeliverHeld = (deliveryId: string) => api("POST", `/portal-api/deliveries/${deliveryId}/redeliver`, undefined, ADMIN, { DELIVERIES: recordingQueue() });
+
 const failureEventsFor = (deliveryId: string) => count("events", "type = 'Dispatcher.DeliveryFailed' and body like ?", `%${deliveryId}%`);
 
 describe("a late result never undoes a newer run", () => {
@@ -45,7 +52,7 @@ describe("a late result never undoes a newer run", () => {
     await env.DB.prepare("update deliveries set status = 'retrying', attempt_count = 2 where id = ?").bind(deliveryId).run();
 
     const { consumed } = await attemptInFlight(url, deliveryId);
-    const redelivered = await api("POST", `/portal-api/deliveries/${deliveryId}/redeliver`);
+    const redelivered = await redeliverHeld(deliveryId);
     expect(redelivered.status).toBe(202);
     expect(await redelivered.json()).toMatchObject({ Status: "pending" });
     await release(url);
@@ -74,7 +81,7 @@ describe("a late result never undoes a newer run", () => {
 
     const { consumed } = await attemptInFlight(url, deliveryId);
     const before = Date.now();
-    expect((await api("POST", `/portal-api/deliveries/${deliveryId}/redeliver`)).status).toBe(202);
+    expect((await redeliverHeld(deliveryId)).status).toBe(202);
     await release(url);
     const late = await consumed;
 

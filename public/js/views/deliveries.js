@@ -113,7 +113,8 @@ export function deliveryTable({ load, showChannel = false, perPage = 50, at: sta
       return;
     }
     const target = heading ?? element;
-    if (target.tabIndex < 0) target.tabIndex = -1;
+    // A heading takes focus from script only with a tabindex (-1 keeps it out of the Tab order).
+    if (!target.hasAttribute("tabindex")) target.tabIndex = -1;
     target.focus();
     if (id) toast("The delivery you were on is no longer on this page.");
   }

@@ -32,14 +32,14 @@ export function attemptsRow(d, waits) {
             h(
               "tr",
               {},
-              h("td", {}, String(a.Attempt)),
-              h("td", {}, time(a.StartedAt)),
-              h("td", {}, `${a.DurationMs} ms`),
-              h("td", {}, a.StatusCode == null ? "" : String(a.StatusCode)),
-              h("td", {}, a.Error ?? ""),
+              h("td", { dataset: { label: "Attempt" } }, String(a.Attempt)),
+              h("td", { dataset: { label: "Started" } }, time(a.StartedAt)),
+              h("td", { dataset: { label: "Duration" } }, `${a.DurationMs} ms`),
+              h("td", { dataset: { label: "Code" } }, a.StatusCode == null ? "" : String(a.StatusCode)),
+              h("td", { dataset: { label: "Error" } }, a.Error ?? ""),
               h(
                 "td",
-                {},
+                { dataset: { label: "Response" } },
                 // What was sent, when the channel rewrites it (a Transform, URL placeholders).
                 a.Request
                   ? h(
